@@ -1,0 +1,65 @@
+# GNU make. Targets: venv, dev, run, test, bench, clean.
+# The interpreter for .venv is found by scripts/find_python.sh (Python >= 3.12).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+
+export MPLBACKEND := Agg
+export SOLARA_TELEMETRY_MIXPANEL_ENABLE := False
+
+VENV := .venv
+PY := $(VENV)/bin/python
+ARGS ?=
+
+# Stamp files carry a hash of pyproject.toml, so a changed pyproject triggers a reinstall
+# and an unchanged one makes `make venv` / `make dev` a no-op.
+PYPROJECT_HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
+STAMP := $(VENV)/.installed-$(PYPROJECT_HASH)
+DEV_STAMP := $(VENV)/.installed-dev-$(PYPROJECT_HASH)
+
+# Is .venv/bin/python present and >= 3.12? If not, the stamps are void whatever their age.
+VENV_OK := $(shell $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
+	>/dev/null 2>&1 && echo yes)
+ifneq ($(VENV_OK),yes)
+$(STAMP) $(DEV_STAMP): FORCE
+endif
+
+.PHONY: venv dev run test bench clean FORCE
+FORCE:
+
+venv: $(STAMP)
+
+dev: $(DEV_STAMP)
+
+$(STAMP):
+	@set -euo pipefail; \
+	if ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+		pybin=$$(scripts/find_python.sh) || exit 1; \
+		echo "Creating $(VENV) with $$pybin"; \
+		rm -rf $(VENV); \
+		"$$pybin" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+$(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install -e '.[dev]'
+	rm -f $(VENV)/.installed-dev-*
+	touch $@
+
+run: venv
+	$(VENV)/bin/cbec run baseline --out out $(ARGS)
+
+test: dev
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+bench: venv
+	$(PY) benchmarks/run.py
+
+# Removes the virtualenv and caches; leaves results in out/ alone.
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +

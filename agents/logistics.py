@@ -1,0 +1,151 @@
+"""Logistics hubs (§4.2, §5.2.2): village pickup points, county collection hubs, the provincial
+hub at Guiyang and public overseas warehouses.
+
+Together they set each seller's first-mile haul, trunk rate, international rate, delivery time
+and returns. County hubs show economies of scale: the unit trunk cost falls as
+``(volume / reference) ** -hub_scale_elasticity``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from model.model import CBECModel
+
+MARKETS = ("asean", "eu", "us")
+WAREHOUSES = {  # parameter switch -> (city, market index)
+    "warehouse_hanoi": ("Hanoi", 0),
+    "warehouse_bangkok": ("Bangkok", 0),
+    "warehouse_us": ("Los Angeles", 2),
+    "warehouse_germany": ("Frankfurt", 1),
+}
+BASELINE_WAREHOUSES = ("warehouse_hanoi", "warehouse_bangkok")
+
+
+class LogisticsHub(mesa.Agent):
+    """Common base: a node with a kind and last month's volume (orders, model units)."""
+
+    kind = "hub"
+
+    def __init__(self, model: CBECModel) -> None:
+        super().__init__(model)
+        self.orders_month = 0.0
+        self.orders_total = 0.0
+
+    def record(self, orders: float) -> None:
+        self.orders_month = float(orders)
+        self.orders_total += float(orders)
+
+
+class PickupPoint(LogisticsHub):
+    """A CBEC pickup point in one administrative village (15% of villages at baseline)."""
+
+    kind = "pickup_point"
+
+    def __init__(self, model: CBECModel, village: int, cell: int) -> None:
+        super().__init__(model)
+        self.village = village
+        self.cell = cell
+
+    @property
+    def parcels_month(self) -> float:
+        """Parcels handed in here last month (model units); read from the network's array."""
+        return float(self.model.logistics.village_orders[self.village])
+
+
+class CountyHub(LogisticsHub):
+    """A county collection hub; with a logistics partner it consolidates county freight."""
+
+    kind = "county_hub"
+
+    def __init__(self, model: CBECModel, county: int, has_partner: bool) -> None:
+        super().__init__(model)
+        self.county = county
+        self.has_partner = has_partner
+
+    def scale_factor(self) -> float:
+        """Unit trunk cost relative to nominal, from last month's volume (1:1 orders)."""
+        p = self.model.params
+        real = max(self.orders_month / p.household_scale, 1.0)
+        factor = (real / p.hub_reference_orders) ** (-p.hub_scale_elasticity)
+        return float(np.clip(factor, 0.7, 1.5))
+
+
+class ProvincialHub(LogisticsHub):
+    """The Guiyang hub: customs clearance, air to ASEAN, the western land-sea corridor rail."""
+
+    kind = "provincial_hub"
+
+    def __init__(self, model: CBECModel, cell: int) -> None:
+        super().__init__(model)
+        self.cell = cell
+
+    @property
+    def clearance_days(self) -> float:
+        """Clearance time in days (a working day is 8 hours)."""
+        return self.model.params.customs_clearance_hours / 8.0
+
+
+class OverseasWarehouse(LogisticsHub):
+    """A public overseas warehouse serving one market."""
+
+    kind = "overseas_warehouse"
+
+    def __init__(self, model: CBECModel, city: str, market: int, baseline: bool) -> None:
+        super().__init__(model)
+        self.city = city
+        self.market = market
+        self.baseline = baseline
+
+
+class LogisticsNetwork:
+    """All hubs, plus the per-village and per-county arrays the household engine reads."""
+
+    def __init__(self, model: CBECModel, village_cell: np.ndarray) -> None:
+        p = model.params
+        rng = model.rng
+        n_counties = len(model.world.counties)
+        # Villages get a point when their draw is below the coverage (nested across scenarios).
+        village_draw = rng.random(len(village_cell))
+        self.village_has_point = village_draw < p.pickup_coverage
+        self.pickup_points = [PickupPoint(model, int(v), int(village_cell[v]))
+                              for v in np.flatnonzero(self.village_has_point)]
+        partner_draw = rng.random(n_counties)
+        partner = np.zeros(n_counties, dtype=bool)
+        partner[np.argsort(partner_draw, kind="stable")[:p.hub_partner_counties]] = True
+        self.county_has_partner = partner
+        self.county_hubs = [CountyHub(model, c, bool(partner[c])) for c in range(n_counties)]
+        self.provincial_hub = ProvincialHub(model, model.guiyang_cell)
+        self.warehouses = [OverseasWarehouse(model, city, market, key in BASELINE_WAREHOUSES)
+                           for key, (city, market) in WAREHOUSES.items() if getattr(p, key)]
+        self.market_has_warehouse = np.zeros(len(MARKETS), dtype=bool)
+        for w in self.warehouses:
+            self.market_has_warehouse[w.market] = True
+        # New (non-baseline) warehouses are built in the first month with the §4.1 subsidy.
+        for w in self.warehouses:
+            if not w.baseline:
+                model.fiscal.add("warehouse_construction",
+                                 min(p.warehouse_subsidy_share * p.warehouse_investment_yuan,
+                                     p.warehouse_subsidy_cap_yuan))
+        self.village_orders = np.zeros(len(village_cell))
+        self.n_extra_points = max(0.0, float(self.village_has_point.sum())
+                                  - 0.15 * len(village_cell))
+        self.n_extra_partners = max(0, p.hub_partner_counties - 35)
+
+    def county_scale_factors(self) -> np.ndarray:
+        return np.array([h.scale_factor() for h in self.county_hubs])
+
+    def record_month(self, county_orders: np.ndarray, village_orders: np.ndarray,
+                     market_orders: np.ndarray) -> None:
+        """Book last month's volumes on the hubs (model units)."""
+        for hub, orders in zip(self.county_hubs, county_orders, strict=True):
+            hub.record(orders)
+        self.provincial_hub.record(float(county_orders.sum()))
+        self.village_orders = village_orders  # pickup points read their volume from here
+        for w in self.warehouses:
+            sharing = sum(1 for o in self.warehouses if o.market == w.market)
+            w.record(market_orders[w.market] / sharing)

@@ -1,0 +1,256 @@
+"""The CBEC margin: every cost and price term of §2.3, §3.3, §4.1, §4.2 and §5, vectorised.
+
+:func:`annual_economics` returns, for a set of households, the expected yearly accounts of
+selling cross-border (revenue, each cost, subsidies) and of the domestic alternative. The same
+function prices a decision (expected values) and books a month of realised sales (scaled by the
+realised revenue), so decisions and outcomes can never disagree about a term.
+
+All money is yuan per year for the household (model agents are real households; only counts
+scale with ``household_scale``). Products are indexed as in :data:`model.households.PRODUCTS`;
+markets as in :data:`agents.logistics.MARKETS` (ASEAN, EU, US).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.households import CHILI, EMBROIDERY, TEA, Households
+from model.parameters import Parameters
+
+# Market mix of each product line (rows: tea, chili, embroidery, other; columns: ASEAN, EU, US).
+# Assumption: Meitan tea goes to the EU/US (§2.3), chili mostly to ASEAN, embroidery through
+# Etsy/Shopee to the US/EU (§2.3, §3.2).
+MARKET_MIX = np.array([
+    [0.30, 0.40, 0.30],
+    [0.60, 0.20, 0.20],
+    [0.15, 0.40, 0.45],
+    [0.60, 0.20, 0.20],
+])
+DIRECT_DAYS = np.array([7.0, 12.0, 12.0])  # assumption: parcel delivery days by market
+DIRECT_RATE_FACTOR = np.array([0.9, 1.0, 1.05])  # assumption: ASEAN closer, US farther
+BAD_DEBT_PART = 2.0 / 3.0  # share of credit_risk_rate that is bad debt (rest is FX loss)
+CUSTOMS_BATCHES_PER_YEAR = 12.0  # assumption: monthly declarations
+CUSTOMS_REMOTE_COST = 150.0  # assumption: broker at Guiyang, yuan per batch
+CUSTOMS_LOCAL_COST = 30.0  # assumption: online filing or county agency, yuan per batch
+UNSOLD_WRITE_DOWN = 0.5  # assumption: unsold goods are dumped at half value
+
+
+@dataclass
+class MarketContext:
+    """Per-month conditions the margin depends on, from stations, hubs, clusters and policy.
+
+    County arrays have one entry per county, cell arrays one per cell, village arrays one per
+    village; product arrays have 4 entries.
+    """
+
+    fx_help: np.ndarray          # county: probability a seller gets local FX help
+    customs_local: np.ndarray    # county: probability customs is handled locally
+    guiyang_local: np.ndarray    # county: in Guiyang city, so FX needs no long trip
+    info_station: np.ndarray     # county: market-information access from the station
+    takeup: np.ndarray           # county: chance an eligible entity completes an application
+    partner: np.ndarray          # county: hub has a logistics partner
+    hub_factor: np.ndarray       # county: unit trunk cost from hub volume
+    platform_use: np.ndarray     # county: share of orders filed through the provincial platform
+    haul_km: np.ndarray          # cell: road km from the cell to the county seat
+    density_factor: np.ndarray   # cell: first-mile cost factor from consolidated volume
+    in_cluster: np.ndarray       # cell: bool
+    belt_centre: np.ndarray      # cell: bool, a funded belt shipping centre is in reach
+    knowhow: np.ndarray          # cell: know-how level
+    has_point: np.ndarray        # village: bool, pickup point
+    demand: np.ndarray           # product: demand index (1 at start)
+    intl_rate: np.ndarray        # product: international freight share of value
+    warehouse_share: np.ndarray  # product: share of orders through an overseas warehouse
+    intl_days: np.ndarray        # product: international delivery days
+    asean_share: np.ndarray      # product: ASEAN share of sales
+    month: int
+
+
+def product_logistics(p: Parameters, market_has_warehouse: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """International rate, warehouse share and delivery days per product line."""
+    w = p.warehouse_use_share * market_has_warehouse.astype(float)  # per market
+    flights = 1.0 - np.array([min(0.5, 0.33 * p.flight_increase), 0.0, 0.0])
+    direct_rate = p.international_direct_rate * DIRECT_RATE_FACTOR * flights
+    rate_m = w * p.international_warehouse_rate + (1 - w) * direct_rate
+    direct_days = DIRECT_DAYS * (1.0 - np.array([min(0.5, 0.5 * p.flight_increase), 0, 0]))
+    days_m = w * direct_days * (1 - p.warehouse_speedup) + (1 - w) * direct_days
+    return MARKET_MIX @ rate_m, MARKET_MIX @ w, MARKET_MIX @ days_m
+
+
+def product_table(p: Parameters, name: str) -> np.ndarray:
+    """Per-product values of a parameter family, e.g. ``premium`` or ``loss``."""
+    return np.array([getattr(p, f"{name}_{k}") for k in ("tea", "chili", "embroidery", "other")])
+
+
+def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
+                     skill: np.ndarray, coop_members: np.ndarray, annual_sales: np.ndarray,
+                     expected_reward_rate: np.ndarray, years_in_business: np.ndarray
+                     ) -> dict[str, np.ndarray]:
+    """Yearly accounts of households ``idx`` if they sell cross-border.
+
+    Args:
+        skill: effective skill of each household in ``idx``.
+        coop_members: members of the household's cooperative (0 = sells directly).
+        annual_sales: goods shipped, yuan/year at domestic wholesale value.
+        expected_reward_rate: turnover subsidy the household expects, share of revenue.
+        years_in_business: years since registration (for returnee start-up support).
+
+    Returns a dict of arrays in yuan/year (``gain_rate`` per yuan of goods; ``delivery_days``
+    in days; ``collected`` and ``platform`` as shares), including the fiscal cost of each
+    instrument the household uses (``fiscal_*``).
+    """
+    prod = h.product[idx]
+    cell = h.cell[idx]
+    county = h.county[idx]
+    in_coop = coop_members > 0
+    n_share = np.where(in_coop, np.maximum(coop_members, 1), 1).astype(float)
+    value = annual_sales.astype(float)
+    premium = product_table(p, "premium")[prod]
+    revenue = value * (1.0 + p.direct_sale_markup) * (1.0 + premium)
+    orders = revenue / p.order_value_yuan
+
+    # --- logistics: first mile, trunk, international (§3.3.1, §4.2, §5.2.2)
+    has_point = ctx.has_point[h.village[idx]]
+    haul = np.where(has_point, p.pickup_point_haul_km, ctx.haul_km[cell])
+    haul = np.where(ctx.belt_centre[cell], np.minimum(haul, p.pickup_point_haul_km), haul)
+    fm_per_order = p.first_mile_cost_per_km * haul * ctx.density_factor[cell]
+    fm_per_order = fm_per_order * np.where(in_coop, 1.0 - p.coop_consolidation, 1.0)
+    first_mile = orders * fm_per_order
+    partner = ctx.partner[county]
+    collected = np.where(partner, np.where(has_point | in_coop, 1.0, p.hub_use_without_point),
+                         0.0)
+    trunk_rate = p.coastal_trunk_rate * (1.0 + p.inland_logistics_premium) * ctx.hub_factor[county]
+    trunk = revenue * (trunk_rate + p.no_partner_penalty * (1.0 - collected))
+    international = revenue * ctx.intl_rate[prod]
+    logistics = first_mile + trunk + international
+    small = p.order_value_yuan < p.small_order_limit_yuan
+    fiscal_freight = (p.small_order_freight_subsidy_share * (trunk + international)
+                      if small else np.zeros_like(revenue))
+    fiscal_parcel = np.where(has_point, np.minimum(p.parcel_subsidy_yuan, fm_per_order), 0.0)
+    fiscal_parcel = fiscal_parcel * orders
+    coastal_logistics = revenue * (p.coastal_trunk_rate + ctx.intl_rate[prod]) + orders * (
+        p.first_mile_cost_per_km * p.pickup_point_haul_km)
+
+    # --- losses and breakage (§4.1), with co-op quality control and warehouse returns (§4.2)
+    loss_rate = product_table(p, "loss")[prod] * np.where(in_coop, 1 - p.coop_loss_reduction, 1)
+    loss_rate = loss_rate * (1.0 - p.warehouse_return_cut * ctx.warehouse_share[prod])
+    loss = revenue * loss_rate
+    insured = (1.0 + p.insurance_loading) * (1.0 - p.breakage_insurance_subsidy_share)
+    insure = (prod == EMBROIDERY) & (insured < 1.0)
+    loss_cost = np.where(insure, loss * insured, loss)
+    fiscal_breakage = np.where(insure, loss * (1 + p.insurance_loading)
+                               * p.breakage_insurance_subsidy_share, 0.0)
+
+    # --- unsold risk without market information (§4.2)
+    info = (p.market_info_share + ctx.info_station[county] + 0.25 * in_coop
+            + 0.3 * p.professional_services + 0.1 * ctx.in_cluster[cell])
+    info = np.clip(info, 0.0, 0.95)
+    unsold_prob = np.clip(p.unsold_probability_no_info * (1 - info) * (1.2 - 0.4 * skill), 0, 1)
+    unsold = unsold_prob * p.unsold_fraction * revenue * UNSOLD_WRITE_DOWN
+
+    # --- customer acquisition (+30% outside clusters, §3.3.3)
+    acq = p.acquisition_cost_share * (1.5 - skill)
+    acq = acq * np.where(ctx.in_cluster[cell], 1.0 - p.cluster_marketing_cut * (
+        1.0 + (p.belt_reward_share > 0) * ctx.belt_centre[cell]),
+        1.0 + p.outside_cluster_acquisition_premium)
+    if p.professional_services:
+        acq = acq * 0.85
+    acquisition = revenue * acq
+
+    # --- certification and trademark (§5.1.1), shared inside a cooperative
+    cert_full = np.where((prod == TEA) | (prod == CHILI), p.certification_cost_yuan,
+                         0.25 * p.certification_cost_yuan) / n_share
+    fiscal_cert = cert_full * p.certification_subsidy_share
+    tm_full = p.trademark_cost_yuan / 5.0 / n_share
+    fiscal_tm = np.minimum(p.trademark_subsidy_yuan / 5.0 / n_share, tm_full)
+    certification = cert_full - fiscal_cert + tm_full - fiscal_tm
+
+    # --- FX settlement (§4.2, §5.2.1) and customs; a co-op's leader settles for all members
+    fx_help = np.maximum(ctx.fx_help[county], ctx.guiyang_local[county])
+    fx_cost = fx_help * p.fx_local_cost_yuan + (1 - fx_help) * p.fx_trip_cost_yuan
+    fx = p.fx_settlements_per_year * fx_cost / n_share
+    platform = np.clip(ctx.platform_use[county] + 0.2 * in_coop, 0.0, 1.0)
+    local_customs = np.maximum(ctx.customs_local[county], platform)
+    customs = CUSTOMS_BATCHES_PER_YEAR * (local_customs * CUSTOMS_LOCAL_COST
+                                          + (1 - local_customs) * CUSTOMS_REMOTE_COST) / n_share
+
+    # --- export credit and FX risk (§5.1.1)
+    risk = revenue * p.credit_risk_rate
+    uninsured = risk * (1.0 - p.bad_debt_compensation_share * BAD_DEBT_PART)
+    premium_cost = risk * (1 + p.insurance_loading) * (1 - p.credit_insurance_subsidy_share)
+    insure_credit = premium_cost < uninsured
+    credit = np.minimum(uninsured, premium_cost)
+    fiscal_credit = np.where(insure_credit,
+                             risk * (1 + p.insurance_loading) * p.credit_insurance_subsidy_share,
+                             risk * p.bad_debt_compensation_share * BAD_DEBT_PART)
+
+    # --- RCEP certificate of origin (§5.1.3)
+    asean_revenue = revenue * ctx.asean_share[prod]
+    origin_cost = 0.0 if p.rcep_origin_fee_subsidy else p.origin_certificate_cost_yuan
+    use_origin = asean_revenue * p.rcep_tariff_saving > origin_cost
+    rcep_gain = np.where(use_origin, asean_revenue * p.rcep_tariff_saving - origin_cost, 0.0)
+    fiscal_rcep = np.where(use_origin & p.rcep_origin_fee_subsidy,
+                           p.origin_certificate_cost_yuan, 0.0)
+
+    # --- fixed costs; returnee start-up support (§5.1.2): rent waived 2 years, 50% utilities
+    fixed = np.full_like(revenue, p.fixed_cost_yuan)
+    is_entrepreneur = h.entrepreneur[idx]
+    start_costs = np.where(is_entrepreneur, p.startup_rent_yuan + p.startup_utilities_yuan, 0.0)
+    supported = is_entrepreneur & (years_in_business < 2.0) & p.returnee_startup_support
+    fiscal_startup = np.where(supported, p.startup_rent_yuan + 0.5 * p.startup_utilities_yuan,
+                              0.0)
+    fixed = fixed + start_costs - fiscal_startup
+
+    coop_fee = np.where(in_coop, p.coop_fee_share * revenue, 0.0)
+    production = value * p.production_cost_share
+    reward = revenue * expected_reward_rate
+
+    export_cost = (production + logistics + loss + acquisition + cert_full + tm_full + fx
+                   + customs + risk + fixed + coop_fee)
+    profit = (revenue + rcep_gain + reward - production - (logistics - fiscal_freight
+              - fiscal_parcel) - loss_cost - unsold - acquisition - certification - fx - customs
+              - credit - fixed - coop_fee)
+    domestic = value * (1.0 - p.production_cost_share - p.domestic_channel_cost_share)
+
+    # --- delivery time (days): first mile, trunk to Guiyang, clearance, international
+    first_mile_days = np.where(has_point, 0.5, 1.0 + haul / 60.0)
+    trunk_days = np.where(partner, 1.0, 2.0)
+    clearance = p.customs_clearance_hours / 8.0
+    clearance_days = np.where(p.county_clearance & partner, clearance, clearance + 0.5)
+    delivery_days = first_mile_days + trunk_days + clearance_days + ctx.intl_days[prod]
+
+    return {
+        "revenue": revenue, "orders": orders, "production": production,
+        "first_mile": first_mile, "trunk": trunk, "international": international,
+        "logistics": logistics, "coastal_logistics": coastal_logistics, "loss": loss_cost,
+        "unsold": unsold, "unsold_prob": unsold_prob, "acquisition": acquisition,
+        "certification": certification, "fx": fx, "fx_travel": 1.0 - fx_help, "customs": customs,
+        "credit": credit, "fixed": fixed, "coop_fee": coop_fee, "rcep_gain": rcep_gain,
+        "reward": reward, "export_cost": export_cost, "profit": profit, "domestic": domestic,
+        "gain_rate": (profit - domestic) / np.maximum(value, 1.0),
+        "collected": collected, "platform": platform, "delivery_days": delivery_days,
+        "haul_km": haul, "asean_revenue": asean_revenue,
+        "fiscal_small_order_freight": fiscal_freight, "fiscal_parcel": fiscal_parcel,
+        "fiscal_breakage_insurance": fiscal_breakage, "fiscal_certification": fiscal_cert,
+        "fiscal_trademark": fiscal_tm, "fiscal_credit_insurance": fiscal_credit,
+        "fiscal_rcep_origin": fiscal_rcep, "fiscal_startup_support": fiscal_startup,
+    }
+
+
+FISCAL_TERMS = ("small_order_freight", "parcel", "breakage_insurance", "certification",
+                "trademark", "credit_insurance", "rcep_origin", "startup_support")
+
+
+def hurdle(h: Households, idx: np.ndarray, p: Parameters) -> np.ndarray:
+    """Gain per yuan of goods a household needs before it sells cross-border."""
+    return p.hurdle_base + p.hurdle_risk * h.risk_aversion[idx]
+
+
+def reward_rate(turnover: np.ndarray, p: Parameters) -> np.ndarray:
+    """Turnover reward rate for entities at or above the subsidy threshold (§4.1, §5.1.1)."""
+    t = np.asarray(turnover, dtype=float)
+    rate = np.where(t >= p.reward_large_threshold_yuan, p.reward_rate_large,
+                    np.where(t >= 2e6, p.reward_rate_standard, p.reward_rate_small))
+    return np.where((t >= p.subsidy_min_turnover_yuan) & p.subsidies, rate, 0.0)

@@ -1,0 +1,181 @@
+"""Farmer households as a structure of numpy arrays (one entry per household agent).
+
+Households are ordered by county, then cell, so that a county's households are one contiguous
+slice (``county_start[c]:county_stop[c]``). Nothing here loops over households in Python.
+
+Status codes: ``UNAWARE`` -> ``AWARE`` -> ``SELLING`` (directly, or through a cooperative when
+``coop >= 0``) -> ``EXITED`` (may become ``AWARE`` again after ``reentry_months``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.parameters import Parameters
+from model.world import World
+
+UNAWARE, AWARE, SELLING, EXITED = 0, 1, 2, 3
+STATUS_NAMES = ("unaware", "aware", "selling", "exited")
+PRODUCTS = ("tea", "chili", "embroidery", "other")
+TEA, CHILI, EMBROIDERY, OTHER = 0, 1, 2, 3
+
+# Specialty counties (§1, §2.2.3): Meitan-area tea (湄潭, 凤冈, 正安) and Duyun Maojian (都匀);
+# chili across Zunyi prefecture (遵义辣椒); Miao embroidery and silver across Qiandongnan.
+TEA_COUNTIES = ("520328", "520327", "520324", "522701")
+CHILI_PREFIX = "5203"
+EMBROIDERY_PREFIX = "5226"
+
+
+def product_shares(codes: pd.Series, p: Parameters) -> np.ndarray:
+    """Per-county shares of the four product lines, shape (n_counties, 4)."""
+    base = np.array([p.share_tea, p.share_chili, p.share_embroidery, 0.0])
+    shares = np.tile(base, (len(codes), 1))
+    for i, code in enumerate(codes):
+        if code in TEA_COUNTIES:
+            shares[i, TEA] = p.specialty_share
+        elif code.startswith(CHILI_PREFIX):
+            shares[i, CHILI] = p.specialty_share
+        elif code.startswith(EMBROIDERY_PREFIX):
+            shares[i, EMBROIDERY] = p.specialty_share
+        lines = shares[i, :3]
+        if lines.sum() > 1:
+            lines /= lines.sum()
+        shares[i, OTHER] = 1.0 - lines.sum()
+    return shares
+
+
+@dataclass
+class Households:
+    """All household state. Arrays have one entry per household agent.
+
+    Units: sales in yuan per year at domestic wholesale value; skill, risk aversion and
+    know-how in [0, 1]; months as model months (1 = January of ``start_year``).
+    """
+
+    cell: np.ndarray            # int32, grid cell
+    county: np.ndarray          # int16, county row
+    village: np.ndarray         # int32, administrative village id
+    product: np.ndarray         # int8, index into PRODUCTS
+    sales_potential: np.ndarray  # float32, yuan/year a household could export at start
+    innate_skill: np.ndarray    # float32, [0, 1]
+    learned_skill: np.ndarray   # float32, skill from training and migration, [0, 1]
+    risk_aversion: np.ndarray   # float32, [0, 1]
+    awareness_threshold: np.ndarray  # float32, cumulative hazard at which it becomes aware
+    status: np.ndarray          # int8
+    coop: np.ndarray            # int32, cooperative id or -1
+    returnee: np.ndarray        # bool
+    entrepreneur: np.ndarray    # bool, returnee who started an e-commerce business
+    entrepreneur_month: np.ndarray  # int16, month the business started, -1
+    start_month: np.ndarray     # int16, month of the first CBEC sale (registration), -1
+    months_selling: np.ndarray  # int16, months in business
+    exit_month: np.ndarray      # int16, -1
+    profit_trailing: np.ndarray  # float32, yuan/year, exponentially smoothed
+    revenue_trailing: np.ndarray  # float32, yuan/year, exponentially smoothed
+    sales_ytd: np.ndarray       # float32, CBEC revenue this calendar year, yuan
+    subsidies_received: np.ndarray  # float32, yuan, cumulative
+    last_unsold_month: np.ndarray  # int16, -1000 if never
+
+    @property
+    def n(self) -> int:
+        return len(self.status)
+
+    @classmethod
+    def create(cls, world: World, params: Parameters, rng: np.random.Generator,
+               county_households: np.ndarray, village_of_cell: tuple[np.ndarray, np.ndarray]
+               ) -> Households:
+        """Place households in cells and draw their attributes.
+
+        ``county_households``: agents per county. Each county's agents are spread uniformly
+        over its cells (multinomial); each gets a village among its cell's villages.
+        ``village_of_cell``: (first village id, number of villages) per cell.
+        """
+        counts = np.zeros(world.n_cells, dtype=np.int64)
+        for c, n_c in enumerate(county_households):
+            start, stop = world.county_cell_start[c], world.county_cell_stop[c]
+            n_cells = stop - start
+            if n_c > 0:
+                counts[start:stop] = rng.multinomial(int(n_c), np.full(n_cells, 1.0 / n_cells))
+        cell = np.repeat(np.arange(world.n_cells, dtype=np.int32), counts)
+        n = len(cell)
+        county = world.cell_county[cell].astype(np.int16)
+        first_village, n_villages = village_of_cell
+        village = (first_village[cell]
+                   + (rng.random(n) * n_villages[cell]).astype(np.int32)).astype(np.int32)
+        shares = product_shares(world.counties["code"], params)
+        cum = np.cumsum(shares, axis=1)[county]
+        u = rng.random(n)
+        product = (u[:, None] > cum[:, :3]).sum(axis=1).astype(np.int8)
+        sales = rng.lognormal(np.log(params.sales_median_yuan), params.sales_sigma, n)
+        innate = rng.beta(2.0, 3.0, n).astype(np.float32)
+        risk = rng.random(n).astype(np.float32)
+        threshold = (rng.exponential(1.0, n) / (0.5 + innate)).astype(np.float32)
+        neg = np.full(n, -1, dtype=np.int16)
+        return cls(
+            cell=cell, county=county, village=village, product=product,
+            sales_potential=sales.astype(np.float32), innate_skill=innate,
+            learned_skill=np.zeros(n, np.float32), risk_aversion=risk,
+            awareness_threshold=threshold, status=np.zeros(n, np.int8),
+            coop=np.full(n, -1, np.int32), returnee=np.zeros(n, bool),
+            entrepreneur=np.zeros(n, bool), entrepreneur_month=neg.copy(),
+            start_month=neg.copy(), months_selling=np.zeros(n, np.int16),
+            exit_month=neg.copy(), profit_trailing=np.zeros(n, np.float32),
+            revenue_trailing=np.zeros(n, np.float32), sales_ytd=np.zeros(n, np.float32),
+            subsidies_received=np.zeros(n, np.float32),
+            last_unsold_month=np.full(n, -1000, np.int16),
+        )
+
+    def skill(self, idx: np.ndarray, knowhow_cell: np.ndarray) -> np.ndarray:
+        """Effective CBEC skill of households ``idx``: half innate, half local know-how, plus
+        what training and migration taught them; in [0, 1]."""
+        s = (0.5 * self.innate_skill[idx] + 0.5 * knowhow_cell[self.cell[idx]]
+             + self.learned_skill[idx])
+        return np.clip(s, 0.0, 1.0)
+
+    def frame(self, idx: np.ndarray | None = None) -> pd.DataFrame:
+        """A copy of the state of households ``idx`` (all if None) as a DataFrame."""
+        idx = np.arange(self.n) if idx is None else np.asarray(idx)
+        df = pd.DataFrame({name: getattr(self, name)[idx] for name in self.__dataclass_fields__})
+        df.insert(0, "household", idx)
+        df["status"] = pd.Categorical.from_codes(df["status"], STATUS_NAMES)
+        df["product"] = pd.Categorical.from_codes(df["product"], PRODUCTS)
+        return df
+
+
+class HouseholdView:
+    """A read-only view of one household, for notebook users: ``model.household(42)``."""
+
+    def __init__(self, households: Households, index: int, skill: float) -> None:
+        if not 0 <= index < households.n:
+            raise IndexError(f"household {index} does not exist; allowed 0 to "
+                             f"{households.n - 1}")
+        object.__setattr__(self, "_h", households)
+        object.__setattr__(self, "index", index)
+        object.__setattr__(self, "skill", skill)
+
+    def __getattr__(self, name: str):
+        h = object.__getattribute__(self, "_h")
+        if name in h.__dataclass_fields__:
+            value = getattr(h, name)[object.__getattribute__(self, "index")]
+            if name == "status":
+                return STATUS_NAMES[int(value)]
+            if name == "product":
+                return PRODUCTS[int(value)]
+            return value.item() if hasattr(value, "item") else value
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError("HouseholdView is read-only; change the model through parameters")
+
+    def as_dict(self) -> dict:
+        h = object.__getattribute__(self, "_h")
+        d = {name: getattr(self, name) for name in h.__dataclass_fields__}
+        d["skill"] = self.skill
+        return {"household": self.index, **d}
+
+    def __repr__(self) -> str:
+        d = self.as_dict()
+        return (f"Household({d['household']}, {d['product']}, {d['status']}, county row "
+                f"{d['county']}, cell {d['cell']}, skill {d['skill']:.2f})")
