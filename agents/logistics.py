@@ -24,6 +24,8 @@ WAREHOUSES = {  # parameter switch -> (city, market index)
     "warehouse_germany": ("Frankfurt", 1),
 }
 BASELINE_WAREHOUSES = ("warehouse_hanoi", "warehouse_bangkok")
+# assumption: hub volume moves the unit trunk cost within -15% .. +15% of nominal
+HUB_FACTOR_MIN, HUB_FACTOR_MAX = 0.85, 1.15
 
 
 class LogisticsHub(mesa.Agent):
@@ -72,7 +74,7 @@ class CountyHub(LogisticsHub):
         p = self.model.params
         real = max(self.orders_month / p.household_scale, 1.0)
         factor = (real / p.hub_reference_orders) ** (-p.hub_scale_elasticity)
-        return float(np.clip(factor, 0.7, 1.5))
+        return float(np.clip(factor, HUB_FACTOR_MIN, HUB_FACTOR_MAX))
 
 
 class ProvincialHub(LogisticsHub):

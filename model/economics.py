@@ -152,9 +152,8 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
 
     # --- customer acquisition (+30% outside clusters, §3.3.3)
     acq = p.acquisition_cost_share * (1.5 - skill)
-    acq = acq * np.where(ctx.in_cluster[cell], 1.0 - p.cluster_marketing_cut * (
-        1.0 + (p.belt_reward_share > 0) * ctx.belt_centre[cell]),
-        1.0 + p.outside_cluster_acquisition_premium)
+    acq = acq * np.where(ctx.in_cluster[cell], 1.0 - p.belt_marketing_cut * ctx.belt_centre[cell],
+                         1.0 + p.outside_cluster_acquisition_premium)
     if p.professional_services:
         acq = acq * 0.85
     acquisition = revenue * acq

@@ -75,8 +75,9 @@ class Households:
     profit_trailing: np.ndarray  # float32, yuan/year, exponentially smoothed
     revenue_trailing: np.ndarray  # float32, yuan/year, exponentially smoothed
     sales_ytd: np.ndarray       # float32, CBEC revenue this calendar year, yuan
-    subsidies_received: np.ndarray  # float32, yuan, cumulative
+    subsidies_received: np.ndarray  # float64, yuan, cumulative
     last_unsold_month: np.ndarray  # int16, -1000 if never
+    firm_month: np.ndarray      # int16, month it became a registered firm (see outcomes), -1
 
     @property
     def n(self) -> int:
@@ -123,8 +124,8 @@ class Households:
             start_month=neg.copy(), months_selling=np.zeros(n, np.int16),
             exit_month=neg.copy(), profit_trailing=np.zeros(n, np.float32),
             revenue_trailing=np.zeros(n, np.float32), sales_ytd=np.zeros(n, np.float32),
-            subsidies_received=np.zeros(n, np.float32),
-            last_unsold_month=np.full(n, -1000, np.int16),
+            subsidies_received=np.zeros(n, np.float64),
+            last_unsold_month=np.full(n, -1000, np.int16), firm_month=neg.copy(),
         )
 
     def skill(self, idx: np.ndarray, knowhow_cell: np.ndarray) -> np.ndarray:

@@ -76,14 +76,18 @@ class Parameters:
 
     # ---------------------------------------------------------- households
     sales_median_yuan: float = _p(
-        200_000.0, "yuan/year", "assumption: a farm or workshop household's exportable output; "
-        "with sigma 1.0 about 95% of single households sell under 1M (§4.1: 80% of entities)",
+        150_000.0, "yuan/year", "assumption: a farm or workshop household's exportable output "
+        "(§4.1: 80% of entities turn over less than 1M yuan a year)",
         "Median annual CBEC sales potential of a household.", 1e4, 1e7, "households")
     sales_sigma: float = _p(1.0, "log-units", "assumption", "Log-sd of sales potential.",
                             0.1, 3.0, "households")
     sales_growth_per_year_in_business: float = _p(
         0.15, "1/year", "assumption: learning-by-doing", "Growth of a seller's volume per year "
         "in business.", 0.0, 1.0, "households")
+    capacity_multiple: float = _p(
+        2.5, "multiple of sales potential", "assumption: land, labour and workshop limits",
+        "Most a household's volume can grow through learning and market demand.", 1, 100,
+        "households")
     share_tea: float = _p(0.08, "share", "assumption: outside specialty counties",
                           "Base share of households whose main line is tea.", 0, 1, "households")
     share_chili: float = _p(0.08, "share", "assumption", "Base share of chili households.",
@@ -101,7 +105,7 @@ class Parameters:
         0.55, "share of domestic value", "assumption: farm/handicraft cost ratio",
         "Production cost per yuan of goods at domestic prices.", 0.0, 0.95, "economics")
     direct_sale_markup: float = _p(
-        0.6, "share over wholesale value", "assumption: selling online to foreign buyers "
+        0.5, "share over wholesale value", "assumption: selling online to foreign buyers "
         "instead of to a local wholesaler", "Price of a direct online sale over the domestic "
         "wholesale value of the same goods (before the export premium).", 0, 5, "economics")
     domestic_channel_cost_share: float = _p(
@@ -111,7 +115,8 @@ class Parameters:
                             "Export price premium, tea.", 0, 2, "economics")
     premium_chili: float = _p(0.15, "share", "assumption: below tea (bulk condiment)",
                               "Export price premium, chili.", 0, 2, "economics")
-    premium_embroidery: float = _p(0.35, "share", "assumption: §3.2 cultural value added",
+    premium_embroidery: float = _p(0.5, "share", "assumption: §3.2 heritage goods' unit price "
+                                   "jumps",
                                    "Export price premium, embroidery/silver.", 0, 2, "economics")
     premium_other: float = _p(0.10, "share", "assumption", "Export price premium, other lines.",
                               0, 2, "economics")
@@ -139,7 +144,7 @@ class Parameters:
                                 "Share of a year's goods left unsold when it happens.", 0, 1,
                                 "economics")
     certification_cost_yuan: float = _p(
-        8000.0, "yuan/year", "assumption: organic/HACCP audit for food exports (§2.3 HACCP)",
+        4000.0, "yuan/year", "assumption: organic/HACCP audit for food exports (§2.3 HACCP)",
         "Certification cost for tea and chili sellers (others pay a quarter).", 0, 1e6,
         "economics")
     trademark_cost_yuan: float = _p(
@@ -147,7 +152,7 @@ class Parameters:
         "Overseas trademark registration, one mark per entity, amortised over 5 years.", 0, 1e6,
         "economics")
     fixed_cost_yuan: float = _p(
-        6000.0, "yuan/year", "assumption: storefront fees, packing equipment, devices",
+        3000.0, "yuan/year", "assumption: storefront fees, packing equipment, devices",
         "Fixed yearly cost of running a CBEC business.", 0, 1e6, "economics")
     fx_trip_cost_yuan: float = _p(800.0, "yuan/settlement", "§4.2: a trip to Guiyang > 800",
                                   "Cost of settling FX by travelling to Guiyang.", 0, 1e5,
@@ -155,7 +160,7 @@ class Parameters:
     fx_local_cost_yuan: float = _p(50.0, "yuan/settlement", "§5.2.1: < 50 with local help",
                                    "Cost of settling FX with local station help.", 0, 1e5,
                                    "economics")
-    fx_settlements_per_year: float = _p(6.0, "1/year", "assumption: every two months",
+    fx_settlements_per_year: float = _p(4.0, "1/year", "assumption: every quarter",
                                         "FX settlements a seller makes a year.", 0, 52,
                                         "economics")
     credit_risk_rate: float = _p(0.03, "share of revenue", "assumption: bad debt 2% + FX 1%",
@@ -200,10 +205,10 @@ class Parameters:
         "freight (§4.2)", "Extra trunk cost in a county whose hub has no logistics partner.",
         0, 1, "logistics")
     international_direct_rate: float = _p(
-        0.10, "share of value", "assumption: cross-border parcel post", "International leg, "
+        0.07, "share of value", "assumption: cross-border parcel post", "International leg, "
         "direct mail.", 0, 1, "logistics")
     international_warehouse_rate: float = _p(
-        0.07, "share of value", "assumption: bulk to warehouse plus local delivery",
+        0.05, "share of value", "assumption: bulk to warehouse plus local delivery",
         "International leg through an overseas warehouse.", 0, 1, "logistics")
     warehouse_use_share: float = _p(0.6, "share of orders", "assumption: stock a small seller "
                                     "can pre-position", "Share of a market's orders a seller "
@@ -218,14 +223,14 @@ class Parameters:
     hub_scale_elasticity: float = _p(
         0.15, "elasticity", "assumption: economies of scale in hub volume",
         "Unit trunk cost falls as (volume/reference)^-elasticity.", 0, 1, "logistics")
-    hub_reference_orders: float = _p(2000.0, "orders/month (1:1)", "assumption",
+    hub_reference_orders: float = _p(10000.0, "orders/month (1:1)", "assumption",
                                      "County hub volume at which the trunk rate is nominal.",
                                      1, 1e7, "logistics")
     density_elasticity: float = _p(
         0.25, "elasticity", "assumption: consolidated pickup in dense cells",
         "First-mile cost per order falls as (cell orders/reference)^-elasticity.", 0, 1,
         "logistics")
-    density_reference_orders: float = _p(200.0, "orders/month (1:1)", "assumption",
+    density_reference_orders: float = _p(150.0, "orders/month (1:1)", "assumption",
                                          "Cell volume at which first-mile cost is nominal.", 1,
                                          1e7, "logistics")
     hub_use_without_point: float = _p(
@@ -234,17 +239,17 @@ class Parameters:
         0, 1, "logistics")
 
     # ------------------------------------------------------------ adoption
-    awareness_initial: float = _p(0.04, "share of households", "assumption: January 2022",
+    awareness_initial: float = _p(0.2, "share of households", "assumption: January 2022",
                                   "Households aware of CBEC at the start.", 0, 1, "adoption")
-    awareness_base_rate: float = _p(0.001, "1/month", "assumption: media, platforms",
+    awareness_base_rate: float = _p(0.0003, "1/month", "assumption: media, platforms",
                                     "Background awareness hazard.", 0, 1, "adoption")
-    peer_effect: float = _p(0.6, "1/month per seller share", "assumption",
+    peer_effect: float = _p(0.1, "1/month per seller share", "assumption",
                             "Awareness hazard per unit share of sellers in the neighbourhood; "
                             "0 switches peer effects off.", 0, 100, "adoption")
-    station_outreach: float = _p(0.004, "1/month", "assumption: §4.2 one station per county",
+    station_outreach: float = _p(0.001, "1/month", "assumption: §4.2 one station per county",
                                  "Awareness hazard from the county station at its seat "
                                  "(decays over 15 km).", 0, 1, "adoption")
-    knowhow_awareness: float = _p(0.01, "1/month per know-how unit", "assumption",
+    knowhow_awareness: float = _p(0.002, "1/month per know-how unit", "assumption",
                                   "Awareness hazard from the local know-how level.", 0, 1,
                                   "adoption")
     review_rate: float = _p(0.2, "1/month", "assumption: a decision about every 5 months",
@@ -253,7 +258,7 @@ class Parameters:
     hurdle_base: float = _p(0.04, "yuan gain per yuan of sales", "assumption",
                             "Gain over the domestic route needed to start selling.", -1, 1,
                             "adoption")
-    hurdle_risk: float = _p(0.10, "yuan per yuan of sales", "assumption",
+    hurdle_risk: float = _p(0.4, "yuan per yuan of sales", "assumption",
                             "Extra gain a fully risk-averse household needs.", 0, 2, "adoption")
     exit_rate_when_losing: float = _p(0.15, "1/month", "assumption",
                                       "Chance a seller with negative trailing profit stops.", 0,
@@ -261,7 +266,7 @@ class Parameters:
     reentry_months: int = _p(24, "months", "assumption", "Months before an exited household "
                              "may consider CBEC again.", 0, 600, "adoption")
     initial_seller_share: float = _p(
-        0.5, "share of profitable aware households", "assumption: not every aware household "
+        1.0, "share of profitable aware households", "assumption: not every aware household "
         "with a positive margin sold by January 2022", "Share of initially aware households "
         "with a positive margin who sell at the start.", 0, 1, "adoption")
 
@@ -280,16 +285,16 @@ class Parameters:
     pole_decay_rate: float = _p(0.02, "1/month", "assumption",
                                 "Strength lost per month without activity.", 0, 1, "poles")
     pole_activity_reference_yuan: float = _p(
-        5e8, "yuan/year (1:1)", "assumption", "CBEC turnover in reach that sustains a pole's "
+        1e10, "yuan/year (1:1)", "assumption", "CBEC turnover in reach that sustains a pole's "
         "strength.", 1, 1e13, "poles")
-    pole_spread_awareness: float = _p(0.006, "1/month", "assumption",
+    pole_spread_awareness: float = _p(0.0015, "1/month", "assumption",
                                       "Awareness hazard at a pole of strength 1.", 0, 1,
                                       "poles")
     backwash_strength: float = _p(0.35, "share", "assumption",
                                   "Largest share of a county's returnees a pole draws away.", 0,
                                   1, "poles")
     secondary_pole_threshold_yuan: float = _p(
-        1.5e8, "yuan/year (1:1)", "assumption", "County CBEC turnover that makes it a "
+        3e9, "yuan/year (1:1)", "assumption", "County CBEC turnover that makes it a "
         "secondary pole.", 0, 1e13, "poles")
     tongren_start_month: int = _p(25, "model month", "§3.1: Tongren pilot zone from Jan 2024",
                                   "Month the Tongren pole switches on.", 1, 600, "poles")
@@ -321,20 +326,20 @@ class Parameters:
     outmigrant_share: float = _p(0.30, "share of rural households", "assumption: Guizhou is a "
                                  "large labour exporter", "Households with a member working "
                                  "away (the return pool).", 0, 1, "returnees")
-    return_hazard_base: float = _p(0.004, "1/month", "assumption: tuned with §2.3's 50,000",
+    return_hazard_base: float = _p(0.0035, "1/month", "assumption: tuned with §2.3's 50,000",
                                    "Monthly return chance of an out-migrant.", 0, 1,
                                    "returnees")
-    return_opportunity_weight: float = _p(0.2, "per seller per 100 households", "assumption",
+    return_opportunity_weight: float = _p(0.05, "per seller per 100 households", "assumption",
                                           "Extra return hazard per seller per 100 households "
                                           "in the home county.", 0, 100, "returnees")
-    return_pole_weight: float = _p(0.5, "per pole field unit", "assumption",
+    return_pole_weight: float = _p(0.3, "per pole field unit", "assumption",
                                    "Return hazard multiplier from nearby poles.", 0, 100,
                                    "returnees")
-    returnee_entrepreneur_share: float = _p(0.45, "share", "assumption: §2.3 50,000 returnee "
+    returnee_entrepreneur_share: float = _p(0.5, "share", "assumption: §2.3 50,000 returnee "
                                             "e-commerce entrepreneurs in 2022", "Returnees who "
                                             "start an e-commerce business.", 0, 1, "returnees")
-    returnee_skill_boost: float = _p(0.25, "skill units", "assumption: eastern know-how",
-                                     "Skill a returnee brings.", 0, 1, "returnees")
+    returnee_skill_boost: float = _p(0.35, "skill units", "assumption: eastern know-how",
+                                     "Skill a returnee entrepreneur brings.", 0, 1, "returnees")
     startup_support_return_boost: float = _p(0.3, "share", "assumption",
                                              "Extra return hazard with start-up support.", 0,
                                              10, "returnees")
@@ -342,7 +347,7 @@ class Parameters:
     # -------------------------------------------------------- cooperatives
     cooperatives: bool = _p(True, "switch", "§2.2.3, brief", "Cooperatives form and pool.",
                             group="cooperatives")
-    coop_formation_rate: float = _p(0.08, "1/month per capable leader", "assumption",
+    coop_formation_rate: float = _p(0.002, "1/month per capable leader", "assumption",
                                     "Chance a capable leader founds a cooperative in a month.",
                                     0, 1, "cooperatives")
     coop_leader_min_skill: float = _p(0.55, "skill", "assumption", "Skill needed to lead.", 0,
@@ -382,9 +387,10 @@ class Parameters:
     belt_dominance: float = _p(0.6, "share of cluster sales", "assumption",
                                "One line's share that makes a cluster an industry belt.", 0, 1,
                                "clusters")
-    cluster_marketing_cut: float = _p(0.10, "share", "assumption: shared marketing",
-                                      "Cut in acquisition cost inside a cluster.", 0, 1,
-                                      "clusters")
+    belt_marketing_cut: float = _p(0.10, "share", "assumption: joint marketing the belt "
+                                   "reward funds (§5.1.2)", "Cut in acquisition cost in an "
+                                   "industry belt while the belt reward is paid.", 0, 1,
+                                   "clusters")
 
     # ------------------------------------------------------------ stations
     station_staff: int = _p(1, "staff per station", "§4.2: one staff per station",
@@ -536,6 +542,9 @@ class Parameters:
     professional_services: bool = _p(False, "switch", "§5.2.3, §5.2.4 proposal",
                                      "Purchased professional services and mentors.",
                                      group="policy")
+    one_stop_platform_cost_yuan: float = _p(5e6, "yuan/year", "assumption: build and run",
+                                            "Cost of the one-stop platform when on.", 0, 1e10,
+                                            "policy")
     professional_services_yuan: float = _p(
         3000.0, "yuan/seller/year", "assumption", "Cost of purchased services per seller "
         "served.", 0, 1e6, "policy")

@@ -29,6 +29,7 @@ PRIMARY_POLES = (
     ("Tongren", "520602", 0.5, 0.25),
 )
 EAST_KNOWHOW = 1.0
+MAX_STRENGTH = 3.0  # assumption: a pole's field saturates at three times Guiyang's 2022 strength
 SECONDARY_STRENGTH = 0.3  # assumption: a new pole starts at 30% of Guiyang's initial strength
 COUNTY_KNOWHOW_BASE = 0.08  # assumption: know-how where no pole reaches
 COUNTY_KNOWHOW_FIELD = 0.15  # assumption: extra know-how at a pole of strength 1 in 2022
@@ -118,9 +119,11 @@ class PoleSystem:
         decay = np.exp(-self.dist / p.pole_reach_km)
         activity = decay @ cell_turnover_real / p.pole_activity_reference_yuan
         growth = p.pole_growth_rate * activity - p.pole_decay_rate * self.strength
-        self.strength = np.maximum(self.strength + np.where(active, growth, 0.0), 0.0)
+        self.strength = np.clip(self.strength + np.where(active, growth, 0.0), 0.0, MAX_STRENGTH)
         if p.secondary_poles:
             self._emerge(month, county_turnover_real)
+            active = self.active(month)
+            decay = np.exp(-self.dist / p.pole_reach_km)
         if not p.gradient_transfer:
             return
         # east -> poles: platforms, flights and seconded talent, stronger poles learn faster

@@ -1,0 +1,117 @@
+"""Cooperatives (§2.2.3, brief): farmers of one product line pooled around a capable leader.
+
+A cooperative forms when a capable seller (skill >= ``coop_leader_min_skill``; returnees twice
+as likely to found one) recruits nearby households of its product line (within
+``coop_radius_km``, same county) for whom selling through the cooperative beats their hurdle. It
+needs ``coop_min_members`` members to form and to survive. Members get consolidated first-mile
+shipping, shared quality control (lower loss), one certification and one trademark for all, FX
+settled once by the leader, and the cooperative's pooled turnover counts against subsidy
+thresholds that single members cannot reach. Members leave when the cooperative no longer beats
+their hurdle, or at a small background rate; aware households of the same county and line can
+join an open cooperative when they review the option.
+
+Membership lives in the household arrays (``households.coop``); the agent keeps its own state.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from model.households import AWARE, SELLING
+
+if TYPE_CHECKING:
+    from model.model import CBECModel
+
+
+class Cooperative(mesa.Agent):
+    """A CBEC cooperative.
+
+    Attributes:
+        coop_id: index used in ``households.coop``.
+        county, cell, product: where it is and what it sells.
+        leader: household index of the leader.
+        founded_month: model month it registered.
+        n_members: members at the last count.
+        turnover_last_year: pooled CBEC revenue of the last calendar year, yuan.
+        subsidies_received: turnover rewards received, yuan.
+        active: False once dissolved.
+    """
+
+    def __init__(self, model: CBECModel, coop_id: int, county: int, cell: int, product: int,
+                 leader: int, founded_month: int) -> None:
+        super().__init__(model)
+        self.coop_id = coop_id
+        self.county = county
+        self.cell = cell
+        self.product = product
+        self.leader = leader
+        self.founded_month = founded_month
+        self.n_members = 0
+        self.turnover_last_year = 0.0
+        self.subsidies_received = 0.0
+        self.active = True
+
+    def members(self) -> np.ndarray:
+        """Household indices of the current members."""
+        m = self.model
+        start, stop = m.county_start[self.county], m.county_stop[self.county]
+        return start + np.flatnonzero(m.households.coop[start:stop] == self.coop_id)
+
+    def years_registered(self, month: int) -> float:
+        return (month - self.founded_month + 1) / 12.0
+
+    def dissolve(self) -> None:
+        """Members go on selling directly; they review that choice at their next review."""
+        h = self.model.households
+        h.coop[self.members()] = -1
+        self.active = False
+        self.n_members = 0
+
+
+def form_cooperatives(model: CBECModel, month: int) -> int:
+    """Let capable direct sellers found cooperatives this month. Returns how many formed."""
+    p = model.params
+    if not p.cooperatives:
+        return 0
+    h = model.households
+    rng = model.rng
+    candidates = np.flatnonzero(((h.status == AWARE) | (h.status == SELLING)) & (h.coop < 0))
+    sellers = candidates[h.status[candidates] == SELLING]
+    if len(sellers) == 0:
+        return 0
+    skill = h.skill(sellers, model.poles.cell_knowhow)
+    capable = sellers[skill >= p.coop_leader_min_skill]
+    rate = p.coop_formation_rate * np.where(h.returnee[capable], 2.0, 1.0)
+    leaders = capable[rng.random(len(capable)) < rate]
+    formed = 0
+    world = model.world
+    for leader in leaders:
+        if h.coop[leader] >= 0:  # recruited by another founder this month
+            continue
+        county = int(h.county[leader])
+        lo, hi = np.searchsorted(candidates, [model.county_start[county],
+                                              model.county_stop[county]])
+        local = candidates[lo:hi]
+        cells = h.cell[local]
+        near = np.hypot(world.cell_x_km[cells] - world.cell_x_km[h.cell[leader]],
+                        world.cell_y_km[cells] - world.cell_y_km[h.cell[leader]])
+        pool = local[(h.product[local] == h.product[leader]) & (h.coop[local] < 0)
+                     & (near <= p.coop_radius_km) & (local != leader)]
+        if len(pool) + 1 < p.coop_min_members:
+            continue
+        pool = rng.permutation(pool)[: 3 * p.coop_target_members]
+        gain = model.coop_gain(pool, p.coop_target_members)
+        willing = pool[gain > model.hurdle(pool)][: p.coop_target_members - 1]
+        if len(willing) + 1 < p.coop_min_members:
+            continue
+        coop = Cooperative(model, model.next_coop_id(), county, int(h.cell[leader]),
+                           int(h.product[leader]), int(leader), month)
+        model.cooperatives[coop.coop_id] = coop
+        members = np.concatenate([[leader], willing])
+        model.start_selling(members, month, coop.coop_id)
+        coop.n_members = len(members)
+        formed += 1
+    return formed

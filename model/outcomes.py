@@ -1,0 +1,317 @@
+"""Monthly outcomes: the model-level time series and the per-county panel.
+
+Every aggregate is computed here, in the engine, from the household arrays (never by copying
+household data into Mesa's DataCollector). Counts and money are reported *province-equivalent*
+(divided by ``household_scale``) where the column name ends in ``_real`` or ``_yuan``; shares are
+scale-free. Column meanings are listed in :data:`COLUMNS` and in docs/ODD.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from agents.logistics import MARKETS
+from model import economics as econ
+from model.households import EXITED, PRODUCTS, SELLING, UNAWARE
+
+if TYPE_CHECKING:
+    from model.model import CBECModel
+
+CORE_RADIUS_KM = 40.0  # assumption: counties whose seat is within 40 km of a pilot-zone pole
+FIRM_TURNOVER_YUAN = 1e6  # assumption: a direct seller past 1M yuan a year registers a firm
+PROFESSIONAL_SKILL = 0.6  # assumption: a seller at this skill counts as a CBEC professional
+DISTANCE_BANDS = (0, 50, 100, 150, 1000)  # km to the nearest pilot-zone pole
+
+COLUMNS = {
+    "month": "model month (0 = start state, 1 = January of start_year)",
+    "date": "first day of the month",
+    "households": "household agents",
+    "aware_share": "share of households aware of CBEC (aware, selling or exited)",
+    "sellers": "households selling cross-border (agents)",
+    "sellers_real": "sellers, province-equivalent",
+    "adoption_share": "sellers / households",
+    "sellers_direct": "sellers selling on their own (agents)",
+    "sellers_coop": "sellers selling through a cooperative (agents)",
+    "entities": "CBEC entities: direct sellers plus cooperatives (agents)",
+    "cooperatives": "active cooperatives",
+    "turnover_month_yuan": "CBEC revenue this month, province-equivalent yuan",
+    "entity_turnover_median_yuan": "median trailing annual turnover of entities",
+    "share_entities_below_1m": "entities with trailing annual turnover below 1M yuan",
+    "subsidy_coverage": "entities that received a turnover subsidy last December",
+    "fiscal_cost_month_yuan": "public cost this month, all instruments",
+    "fiscal_cost_total_yuan": "cumulative public cost",
+    "returns_month_real": "out-migrants returning this month, province-equivalent",
+    "returnees_total_real": "returnee households so far",
+    "returns_to_poles_month_real": "returnees drawn to a pole county this month (backwash)",
+    "returnee_destination_pole_km": "mean km from returnees' destination county to a pole",
+    "returnee_entrepreneurs_month_real": "returnees starting an e-commerce business this month",
+    "returnee_entrepreneur_cbec_share": "of entrepreneurs of the last 12 months, share selling "
+                                        "cross-border",
+    "clusters": "clusters (connected sets of Taobao-village-like cells)",
+    "towns": "clusters of 3 or more cells (Taobao-town-like)",
+    "belts": "clusters dominated by one product line",
+    "cluster_cells": "cells in clusters",
+    "largest_cluster_cells": "cells in the largest cluster",
+    "share_sellers_in_clusters": "sellers whose cell is in a cluster",
+    "logistics_cost_share": "logistics / total export cost, over sellers",
+    "logistics_cost_share_coastal": "the same for the same sellers at coastal rates",
+    "logistics_cost_per_revenue": "logistics cost per yuan of revenue",
+    "delivery_days": "order-weighted delivery time to the foreign buyer",
+    "collection_rate": "share of CBEC volume collected through county hubs",
+    "fx_travel_share": "entities that must travel to Guiyang to settle FX",
+    "unsold_share": "sellers with unsold goods in the last 12 months",
+    "platform_order_share": "orders filed through the provincial platform",
+    "haul_km_households": "mean road km from a household's cell to its county seat",
+    "haul_km_sellers": "mean first-mile road km of sellers (pickup point or seat)",
+    "cbec_income_per_household_yuan": "annualised CBEC profit per rural household",
+    "cbec_profit_per_seller_yuan": "annualised CBEC profit per seller",
+    "adoption_share_core": "adoption in pole (core) counties",
+    "adoption_share_periphery": "adoption elsewhere",
+    "core_periphery_gap": "core minus periphery adoption share",
+    "knowhow_core": "mean know-how in core counties",
+    "knowhow_periphery": "mean know-how elsewhere",
+    "secondary_poles": "secondary poles that have emerged",
+    "professionals_per_county_real": "CBEC professionals per county (skilled sellers, "
+                                     "experienced station staff, secondees)",
+    "new_sellers_month_real": "households starting to sell this month",
+    "firms_new_total_real": "firms registered since the start (cooperatives and sellers past "
+                            "1M yuan/year)",
+    "firms_new_tea_chili_share": "tea or chili share of those new firms",
+    "trained_total_real": "people trained so far",
+}
+
+
+class Recorder:
+    """Computes and stores one row of outcomes per month and the county panel."""
+
+    def __init__(self, model: CBECModel) -> None:
+        self.model = model
+        world = model.world
+        counties = world.counties
+        poles = model.poles
+        seat_cells = poles.seat_cell
+        pole_km = poles.dist[:3][:, seat_cells].min(axis=0)
+        self.county_pole_km = pole_km
+        self.core_county = pole_km <= CORE_RADIUS_KM
+        h = model.households
+        self.hh_core = self.core_county[h.county]
+        self.n_core = max(int(self.hh_core.sum()), 1)
+        self.n_periphery = max(int((~self.hh_core).sum()), 1)
+        self.households_by_product = np.bincount(h.product, minlength=len(PRODUCTS))
+        self.mean_haul = float(model.haul_km[h.cell].mean()) if h.n else float("nan")
+        self.core_cells = self.core_county[world.cell_county]
+        self.start = pd.Timestamp(year=model.params.start_year, month=1, day=1)
+        self.rows: list[dict] = []
+        self.panel: list[dict[str, np.ndarray]] = []
+        self.county_codes = counties["code"].to_numpy()
+        self.latest: dict = {}
+        self.firms_initial_coops = 0
+
+    def record(self, m: int) -> None:
+        model = self.model
+        p = model.params
+        h = model.households
+        scale = p.household_scale
+        n_counties = len(model.stations)
+        status = h.status
+        sellers = np.flatnonzero(status == SELLING)
+        n = h.n
+        coop_of = h.coop[sellers]
+        direct = sellers[coop_of < 0]
+        members = sellers[coop_of >= 0]
+        active_coops = np.unique(coop_of[coop_of >= 0])
+        row: dict = {"month": m, "date": self.start + pd.DateOffset(months=max(m - 1, 0)),
+                     "households": n}
+        row["aware_share"] = float((status != UNAWARE).sum() / max(n, 1))
+        row["sellers"] = len(sellers)
+        row["sellers_real"] = len(sellers) / scale
+        row["adoption_share"] = len(sellers) / max(n, 1)
+        row["sellers_direct"] = len(direct)
+        row["sellers_coop"] = len(members)
+        by_product = np.bincount(h.product[sellers], minlength=len(PRODUCTS))
+        for k, name in enumerate(PRODUCTS):
+            row[f"sellers_{name}"] = int(by_product[k])
+            row[f"adoption_share_{name}"] = float(
+                by_product[k] / max(self.households_by_product[k], 1))
+        row["entities"] = len(direct) + len(active_coops)
+        row["cooperatives"] = len(active_coops)
+        # entity turnover distribution (trailing 12 months)
+        coop_trailing = np.bincount(coop_of[coop_of >= 0], weights=h.revenue_trailing[members],
+                                    minlength=max(model._next_coop, 1))
+        entity_turnover = np.concatenate([h.revenue_trailing[direct].astype(float),
+                                          coop_trailing[active_coops]])
+        row["entity_turnover_median_yuan"] = (float(np.median(entity_turnover))
+                                              if len(entity_turnover) else 0.0)
+        row["share_entities_below_1m"] = (float((entity_turnover < 1e6).mean())
+                                          if len(entity_turnover) else float("nan"))
+        row["subsidy_coverage"] = model.subsidy_coverage
+        row["subsidy_recipients_real"] = model.subsidy_recipients / scale
+        row["fiscal_cost_month_yuan"] = model.fiscal.month_total(m)
+        row["fiscal_cost_total_yuan"] = model.fiscal.total()
+        # returnees
+        flows = model.returnee_flows
+        row["returns_month_real"] = flows.month_returns / scale
+        row["returnees_total_real"] = float(h.returnee.sum()) / scale
+        row["returns_to_poles_month_real"] = flows.month_to_poles / scale
+        row["returnee_destination_pole_km"] = flows.month_destination_pole_km
+        row["returnee_entrepreneurs_month_real"] = flows.month_entrepreneurs / scale
+        recent = np.flatnonzero(h.entrepreneur & (h.entrepreneur_month > m - 12))
+        row["returnee_entrepreneur_cbec_share"] = (
+            float((status[recent] == SELLING).mean()) if len(recent) else float("nan"))
+        # clusters
+        cl = model.clusters
+        row["clusters"] = cl.n_clusters
+        row["towns"] = cl.n_towns
+        row["belts"] = cl.n_belts
+        row["cluster_cells"] = int(cl.in_cluster.sum())
+        row["largest_cluster_cells"] = cl.largest_cells
+        row["share_sellers_in_clusters"] = (float(cl.in_cluster[h.cell[sellers]].mean())
+                                            if len(sellers) else 0.0)
+        self._accounts(row, model, sellers)
+        # core-periphery
+        sel_core = int(self.hh_core[sellers].sum())
+        row["adoption_share_core"] = sel_core / self.n_core
+        row["adoption_share_periphery"] = (len(sellers) - sel_core) / self.n_periphery
+        row["core_periphery_gap"] = row["adoption_share_core"] - row["adoption_share_periphery"]
+        k = model.poles.cell_knowhow
+        row["knowhow_core"] = float(k[self.core_cells].mean())
+        row["knowhow_periphery"] = float(k[~self.core_cells].mean())
+        for i, name in enumerate(("guiyang", "zunyi", "tongren")):
+            row[f"pole_strength_{name}"] = float(model.poles.strength[i]
+                                                 * model.poles.active(max(m, 1))[i])
+        row["secondary_poles"] = int(sum(model.poles.secondary))
+        # professionals, new sellers, firms, training
+        skilled = sellers[h.skill(sellers, k) >= PROFESSIONAL_SKILL] if len(sellers) else sellers
+        staff = sum(s.experienced_staff for s in model.stations)
+        row["professionals_per_county_real"] = (len(skilled) / scale + staff) / n_counties
+        row["new_sellers_month_real"] = float((h.start_month[sellers] == m).sum()) / scale
+        firm_now = direct[(h.revenue_trailing[direct] >= FIRM_TURNOVER_YUAN)
+                          & (h.firm_month[direct] < 0)]
+        h.firm_month[firm_now] = m
+        new_firm_hh = h.firm_month > 0
+        new_coops = [c for c in model.cooperatives.values() if c.founded_month >= 1]
+        n_new = float(new_firm_hh.sum()) / scale + len(new_coops) / scale
+        tc = (np.isin(h.product[new_firm_hh], (0, 1)).sum()
+              + sum(c.product in (0, 1) for c in new_coops)) / scale
+        row["firms_new_total_real"] = n_new
+        row["firms_new_tea_chili_share"] = tc / n_new if n_new else float("nan")
+        row["trained_total_real"] = sum(s.trained_total for s in model.stations) / scale
+        row["exited"] = int((status == EXITED).sum())
+        self.rows.append(row)
+        self.latest = row
+        self._county_panel(m, sellers)
+
+    def _accounts(self, row: dict, model: CBECModel, sellers: np.ndarray) -> None:
+        """Cost shares, delivery, collection, FX travel, unsold, income, exports, over the
+        households that sold this month (before the month's exits)."""
+        a = model.__dict__.get("month_accounts")
+        h = model.households
+        scale = model.params.household_scale
+        row["haul_km_households"] = self.mean_haul
+        keys = ("logistics_cost_share", "logistics_cost_share_coastal",
+                "logistics_cost_per_revenue", "delivery_days", "collection_rate",
+                "fx_travel_share", "unsold_share", "platform_order_share", "haul_km_sellers",
+                "cbec_profit_per_seller_yuan")
+        if not a:  # the start state, or a month without sellers
+            for key in keys:
+                row[key] = float("nan")
+            row["cbec_income_per_household_yuan"] = 0.0
+            row["turnover_month_yuan"] = 0.0
+            for mk in MARKETS:
+                row[f"exports_{mk}_month_yuan"] = 0.0
+            return
+        idx = model.month_sellers
+        f = a["f"]
+        cost = a["export_cost"] * f
+        logistics = a["logistics"] * f
+        coastal = a["coastal_logistics"] * f
+        row["logistics_cost_share"] = float(logistics.sum() / cost.sum())
+        row["logistics_cost_share_coastal"] = float(
+            coastal.sum() / (cost - logistics + coastal).sum())
+        row["logistics_cost_per_revenue"] = float(logistics.sum() / (a["revenue"] * f).sum())
+        orders = a["orders"] * f
+        row["delivery_days"] = float((a["delivery_days"] * orders).sum() / orders.sum())
+        rev = a["revenue"] * f
+        row["collection_rate"] = float((a["collected"] * rev).sum() / rev.sum())
+        row["platform_order_share"] = float((a["platform"] * orders).sum() / orders.sum())
+        row["haul_km_sellers"] = float(a["haul_km"].mean())
+        # entities: each direct seller once, each cooperative once (its members share a county)
+        coop = h.coop[idx]
+        in_coop = a["coop_members"] > 0
+        travel_direct = a["fx_travel"][~in_coop]
+        ids, first = np.unique(coop[in_coop], return_index=True)
+        travel_coop = a["fx_travel"][in_coop][first]
+        travel = np.concatenate([travel_direct, travel_coop])
+        row["fx_travel_share"] = float(travel.mean()) if len(travel) else float("nan")
+        row["unsold_share"] = float((h.last_unsold_month[idx] > model.month - 12).mean())
+        profit = a["profit_month"] * 12.0
+        row["cbec_profit_per_seller_yuan"] = float(profit.mean())
+        row["cbec_income_per_household_yuan"] = float(profit.sum() / max(h.n, 1))
+        row["turnover_month_yuan"] = float(a["revenue_month"].sum() / scale)
+        mix = econ.MARKET_MIX[h.product[idx]]
+        for k, mk in enumerate(MARKETS):
+            row[f"exports_{mk}_month_yuan"] = float((a["revenue_month"] * mix[:, k]).sum()
+                                                    / scale)
+
+    def _county_panel(self, m: int, sellers: np.ndarray) -> None:
+        model = self.model
+        h = model.households
+        nc = len(model.stations)
+        a = model.__dict__.get("month_accounts")
+        turnover = np.zeros(nc)
+        if a is not None and len(model.month_sellers):
+            turnover = np.bincount(h.county[model.month_sellers], weights=a["revenue_month"],
+                                   minlength=nc)
+        self.panel.append({
+            "month": np.full(nc, m),
+            "sellers": np.bincount(h.county[sellers], minlength=nc),
+            "coop_members": np.bincount(h.county[sellers[h.coop[sellers] >= 0]], minlength=nc),
+            "turnover_month": turnover,
+            "knowhow": model.poles.county_knowhow.copy(),
+            "full_service_station": np.array([s.full_service for s in model.stations]),
+            "station_experienced_staff": np.array([s.experienced_staff for s in model.stations]),
+            "hub_partner": model.logistics.county_has_partner.copy(),
+        })
+
+    # ---------------------------------------------------------------- frames
+    def outcomes(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)
+
+    def counties(self) -> pd.DataFrame:
+        """One row per county and month, with scale-free shares and province-equivalent sums."""
+        model = self.model
+        scale = model.params.household_scale
+        h = model.households
+        nc = len(model.stations)
+        households = np.bincount(h.county, minlength=nc)
+        frame = pd.concat([pd.DataFrame(d) for d in self.panel], ignore_index=True)
+        counties = model.world.counties
+        reps = len(self.panel)
+        frame.insert(1, "code", np.tile(self.county_codes, reps))
+        frame.insert(2, "county", np.tile(counties["name_pinyin"].to_numpy(), reps))
+        frame.insert(3, "prefecture", np.tile(counties["prefecture_pinyin"].to_numpy(), reps))
+        frame["households"] = np.tile(households, reps)
+        frame["adoption_share"] = np.divide(
+            frame["sellers"], frame["households"],
+            out=np.zeros(len(frame)), where=frame["households"].to_numpy() > 0)
+        frame["sellers_real"] = frame["sellers"] / scale
+        frame["turnover_month_yuan"] = frame.pop("turnover_month") / scale
+        frame["pole_km"] = np.tile(self.county_pole_km, reps)
+        frame["core"] = np.tile(self.core_county, reps)
+        frame["distance_band"] = pd.cut(frame["pole_km"], DISTANCE_BANDS, right=False,
+                                        labels=[f"{a}-{b} km" for a, b in zip(
+                                            DISTANCE_BANDS[:-1], DISTANCE_BANDS[1:],
+                                            strict=True)])
+        return frame
+
+
+def summarise_by(counties: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Aggregate the county panel by ``prefecture``, ``distance_band`` or ``core`` per month."""
+    g = counties.groupby(["month", by], observed=True)
+    out = g[["sellers", "households", "sellers_real", "turnover_month_yuan"]].sum()
+    out["adoption_share"] = out["sellers"] / out["households"].where(out["households"] > 0)
+    return out.reset_index()
+
