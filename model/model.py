@@ -438,8 +438,10 @@ class CBECModel(mesa.Model):
         back = np.flatnonzero((h.status == EXITED) & (h.exit_month + p.reentry_months <= m))
         h.status[back] = AWARE
         aware = np.flatnonzero(h.status == AWARE)
-        review = aware[self.rng.random(len(aware)) < p.review_rate]
-        review = np.union1d(review, entrepreneurs[h.status[entrepreneurs] == AWARE])
+        chosen = self.rng.random(len(aware)) < p.review_rate
+        fresh = entrepreneurs[h.status[entrepreneurs] == AWARE]  # review at once
+        chosen[np.searchsorted(aware, fresh)] = True
+        review = aware[chosen]
         if len(review) == 0:
             return
         need = self.hurdle(review)
