@@ -134,8 +134,9 @@ class LogisticsNetwork:
                                  min(p.warehouse_subsidy_share * p.warehouse_investment_yuan,
                                      p.warehouse_subsidy_cap_yuan))
         self.village_orders = np.zeros(len(village_cell))
-        self.n_extra_points = max(0.0, float(self.village_has_point.sum())
-                                  - 0.15 * len(village_cell))
+        # points beyond the 2022 network (15% coverage, same draws) are a public cost
+        self.n_extra_points = int(self.village_has_point.sum() - (village_draw < 0.15).sum())
+        self.n_extra_points = max(self.n_extra_points, 0)
         self.n_extra_partners = max(0, p.hub_partner_counties - 35)
 
     def county_scale_factors(self) -> np.ndarray:

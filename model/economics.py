@@ -31,7 +31,8 @@ MARKET_MIX = np.array([
 DIRECT_DAYS = np.array([7.0, 12.0, 12.0])  # assumption: parcel delivery days by market
 DIRECT_RATE_FACTOR = np.array([0.9, 1.0, 1.05])  # assumption: ASEAN closer, US farther
 BAD_DEBT_PART = 2.0 / 3.0  # share of credit_risk_rate that is bad debt (rest is FX loss)
-CUSTOMS_BATCHES_PER_YEAR = 12.0  # assumption: monthly declarations
+CUSTOMS_BATCHES_PER_YEAR = 4.0  # assumption: quarterly consolidated declarations
+TRADEMARK_MIN_REVENUE = 5e5  # assumption: only entities past 500,000 yuan register a mark
 CUSTOMS_REMOTE_COST = 150.0  # assumption: broker at Guiyang, yuan per batch
 CUSTOMS_LOCAL_COST = 30.0  # assumption: online filing or county agency, yuan per batch
 UNSOLD_WRITE_DOWN = 0.5  # assumption: unsold goods are dumped at half value
@@ -162,7 +163,9 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     cert_full = np.where((prod == TEA) | (prod == CHILI), p.certification_cost_yuan,
                          0.25 * p.certification_cost_yuan) / n_share
     fiscal_cert = cert_full * p.certification_subsidy_share
-    tm_full = p.trademark_cost_yuan / 5.0 / n_share
+    entity_revenue = revenue * np.maximum(coop_members, 1)
+    registers = entity_revenue >= TRADEMARK_MIN_REVENUE
+    tm_full = np.where(registers, p.trademark_cost_yuan / 5.0 / n_share, 0.0)
     fiscal_tm = np.minimum(p.trademark_subsidy_yuan / 5.0 / n_share, tm_full)
     certification = cert_full - fiscal_cert + tm_full - fiscal_tm
 

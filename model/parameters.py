@@ -76,10 +76,10 @@ class Parameters:
 
     # ---------------------------------------------------------- households
     sales_median_yuan: float = _p(
-        150_000.0, "yuan/year", "assumption: a farm or workshop household's exportable output "
+        30_000.0, "yuan/year", "assumption: a farm or workshop household's exportable output "
         "(§4.1: 80% of entities turn over less than 1M yuan a year)",
         "Median annual CBEC sales potential of a household.", 1e4, 1e7, "households")
-    sales_sigma: float = _p(1.0, "log-units", "assumption", "Log-sd of sales potential.",
+    sales_sigma: float = _p(1.3, "log-units", "assumption", "Log-sd of sales potential.",
                             0.1, 3.0, "households")
     sales_growth_per_year_in_business: float = _p(
         0.15, "1/year", "assumption: learning-by-doing", "Growth of a seller's volume per year "
@@ -144,15 +144,16 @@ class Parameters:
                                 "Share of a year's goods left unsold when it happens.", 0, 1,
                                 "economics")
     certification_cost_yuan: float = _p(
-        4000.0, "yuan/year", "assumption: organic/HACCP audit for food exports (§2.3 HACCP)",
+        1500.0, "yuan/year", "assumption: organic/HACCP audit for food exports (§2.3 HACCP)",
         "Certification cost for tea and chili sellers (others pay a quarter).", 0, 1e6,
         "economics")
     trademark_cost_yuan: float = _p(
         5000.0, "yuan/mark", "assumption: §5.1.1 subsidy of 3,000-5,000 per mark",
-        "Overseas trademark registration, one mark per entity, amortised over 5 years.", 0, 1e6,
+        "Overseas trademark registration, one mark per entity selling over 500,000 yuan a "
+        "year, amortised over 5 years.", 0, 1e6,
         "economics")
     fixed_cost_yuan: float = _p(
-        3000.0, "yuan/year", "assumption: storefront fees, packing equipment, devices",
+        1000.0, "yuan/year", "assumption: storefront fees, packing equipment, devices",
         "Fixed yearly cost of running a CBEC business.", 0, 1e6, "economics")
     fx_trip_cost_yuan: float = _p(800.0, "yuan/settlement", "§4.2: a trip to Guiyang > 800",
                                   "Cost of settling FX by travelling to Guiyang.", 0, 1e5,
@@ -340,6 +341,11 @@ class Parameters:
                                             "start an e-commerce business.", 0, 1, "returnees")
     returnee_skill_boost: float = _p(0.35, "skill units", "assumption: eastern know-how",
                                      "Skill a returnee entrepreneur brings.", 0, 1, "returnees")
+    entrepreneur_volume_multiple: float = _p(
+        2.0, "multiple of sales potential", "assumption: a returnee's business buys from "
+        "neighbours instead of selling one farm's surplus", "Volume of a returnee "
+        "entrepreneur's business relative to the household's own potential.", 1, 100,
+        "returnees")
     startup_support_return_boost: float = _p(0.3, "share", "assumption",
                                              "Extra return hazard with start-up support.", 0,
                                              10, "returnees")
