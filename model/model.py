@@ -358,7 +358,9 @@ class CBECModel(mesa.Model):
                             out=np.zeros(len(county_sellers)), where=self.county_households > 0)
         nearest = field[:, seats].argmax(axis=0)
         pole_county = np.array(self.poles.county)[nearest]
-        pull = p.backwash_strength * np.minimum(field[nearest, seats], 1.0)
+        strength = self.poles.strength * self.poles.active(m)
+        reach = np.exp(-self.poles.dist[nearest, seats] / p.backwash_reach_km)
+        pull = p.backwash_strength * np.minimum(strength[nearest], 1.0) * reach
         pull = np.where(pole_county == np.arange(len(seats)), 0.0, pull)
         pole_km = self.poles.nearest_pole_km(m)[seats]
         return self.returnee_flows.step(

@@ -294,6 +294,10 @@ class Parameters:
     backwash_strength: float = _p(0.35, "share", "assumption",
                                   "Largest share of a county's returnees a pole draws away.", 0,
                                   1, "poles")
+    backwash_reach_km: float = _p(150.0, "km", "assumption: migration toward a provincial "
+                                  "centre works over longer distances than spread effects",
+                                  "Distance decay length of a pole's pull on returnees.", 1,
+                                  2000, "poles")
     secondary_pole_threshold_yuan: float = _p(
         3e9, "yuan/year (1:1)", "assumption", "County CBEC turnover that makes it a "
         "secondary pole.", 0, 1e13, "poles")

@@ -3,8 +3,8 @@
 Each county has a pool of out-migrant households (``outmigrant_share`` of its households). Each
 month a binomial number returns; the hazard rises with home-county opportunity (sellers per 100
 households), pole proximity (with spread effects on) and start-up support. With backwash on, a
-share of returnees settles in the nearest pole county instead of at home: the pole's pull is
-``backwash_strength * S * exp(-d / pole_reach_km)`` (capped at ``backwash_strength``).
+share of returnees settles in the pole county with the strongest field instead of at home: the
+pole's pull is ``backwash_strength * min(S, 1) * exp(-d / backwash_reach_km)``.
 
 Every returnee adds eastern know-how to the home county (:mod:`model.poles`). With
 ``returnee_entrepreneur_share`` a returnee starts an e-commerce business: the entrepreneur

@@ -1,0 +1,274 @@
+"""One behavioural test per mechanism: each fails if the mechanism is removed or inverted.
+
+Comparisons use common seeds (the same households and draws on both sides) and, where the
+effect is statistical, pool several seeds.
+"""
+
+import numpy as np
+import pytest
+
+from model import CBECModel
+from model.clusters import detect
+from model.households import SELLING
+from model.parameters import Parameters
+from model.run import simulate
+from model.world import build_world
+
+SEEDS = (0, 1, 2)
+
+
+def runs(seeds=SEEDS, **params):
+    base = {"household_scale": 0.005, "months": 24}
+    return [simulate({**base, **params}, seed=s) for s in seeds]
+
+
+def mean_outcome(results, column, months=None):
+    vals = []
+    for r in results:
+        out = r.outcomes
+        sel = out if months is None else out[out["month"].isin(months)]
+        vals.append(sel[column].mean())
+    return float(np.mean(vals))
+
+
+# ---------------------------------------------------------------- growth poles
+def near_far_ratio(results, split_km=100.0):
+    near = far = near_hh = far_hh = 0.0
+    for r in results:
+        c = r.counties
+        c = c[c["month"] == c["month"].max()]
+        is_near = c["pole_km"] < split_km
+        near += c.loc[is_near, "sellers"].sum()
+        near_hh += c.loc[is_near, "households"].sum()
+        far += c.loc[~is_near, "sellers"].sum()
+        far_hh += c.loc[~is_near, "households"].sum()
+    return (near / near_hh) / (far / far_hh)
+
+
+def test_spread_makes_adoption_fall_with_distance_from_poles():
+    common = {"household_scale": 0.01, "months": 48, "backwash_effect": False}
+    with_spread = near_far_ratio(runs(**common))
+    without = near_far_ratio(runs(**{**common, "spread_effect": False}))
+    assert with_spread > 1.4
+    assert with_spread > 1.3 * without
+
+
+def test_backwash_moves_returnees_toward_the_poles():
+    on = runs(months=24)
+    off = runs(months=24, backwash_effect=False)
+    assert mean_outcome(on, "returns_to_poles_month_real") > 0
+    assert mean_outcome(off, "returns_to_poles_month_real") == 0
+    assert (mean_outcome(on, "returnee_destination_pole_km")
+            < mean_outcome(off, "returnee_destination_pole_km") - 5)
+
+
+def test_pole_strength_follows_activity_in_its_reach():
+    busy = runs(seeds=(0,), months=36)[0].outcomes
+    quiet = runs(seeds=(0,), months=36, awareness_initial=0.0, awareness_base_rate=0.0,
+                 returnees=False, station_outreach=0.0, knowhow_awareness=0.0,
+                 pole_spread_awareness=0.0, trainees_per_county_month=0.0)[0].outcomes
+    assert quiet["sellers"].iloc[-1] == 0
+    assert quiet["pole_strength_guiyang"].iloc[-1] < 0.6  # decays without activity
+    assert busy["pole_strength_guiyang"].iloc[-1] > quiet["pole_strength_guiyang"].iloc[-1]
+
+
+def test_secondary_poles_emerge_past_the_threshold_and_can_be_switched_off():
+    low = runs(seeds=(0,), secondary_pole_threshold_yuan=2e8)[0].outcomes
+    off = runs(seeds=(0,), secondary_pole_threshold_yuan=2e8, secondary_poles=False)[0]
+    assert low["secondary_poles"].iloc[-1] > 0
+    assert off.outcomes["secondary_poles"].max() == 0
+
+
+# ----------------------------------------------------------- gradient transfer
+def test_know_how_flows_down_the_gradient_only_when_switched_on():
+    on = CBECModel(rng=1, household_scale=0.003, months=24).run()
+    off = CBECModel(rng=1, household_scale=0.003, months=24, gradient_transfer=False).run()
+    out_on, out_off = on.outcomes(), off.outcomes()
+    assert out_on["knowhow_periphery"].iloc[-1] > out_on["knowhow_periphery"].iloc[0] + 0.005
+    assert out_off["knowhow_periphery"].iloc[-1] == pytest.approx(
+        out_off["knowhow_periphery"].iloc[0])
+    # core counties sit closer to the frontier than the periphery
+    assert out_on["knowhow_core"].iloc[-1] > out_on["knowhow_periphery"].iloc[-1]
+
+
+# -------------------------------------------------------------------- adoption
+def test_peer_effect_spreads_awareness():
+    strong = runs(peer_effect=2.0)
+    none = runs(peer_effect=0.0)
+    assert mean_outcome(strong, "aware_share", [24]) > mean_outcome(none, "aware_share", [24])
+
+
+def test_a_household_sells_when_its_margin_beats_its_hurdle():
+    m = CBECModel(rng=4, household_scale=0.005, months=1)
+    h = m.households
+    sellers = np.flatnonzero(h.status == SELLING)
+    gain = m._gain(sellers, np.zeros(len(sellers)))
+    assert (gain > m.hurdle(sellers)).mean() > 0.95  # initial sellers are over their hurdle
+    aware = np.flatnonzero(h.status == 1)
+    # the start is a fixed point: few aware non-sellers would gain from selling
+    assert (m._gain(aware, np.zeros(len(aware))) > m.hurdle(aware)).mean() < 0.05
+
+
+def test_sellers_stop_after_losses():
+    def exits(rate):
+        m = CBECModel(rng=5, household_scale=0.005, months=3, exit_rate_when_losing=rate,
+                      review_rate=0.0)
+        h = m.households
+        sellers = np.flatnonzero(h.status == SELLING)
+        h.profit_trailing[sellers] = -1e7
+        h.months_selling[sellers] = 12
+        m.step()
+        return (h.status[sellers] == 3).mean()
+
+    assert exits(0.0) == 0.0
+    assert 0.05 < exits(0.15) < 0.3
+
+
+def test_margin_carries_every_cost_and_price_term():
+    m = CBECModel(rng=1, household_scale=0.003, months=1)
+    idx = np.arange(2000)
+    a = m._economics(idx, np.zeros(len(idx)))
+    for term in ("first_mile", "trunk", "international", "loss", "unsold", "acquisition",
+                 "certification", "fx", "customs", "credit", "fixed", "production"):
+        assert (a[term] > 0).any(), term
+    tea = m.households.product[idx] == 0
+    other = m.households.product[idx] == 3
+    assert (a["revenue"][tea] / m.annual_sales(idx[tea])).mean() > (
+        a["revenue"][other] / m.annual_sales(idx[other])).mean()  # export premium
+    emb = m.households.product[idx] == 2
+    assert (a["loss"][emb] / a["revenue"][emb]).min() > (a["loss"][tea] / a["revenue"][tea]).max()
+
+
+# ---------------------------------------------------------------- logistics
+def test_more_pickup_coverage_lowers_the_logistics_cost_share():
+    base = runs(months=12)
+    more = runs(months=12, pickup_coverage=0.8)
+    assert (mean_outcome(more, "logistics_cost_share", range(1, 13))
+            < mean_outcome(base, "logistics_cost_share", range(1, 13)) - 0.005)
+    assert mean_outcome(more, "haul_km_sellers") < mean_outcome(base, "haul_km_sellers") - 5
+
+
+def test_overseas_warehouses_and_flights_cut_delivery_time():
+    base = runs(seeds=(0,), months=6)
+    more = runs(seeds=(0,), months=6, warehouse_us=True, warehouse_germany=True,
+                flight_increase=0.3)
+    assert mean_outcome(more, "delivery_days", range(1, 7)) < 0.9 * mean_outcome(
+        base, "delivery_days", range(1, 7))
+
+
+def test_hub_partners_raise_the_collection_rate():
+    base = runs(months=6)
+    all_hubs = runs(months=6, hub_partner_counties=88)
+    assert mean_outcome(all_hubs, "collection_rate", range(1, 7)) > mean_outcome(
+        base, "collection_rate", range(1, 7)) + 0.15
+
+
+# ----------------------------------------------------------------- stations
+def test_full_service_stations_cut_fx_trips_to_guiyang():
+    base = runs(months=6)
+    full = runs(months=6, full_service_station_share=1.0, station_inexperienced_share=0.0)
+    # one staff member per station cannot serve every seller where sellers crowd (§4.2)
+    assert mean_outcome(full, "fx_travel_share", range(1, 7)) < 0.6 * mean_outcome(
+        base, "fx_travel_share", range(1, 7))
+
+
+def test_stations_train_people_and_the_subsidy_is_booked():
+    r = runs(seeds=(0,), months=12)[0]
+    trained = r.outcomes["trained_total_real"].iloc[-1]
+    assert trained > 0
+    training_cost = r.fiscal_by_instrument()["training"]
+    assert training_cost == pytest.approx(trained * 1500, rel=1e-9)
+
+
+# ---------------------------------------------------------------- subsidies
+def test_lower_turnover_threshold_raises_subsidy_coverage():
+    base = runs(months=24)
+    low = runs(months=24, subsidy_min_turnover_yuan=5e5)
+    december = [12, 24]
+    assert mean_outcome(low, "subsidy_coverage", december) > mean_outcome(
+        base, "subsidy_coverage", december) + 0.05
+
+
+def test_one_stop_platform_raises_take_up():
+    base = runs(months=24)
+    one_stop = runs(months=24, one_stop_platform=True)
+    assert mean_outcome(one_stop, "subsidy_coverage", [12, 24]) > mean_outcome(
+        base, "subsidy_coverage", [12, 24])
+
+
+def test_subsidies_can_be_switched_off():
+    r = runs(seeds=(0,), subsidies=False)[0]
+    assert "turnover_reward" not in r.fiscal_by_instrument().index
+    assert r.outcomes["subsidy_coverage"].max() == 0
+
+
+# ----------------------------------------------------------------- returnees
+def test_returnees_return_start_businesses_and_respond_to_support():
+    base = runs(months=24)
+    support = runs(months=24, returnee_startup_support=True)
+    off = runs(seeds=(0,), months=24, returnees=False)[0]
+    assert mean_outcome(base, "returnee_entrepreneurs_month_real", range(1, 25)) > 0
+    assert mean_outcome(support, "returns_month_real", range(1, 25)) > mean_outcome(
+        base, "returns_month_real", range(1, 25))
+    assert off.outcomes["returnees_total_real"].max() == 0
+
+
+# -------------------------------------------------------------- cooperatives
+def test_cooperatives_pool_costs_for_their_members():
+    m = CBECModel(rng=1, household_scale=0.003, months=1)
+    idx = np.arange(3000)
+    alone = m._economics(idx, np.zeros(len(idx)))
+    pooled = m._economics(idx, np.full(len(idx), 12.0))
+    assert (pooled["fx"] < alone["fx"]).all()  # the leader settles FX once for all
+    assert (pooled["certification"] <= alone["certification"]).all()
+    assert (pooled["loss"] <= alone["loss"]).all() and (pooled["loss"] < alone["loss"]).any()
+    assert (pooled["first_mile"] <= alone["first_mile"]).all()
+
+
+def test_cooperatives_form_take_members_and_can_be_switched_off():
+    busy = runs(seeds=(0,), months=24, coop_formation_rate=0.1)[0].outcomes
+    assert busy["cooperatives"].iloc[-1] > 0
+    assert busy["sellers_coop"].iloc[-1] >= busy["cooperatives"].iloc[-1] * 5
+    off = runs(seeds=(0,), months=24, coop_formation_rate=0.1, cooperatives=False)[0]
+    assert off.outcomes["cooperatives"].max() == 0
+
+
+# ------------------------------------------------------------------ clusters
+def test_clusters_lower_members_costs():
+    m = CBECModel(rng=1, household_scale=0.003, months=1)
+    idx = np.arange(3000)
+    outside = m._economics(idx, np.zeros(len(idx)))
+    m.context.in_cluster = np.ones(m.world.n_cells, dtype=bool)
+    inside = m._economics(idx, np.zeros(len(idx)))
+    assert (inside["acquisition"] < outside["acquisition"]).all()
+    ratio = outside["acquisition"] / inside["acquisition"]
+    assert ratio == pytest.approx(np.full(len(idx), 1.3))  # +30% outside clusters (§3.3.3)
+    assert (inside["unsold"] <= outside["unsold"]).all()
+
+
+def test_cluster_rule_finds_connected_taobao_village_cells_and_belts():
+    world = build_world(5.0)
+    p = Parameters(household_scale=0.01)
+    n = world.n_cells
+    sales = np.zeros(n)
+    shops = np.zeros(n, dtype=int)
+    households = np.full(n, 10.0)
+    product = np.zeros((n, 4))
+    block = [world.grid_index[r, c] for r in range(40, 44) for c in range(40, 44)]
+    assert min(block) >= 0
+    for cell in block:
+        sales[cell] = 2e6 * p.household_scale * 100  # far past 10M yuan at 1:1
+        shops[cell] = 5  # half of the cell's households: past the 10% share
+        product[cell, 0] = sales[cell]
+    state = detect(world, p, sales, shops, households, product)
+    assert state.n_clusters == 1 and state.n_belts == 1 and state.n_towns == 1
+    assert set(np.flatnonzero(state.in_cluster)) <= set(block)
+    assert state.in_cluster[block].sum() >= 4
+    # below the sales criterion: no cluster; switched off: none
+    assert detect(world, p, sales / 1e3, shops, households, product).n_clusters == 0
+    off = Parameters(household_scale=0.01, clusters=False)
+    assert detect(world, off, sales, shops, households, product).n_clusters == 0
+    # two product lines in equal parts: a cluster, not a belt
+    mixed = product.copy()
+    mixed[block, 1] = mixed[block, 0]
+    assert detect(world, p, sales, shops, households, mixed).n_belts == 0
