@@ -1,14 +1,15 @@
 """Cooperatives (§2.2.3, brief): farmers of one product line pooled around a capable leader.
 
-A cooperative forms when a capable seller (skill >= ``coop_leader_min_skill``; returnees twice
-as likely to found one) recruits nearby households of its product line (within
-``coop_radius_km``, same county) for whom selling through the cooperative beats their hurdle. It
-needs ``coop_min_members`` members to form and to survive. Members get consolidated first-mile
+A cooperative forms when a capable seller (skill >= ``coop_leader_min_skill``; returnees twice as
+likely to found one) recruits nearby households of its product line (within ``coop_radius_km``,
+same county; below ``coop_reference_scale`` the radius widens as 1/sqrt(scale) so that as many
+agents are in reach as at that scale) for whom selling through the cooperative beats their hurdle.
+It needs ``coop_min_members`` members to form and to survive. Members get consolidated first-mile
 shipping, shared quality control (lower loss), one certification and one trademark for all, FX
-settled once by the leader, and the cooperative's pooled turnover counts against subsidy
-thresholds that single members cannot reach. Members leave when the cooperative no longer beats
-their hurdle, or at a small background rate; aware households of the same county and line can
-join an open cooperative when they review the option.
+settled once by the leader, and the cooperative's pooled turnover counts against subsidy thresholds
+that single members cannot reach. Members leave when the cooperative no longer beats their hurdle,
+or at a small background rate; aware households of the same county and line can join an open
+cooperative when they review the option.
 
 Membership lives in the household arrays (``households.coop``); the agent keeps its own state.
 """
@@ -88,6 +89,7 @@ def form_cooperatives(model: CBECModel, month: int) -> int:
     leaders = capable[rng.random(len(capable)) < rate]
     formed = 0
     world = model.world
+    radius = p.coop_radius_km / np.sqrt(min(1.0, p.household_scale / p.coop_reference_scale))
     for leader in leaders:
         if h.coop[leader] >= 0:  # recruited by another founder this month
             continue
@@ -99,7 +101,7 @@ def form_cooperatives(model: CBECModel, month: int) -> int:
         near = np.hypot(world.cell_x_km[cells] - world.cell_x_km[h.cell[leader]],
                         world.cell_y_km[cells] - world.cell_y_km[h.cell[leader]])
         pool = local[(h.product[local] == h.product[leader]) & (h.coop[local] < 0)
-                     & (near <= p.coop_radius_km) & (local != leader)]
+                     & (near <= radius) & (local != leader)]
         if len(pool) + 1 < p.coop_min_members:
             continue
         pool = rng.permutation(pool)[: 3 * p.coop_target_members]

@@ -86,6 +86,14 @@ class ProvincialHub(LogisticsHub):
         super().__init__(model)
         self.cell = cell
 
+    def scale_factor(self) -> float:
+        """International freight rate relative to nominal from last month's provincial volume
+        (consolidated air and land-sea corridor rail; assumption: within -10% .. +10%)."""
+        p = self.model.params
+        reference = p.hub_reference_orders * len(self.model.stations)
+        real = max(self.orders_month / p.household_scale, 1.0)
+        return float(np.clip((real / reference) ** (-0.1), 0.9, 1.1))
+
     @property
     def clearance_days(self) -> float:
         """Clearance time in days (a working day is 8 hours)."""
@@ -124,9 +132,9 @@ class LogisticsNetwork:
         self.provincial_hub = ProvincialHub(model, model.guiyang_cell)
         self.warehouses = [OverseasWarehouse(model, city, market, key in BASELINE_WAREHOUSES)
                            for key, (city, market) in WAREHOUSES.items() if getattr(p, key)]
-        self.market_has_warehouse = np.zeros(len(MARKETS), dtype=bool)
+        self.warehouses_per_market = np.zeros(len(MARKETS))
         for w in self.warehouses:
-            self.market_has_warehouse[w.market] = True
+            self.warehouses_per_market[w.market] += 1
         # New (non-baseline) warehouses are built in the first month with the §4.1 subsidy.
         for w in self.warehouses:
             if not w.baseline:

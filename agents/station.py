@@ -93,7 +93,8 @@ class ServiceStation(mesa.Agent):
 
     # ------------------------------------------------------------------- step
     def step(self) -> None:
-        """Staff learn; secondments run out; a new secondee arrives under the talent plan."""
+        """Staff learn; secondments run out (arrivals are placed by the model, which knows
+        where the poles pull talent)."""
         p = self.model.params
         rng = self.model.rng
         rate = 1.0 / p.staff_learning_months
@@ -103,10 +104,6 @@ class ServiceStation(mesa.Agent):
             if not experienced and rng.random() < rate:
                 self.staff_experienced[i] = True
         self.secondee_months_left = [m - 1 for m in self.secondee_months_left if m > 1]
-        if p.talent_secondment_yuan > 0 and self.model.month_of_year == 1:
-            arrivals = rng.poisson(p.secondees_per_county_year)
-            self.secondee_months_left.extend([12] * int(arrivals))
-            self.model.fiscal.add("talent_secondment", arrivals * p.talent_secondment_yuan)
 
 
 def build_stations(model: CBECModel, n_counties: int) -> list[ServiceStation]:

@@ -36,6 +36,7 @@ TRADEMARK_MIN_REVENUE = 5e5  # assumption: only entities past 500,000 yuan regis
 CUSTOMS_REMOTE_COST = 150.0  # assumption: broker at Guiyang, yuan per batch
 CUSTOMS_LOCAL_COST = 30.0  # assumption: online filing or county agency, yuan per batch
 UNSOLD_WRITE_DOWN = 0.5  # assumption: unsold goods are dumped at half value
+ORDER_REFERENCE_REVENUE = 2e5  # yuan/year at which an entity's order value is order_value_yuan
 
 
 @dataclass
@@ -68,13 +69,21 @@ class MarketContext:
     month: int
 
 
-def product_logistics(p: Parameters, market_has_warehouse: np.ndarray
+def product_logistics(p: Parameters, warehouses_per_market: np.ndarray,
+                      provincial_factor: float = 1.0
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """International rate, warehouse share and delivery days per product line."""
-    w = p.warehouse_use_share * market_has_warehouse.astype(float)  # per market
+    """International rate, warehouse share and delivery days per product line.
+
+    A market with two public warehouses (ASEAN at baseline) takes ``warehouse_use_share`` of
+    its orders through them; a market with one, three quarters of that (assumption: one city
+    covers less of the market). ``provincial_factor`` is the Guiyang hub's volume economy.
+    """
+    n = np.asarray(warehouses_per_market, dtype=float)
+    w = p.warehouse_use_share * np.minimum(1.5 * n / (n + 1.0), 1.0)  # per market
     flights = 1.0 - np.array([min(0.5, 0.33 * p.flight_increase), 0.0, 0.0])
-    direct_rate = p.international_direct_rate * DIRECT_RATE_FACTOR * flights
-    rate_m = w * p.international_warehouse_rate + (1 - w) * direct_rate
+    direct_rate = p.international_direct_rate * DIRECT_RATE_FACTOR * flights * provincial_factor
+    rate_m = (w * p.international_warehouse_rate * provincial_factor
+              + (1 - w) * direct_rate)
     direct_days = DIRECT_DAYS * (1.0 - np.array([min(0.5, 0.5 * p.flight_increase), 0, 0]))
     days_m = w * direct_days * (1 - p.warehouse_speedup) + (1 - w) * direct_days
     return MARKET_MIX @ rate_m, MARKET_MIX @ w, MARKET_MIX @ days_m
@@ -110,7 +119,10 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     value = annual_sales.astype(float)
     premium = product_table(p, "premium")[prod]
     revenue = value * (1.0 + p.direct_sale_markup) * (1.0 + premium)
-    orders = revenue / p.order_value_yuan
+    entity_revenue = revenue * np.maximum(coop_members, 1)
+    order_value = p.order_value_yuan * np.clip(
+        np.sqrt(revenue / ORDER_REFERENCE_REVENUE), 0.5, 20.0)
+    orders = revenue / order_value
 
     # --- logistics: first mile, trunk, international (§3.3.1, §4.2, §5.2.2)
     has_point = ctx.has_point[h.village[idx]]
@@ -126,9 +138,9 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     trunk = revenue * (trunk_rate + p.no_partner_penalty * (1.0 - collected))
     international = revenue * ctx.intl_rate[prod]
     logistics = first_mile + trunk + international
-    small = p.order_value_yuan < p.small_order_limit_yuan
-    fiscal_freight = (p.small_order_freight_subsidy_share * (trunk + international)
-                      if small else np.zeros_like(revenue))
+    small = order_value < p.small_order_limit_yuan
+    fiscal_freight = np.where(small, p.small_order_freight_subsidy_share * (trunk + international),
+                              0.0)
     fiscal_parcel = np.where(has_point, np.minimum(p.parcel_subsidy_yuan, fm_per_order), 0.0)
     fiscal_parcel = fiscal_parcel * orders
     coastal_logistics = revenue * (p.coastal_trunk_rate + ctx.intl_rate[prod]) + orders * (
@@ -163,7 +175,6 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     cert_full = np.where((prod == TEA) | (prod == CHILI), p.certification_cost_yuan,
                          0.25 * p.certification_cost_yuan) / n_share
     fiscal_cert = cert_full * p.certification_subsidy_share
-    entity_revenue = revenue * np.maximum(coop_members, 1)
     registers = entity_revenue >= TRADEMARK_MIN_REVENUE
     tm_full = np.where(registers, p.trademark_cost_yuan / 5.0 / n_share, 0.0)
     fiscal_tm = np.minimum(p.trademark_subsidy_yuan / 5.0 / n_share, tm_full)
@@ -175,8 +186,10 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     fx = p.fx_settlements_per_year * fx_cost / n_share
     platform = np.clip(ctx.platform_use[county] + 0.2 * in_coop, 0.0, 1.0)
     local_customs = np.maximum(ctx.customs_local[county], platform)
-    customs = CUSTOMS_BATCHES_PER_YEAR * (local_customs * CUSTOMS_LOCAL_COST
-                                          + (1 - local_customs) * CUSTOMS_REMOTE_COST) / n_share
+    waiting = p.customs_clearance_hours * p.time_value_yuan_per_hour
+    customs = CUSTOMS_BATCHES_PER_YEAR * (
+        local_customs * (CUSTOMS_LOCAL_COST + 0.25 * waiting)
+        + (1 - local_customs) * (CUSTOMS_REMOTE_COST + waiting)) / n_share
 
     # --- export credit and FX risk (§5.1.1)
     risk = revenue * p.credit_risk_rate

@@ -18,6 +18,7 @@ INSTRUMENTS = (
     "small_order_freight", "belt_reward", "talent_secondment", "startup_support",
     "rcep_origin", "one_stop_platform", "station_upgrade", "village_service_points",
     "pickup_points", "parcel", "hub_partners", "market_information", "professional_services",
+    "flights", "county_clearance", "warehouse_operation",
 )
 
 

@@ -276,7 +276,8 @@ class CBECModel(mesa.Model):
         demand_m = np.array([(1 + p.demand_growth_asean) ** years, (1 + p.demand_growth_eu)
                              ** years, (1 + p.demand_growth_us) ** years])
         intl_rate, wh_share, intl_days = econ.product_logistics(
-            p, self.logistics.market_has_warehouse)
+            p, self.logistics.warehouses_per_market,
+            self.logistics.provincial_hub.scale_factor())
         return econ.MarketContext(
             fx_help=fx_help, customs_local=customs, guiyang_local=self.guiyang_local,
             info_station=info, takeup=takeup, partner=partner,
@@ -300,6 +301,8 @@ class CBECModel(mesa.Model):
             h.sales_ytd[:] = 0.0
         for station in self.stations:
             station.step()
+        if p.talent_secondment_yuan > 0 and self.month_of_year == 1:
+            self._second_talent()
         sellers = h.status == SELLING
         county_sellers = np.bincount(h.county[sellers], minlength=len(self.stations))
         self._station_demand(county_sellers)
@@ -343,6 +346,19 @@ class CBECModel(mesa.Model):
         return self
 
     # ------------------------------------------------------------ sub-steps
+    def _second_talent(self) -> None:
+        """Each January seconded eastern professionals arrive (§5.1.2). With backwash on they
+        go where the poles' fields are strongest (talent is pulled to the core)."""
+        p = self.params
+        weight = np.ones(len(self.stations))
+        if p.backwash_effect:
+            weight = 0.5 + self.poles.field(max(self.month, 1))[self.poles.seat_cell]
+            weight = weight * len(weight) / weight.sum()
+        arrivals = self.rng.poisson(p.secondees_per_county_year * weight)
+        for station, k in zip(self.stations, arrivals, strict=True):
+            station.secondee_months_left.extend([12] * int(k))
+        self.fiscal.add("talent_secondment", float(arrivals.sum()) * p.talent_secondment_yuan)
+
     def _station_demand(self, county_sellers: np.ndarray) -> None:
         """Professional services sellers ask for a month: FX settlements and applications."""
         per_seller = self.params.fx_settlements_per_year / 12.0 + 1.0 / 12.0
@@ -368,18 +384,24 @@ class CBECModel(mesa.Model):
             field_at_seat, pull, pole_county, pole_km, m)
 
     def _training(self, m: int) -> None:
-        """Stations train people; school grants add practical training (§4.1, §5.1.2)."""
+        """Stations train people (§4.1); school grants add practical training (§5.1.2).
+
+        A station whose training function works trains ``trainees_per_county_month``; a
+        consult-only station hosts provincial sessions at half that rate. Training is practical
+        (twice the skill gain) with purchased professional services or school grants.
+        """
         p = self.params
         h = self.households
-        rate = p.trainees_per_county_month
+        trains = np.array([s.offers("training") for s in self.stations], dtype=float)
+        rate = p.trainees_per_county_month * (0.5 + 0.5 * trains)
         practical = p.professional_services
         if p.school_training_grant_yuan > 0:
-            rate += p.school_trainees_per_year / 12.0
+            rate = rate + p.school_trainees_per_year / 12.0
             practical = True
             self.fiscal.add("school_training_grant",
                             p.school_training_grant_yuan * len(self.stations) / 12.0)
         sizes = self.county_stop - self.county_start
-        n = self.rng.poisson(rate * p.household_scale, len(sizes))
+        n = self.rng.poisson(rate * p.household_scale)
         n = np.where(sizes > 0, n, 0)
         total = int(n.sum())
         if total == 0:
@@ -628,6 +650,14 @@ class CBECModel(mesa.Model):
                             p.market_info_cost_yuan * (p.market_info_share - 0.05) / 0.1 / 12)
         if p.one_stop_platform:
             self.fiscal.add("one_stop_platform", p.one_stop_platform_cost_yuan / 12.0)
+        if p.flight_increase > 0:
+            self.fiscal.add("flights", p.flight_subsidy_yuan * p.flight_increase / 0.3 / 12.0)
+        if p.county_clearance:
+            self.fiscal.add("county_clearance", p.county_clearance_cost_yuan / 12.0
+                            * float(net.county_has_partner.sum()))
+        new_warehouses = sum(not w.baseline for w in net.warehouses)
+        self.fiscal.add("warehouse_operation",
+                        new_warehouses * p.warehouse_running_cost_yuan / 12.0)
 
     def _detect_clusters(self) -> None:
         h = self.households

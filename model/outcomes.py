@@ -59,6 +59,8 @@ COLUMNS = {
     "logistics_cost_share": "logistics / total export cost, over sellers",
     "logistics_cost_share_coastal": "the same for the same sellers at coastal rates",
     "logistics_cost_per_revenue": "logistics cost per yuan of revenue",
+    "logistics_per_revenue_belt": "logistics cost per yuan of revenue, sellers in belts",
+    "logistics_per_revenue_outside": "the same for sellers outside any cluster",
     "delivery_days": "order-weighted delivery time to the foreign buyer",
     "collection_rate": "share of CBEC volume collected through county hubs",
     "fx_travel_share": "entities that must travel to Guiyang to settle FX",
@@ -77,6 +79,7 @@ COLUMNS = {
     "professionals_per_county_real": "CBEC professionals per county (skilled sellers, "
                                      "experienced station staff, secondees)",
     "new_sellers_month_real": "households starting to sell this month",
+    "sellers_growth_12m": "sellers now over sellers 12 months ago, minus 1",
     "firms_new_total_real": "firms registered since the start (cooperatives and sellers past "
                             "1M yuan/year)",
     "firms_new_tea_chili_share": "tea or chili share of those new firms",
@@ -188,6 +191,8 @@ class Recorder:
         staff = sum(s.experienced_staff for s in model.stations)
         row["professionals_per_county_real"] = (len(skilled) / scale + staff) / n_counties
         row["new_sellers_month_real"] = float((h.start_month[sellers] == m).sum()) / scale
+        year_ago = self.rows[m - 12]["sellers"] if m >= 12 else 0
+        row["sellers_growth_12m"] = len(sellers) / year_ago - 1 if year_ago else float("nan")
         firm_now = direct[(h.revenue_trailing[direct] >= FIRM_TURNOVER_YUAN)
                           & (h.firm_month[direct] < 0)]
         h.firm_month[firm_now] = m
@@ -212,7 +217,8 @@ class Recorder:
         scale = model.params.household_scale
         row["haul_km_households"] = self.mean_haul
         keys = ("logistics_cost_share", "logistics_cost_share_coastal",
-                "logistics_cost_per_revenue", "delivery_days", "collection_rate",
+                "logistics_cost_per_revenue", "logistics_per_revenue_belt",
+                "logistics_per_revenue_outside", "delivery_days", "collection_rate",
                 "fx_travel_share", "unsold_share", "platform_order_share", "haul_km_sellers",
                 "cbec_profit_per_seller_yuan")
         if not a:  # the start state, or a month without sellers
@@ -232,6 +238,13 @@ class Recorder:
         row["logistics_cost_share_coastal"] = float(
             coastal.sum() / (cost - logistics + coastal).sum())
         row["logistics_cost_per_revenue"] = float(logistics.sum() / (a["revenue"] * f).sum())
+        cl = model.clusters
+        belt = cl.in_belt[h.cell[model.month_sellers]]
+        outside = ~cl.in_cluster[h.cell[model.month_sellers]]
+        for key, mask in (("logistics_per_revenue_belt", belt),
+                          ("logistics_per_revenue_outside", outside)):
+            rev_m = (a["revenue"] * f)[mask].sum()
+            row[key] = float(logistics[mask].sum() / rev_m) if rev_m > 0 else float("nan")
         orders = a["orders"] * f
         row["delivery_days"] = float((a["delivery_days"] * orders).sum() / orders.sum())
         rev = a["revenue"] * f
@@ -262,14 +275,22 @@ class Recorder:
         nc = len(model.stations)
         a = model.__dict__.get("month_accounts")
         turnover = np.zeros(nc)
+        logistics = np.full(nc, np.nan)
         if a is not None and len(model.month_sellers):
-            turnover = np.bincount(h.county[model.month_sellers], weights=a["revenue_month"],
-                                   minlength=nc)
+            c = h.county[model.month_sellers]
+            turnover = np.bincount(c, weights=a["revenue_month"], minlength=nc)
+            log_c = np.bincount(c, weights=a["logistics"] * a["f"], minlength=nc)
+            cost_c = np.bincount(c, weights=a["export_cost"] * a["f"], minlength=nc)
+            logistics = np.divide(log_c, cost_c, out=np.full(nc, np.nan), where=cost_c > 0)
         self.panel.append({
             "month": np.full(nc, m),
             "sellers": np.bincount(h.county[sellers], minlength=nc),
             "coop_members": np.bincount(h.county[sellers[h.coop[sellers] >= 0]], minlength=nc),
             "turnover_month": turnover,
+            "logistics_cost_share": logistics,
+            "returnees": np.bincount(h.county[h.returnee], minlength=nc),
+            "subsidies_received": np.bincount(h.county, weights=h.subsidies_received,
+                                              minlength=nc),
             "knowhow": model.poles.county_knowhow.copy(),
             "full_service_station": np.array([s.full_service for s in model.stations]),
             "station_experienced_staff": np.array([s.experienced_staff for s in model.stations]),
@@ -299,6 +320,8 @@ class Recorder:
             out=np.zeros(len(frame)), where=frame["households"].to_numpy() > 0)
         frame["sellers_real"] = frame["sellers"] / scale
         frame["turnover_month_yuan"] = frame.pop("turnover_month") / scale
+        frame["returnees_real"] = frame.pop("returnees") / scale
+        frame["subsidies_received_yuan"] = frame.pop("subsidies_received") / scale
         frame["pole_km"] = np.tile(self.county_pole_km, reps)
         frame["core"] = np.tile(self.core_county, reps)
         frame["distance_band"] = pd.cut(frame["pole_km"], DISTANCE_BANDS, right=False,

@@ -187,9 +187,10 @@ class Parameters:
                                   "Month-to-month noise in a seller's sales.", 0, 2, "economics")
 
     # ----------------------------------------------------------- logistics
-    order_value_yuan: float = _p(1500.0, "yuan/order", "assumption: small parcels (§5.1.1 "
-                                 "small orders < 5,000)", "Average order value.", 10, 1e6,
-                                 "logistics")
+    order_value_yuan: float = _p(
+        1500.0, "yuan/order", "assumption: small parcels (§5.1.1 small orders < 5,000)",
+        "Order value of an entity turning over 200,000 yuan a year; it grows with the square "
+        "root of turnover (bigger sellers ship bigger, B2B orders).", 10, 1e6, "logistics")
     first_mile_cost_per_km: float = _p(
         2.0, "yuan per order per road km", "assumption: van or motorbike trip to the county "
         "seat, shared by few orders", "First-mile cost, village to pickup point or county seat.",
@@ -234,6 +235,10 @@ class Parameters:
     density_reference_orders: float = _p(150.0, "orders/month (1:1)", "assumption",
                                          "Cell volume at which first-mile cost is nominal.", 1,
                                          1e7, "logistics")
+    time_value_yuan_per_hour: float = _p(
+        25.0, "yuan/hour", "assumption: rural wage", "Value of a seller's time spent on "
+        "customs clearance away from home (clearance hours at Guiyang, a quarter of them at "
+        "the county).", 0, 1e4, "logistics")
     hub_use_without_point: float = _p(
         0.75, "probability", "assumption: share of sellers without a pickup point who still "
         "bring goods to the county hub", "Use of the county hub by sellers without a point.",
@@ -321,6 +326,9 @@ class Parameters:
                                  1, 500, "gradient")
     knowhow_lag_months: int = _p(6, "months", "assumption", "Lag of the pole -> county flow.",
                                  0, 60, "gradient")
+    outmigrant_refill_rate: float = _p(
+        0.02, "1/month", "assumption: new out-migration replaces returns", "Rate at which a "
+        "county's out-migrant pool moves back toward its initial size.", 0, 1, "returnees")
     returnee_knowhow: float = _p(0.5, "know-how per returnee share", "assumption",
                                  "County know-how gain per month per unit share of returnee "
                                  "households.", 0, 100, "gradient")
@@ -370,6 +378,10 @@ class Parameters:
     coop_radius_km: float = _p(20.0, "km", "assumption: a township or two",
                                "Members come from within this distance of the leader.", 0, 500,
                                "cooperatives")
+    coop_reference_scale: float = _p(
+        0.05, "household_scale", "assumption: below this scale the recruitment radius widens "
+        "as 1/sqrt(scale) so that as many candidates are in reach as at this scale",
+        "Scale at which coop_radius_km applies unchanged.", 1e-4, 1, "cooperatives")
     coop_fee_share: float = _p(0.02, "share of revenue", "assumption",
                                "Fee the cooperative keeps.", 0, 0.5, "cooperatives")
     coop_loss_reduction: float = _p(0.3, "share", "assumption: shared quality control",
@@ -443,7 +455,7 @@ class Parameters:
                                             "Turnover for the large reward rate.", 0, 1e11,
                                             "subsidies")
     reward_rate_standard: float = _p(
-        0.02, "share of turnover", "assumption: the fund's other instruments for entities from "
+        0.03, "share of turnover", "assumption: the fund's other instruments for entities from "
         "the threshold to 5M", "Reward from 2M to the large threshold.", 0, 1, "subsidies")
     reward_rate_small: float = _p(0.03, "share of turnover", "§5.1.1: 3% for 0.5-2M",
                                   "Reward from the threshold to 2M (paid only when the "
@@ -552,6 +564,17 @@ class Parameters:
     professional_services: bool = _p(False, "switch", "§5.2.3, §5.2.4 proposal",
                                      "Purchased professional services and mentors.",
                                      group="policy")
+    flight_subsidy_yuan: float = _p(1e7, "yuan/year per +30% flights", "assumption: freight "
+                                    "subsidy for the added flights (§5.2.2)", "Public cost of "
+                                    "extra Guiyang-ASEAN flights.", 0, 1e10, "policy")
+    county_clearance_cost_yuan: float = _p(5e5, "yuan/centre/year", "assumption: customs "
+                                           "staff at a county collection centre (§5.1.3)",
+                                           "Cost of clearance at a county centre (counties "
+                                           "with a logistics partner).", 0, 1e9, "policy")
+    warehouse_running_cost_yuan: float = _p(2e6, "yuan/warehouse/year", "assumption: public "
+                                            "operation of a new warehouse", "Running cost of "
+                                            "a new public overseas warehouse.", 0, 1e10,
+                                            "policy")
     one_stop_platform_cost_yuan: float = _p(5e6, "yuan/year", "assumption: build and run",
                                             "Cost of the one-stop platform when on.", 0, 1e10,
                                             "policy")

@@ -128,8 +128,9 @@ class PoleSystem:
             return
         # east -> poles: platforms, flights and seconded talent, stronger poles learn faster
         gap = EAST_KNOWHOW - self.pole_knowhow
+        rate = p.east_to_pole_rate * (1.0 + p.flight_increase)  # flights carry people, platforms
         self.pole_knowhow = self.pole_knowhow + np.where(
-            active, p.east_to_pole_rate * np.minimum(self.strength, 2.0) * gap, 0.0)
+            active, rate * np.minimum(self.strength, 2.0) * gap, 0.0)
         self._lagged.append(self.pole_knowhow.copy())
         lagged = self._lagged[0]
         # poles -> counties, with distance decay and a lag (spread effect)

@@ -1,7 +1,8 @@
 """Returnee flows (§2.3, §5.1.2).
 
-Each county has a pool of out-migrant households (``outmigrant_share`` of its households). Each
-month a binomial number returns; the hazard rises with home-county opportunity (sellers per 100
+Each county has a pool of out-migrant households (``outmigrant_share`` of its households), which
+new out-migration refills toward its initial size at ``outmigrant_refill_rate``. Each month a
+binomial number returns; the hazard rises with home-county opportunity (sellers per 100
 households), pole proximity (with spread effects on) and start-up support. With backwash on, a
 share of returnees settles in the pole county with the strongest field instead of at home: the
 pole's pull is ``backwash_strength * min(S, 1) * exp(-d / backwash_reach_km)``.
@@ -30,6 +31,7 @@ class ReturneeFlows:
     """Out-migrant pools per county (model units) and this month's flows."""
 
     pool: np.ndarray
+    initial_pool: np.ndarray
     returned_total: np.ndarray = field(default_factory=lambda: np.zeros(0))
     moved_to_pole_total: float = 0.0
     month_returns: int = 0
@@ -40,7 +42,7 @@ class ReturneeFlows:
     @classmethod
     def create(cls, county_households: np.ndarray, p: Parameters) -> ReturneeFlows:
         pool = county_households.astype(float) * p.outmigrant_share
-        return cls(pool=pool, returned_total=np.zeros(len(pool)))
+        return cls(pool=pool, initial_pool=pool.copy(), returned_total=np.zeros(len(pool)))
 
     def step(self, rng: np.random.Generator, h: Households, p: Parameters,
              county_start: np.ndarray, county_stop: np.ndarray, sellers_per_100: np.ndarray,
@@ -60,6 +62,7 @@ class ReturneeFlows:
         hazard = np.clip(hazard, 0.0, 1.0)
         returns = rng.binomial(np.floor(self.pool).astype(np.int64), hazard)
         self.pool = self.pool - returns
+        self.pool = self.pool + p.outmigrant_refill_rate * (self.initial_pool - self.pool)
         self.returned_total = self.returned_total + returns
         dest_counts = returns.astype(np.int64).copy()
         if p.backwash_effect:

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from model.model import CBECModel
@@ -67,7 +66,7 @@ def simulate(params: Mapping[str, Any] | Parameters | None = None, seed: int = 0
     (``params['months']``) and return the results."""
     p = params if isinstance(params, Parameters) else Parameters.from_dict(dict(params or {}))
     start = time.perf_counter()
-    model = CBECModel(rng=np.random.default_rng(seed), params=p)
+    model = CBECModel(rng=int(seed), params=p)  # same stream as CBECModel(rng=seed)
     model.run()
     return RunResult(params=p, seed=int(seed), outcomes=model.outcomes(),
                      counties=model.counties(), fiscal=model.fiscal_costs(),

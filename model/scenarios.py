@@ -55,6 +55,10 @@ _SCENARIOS: dict[str, tuple[dict[str, Any], str]] = {
     "warehouses_us_de": ({"warehouse_us": True, "warehouse_germany": True},
                          "public overseas warehouses in the US and Germany (§5.2.2)"),
     "flights_30": ({"flight_increase": 0.3}, "+30% Guiyang-ASEAN cargo flights (§5.2.2)"),
+    "warehouses_flights": ({"warehouse_us": True, "warehouse_germany": True,
+                            "flight_increase": 0.3},
+                           "US and German warehouses plus +30% flights: the delivery-time "
+                           "claim (§5.2.2)"),
     "market_information": ({"market_info_share": 0.5},
                            "targeted market information for rural products (§4.2)"),
     "professional_services": ({"professional_services": True},

@@ -46,11 +46,15 @@ def near_far_ratio(results, split_km=100.0):
 
 
 def test_spread_makes_adoption_fall_with_distance_from_poles():
-    common = {"household_scale": 0.01, "months": 48, "backwash_effect": False}
-    with_spread = near_far_ratio(runs(**common))
-    without = near_far_ratio(runs(**{**common, "spread_effect": False}))
+    # specialty lines evened out, so that geography does not mimic the poles' pull
+    common = {"household_scale": 0.01, "months": 60, "backwash_effect": False,
+              "specialty_share": 0.06}
+    seeds = range(6)
+    with_spread = near_far_ratio(runs(seeds=seeds, **common))
+    without = near_far_ratio(runs(seeds=seeds, **{**common, "spread_effect": False}))
     assert with_spread > 1.4
-    assert with_spread > 1.3 * without
+    assert without < 1.25  # what is left: Guiyang's local FX, station and hub placement
+    assert with_spread > 1.25 * without
 
 
 def test_backwash_moves_returnees_toward_the_poles():

@@ -44,7 +44,8 @@ def stepped():
             assert np.isnan(v) or 0.0 <= v <= 1.0, (col, v)
         numeric = {k: v for k, v in row.items() if isinstance(v, (int, float, np.number))}
         allowed_nan = {"returnee_destination_pole_km", "returnee_entrepreneur_cbec_share",
-                       "firms_new_tea_chili_share"}
+                       "firms_new_tea_chili_share", "logistics_per_revenue_belt",
+                       "logistics_per_revenue_outside", "sellers_growth_12m"}
         assert not [k for k, v in numeric.items() if np.isnan(v) and k not in allowed_nan]
         # fiscal cost paid to households equals what households received
         assert h.subsidies_received.sum() == pytest.approx(model.fiscal.paid_to_households,
