@@ -325,8 +325,9 @@ def _parameter(name: str, settings: Mapping[str, Any], design: DesignSpec,
         if "values" in given:
             if given & {"range", "steps"}:
                 raise SpecError(f"{where}: give either 'values' or 'range' with 'steps'")
-            return ParameterSpec(name, kind, values=_values(settings["values"], name, kind,
-                                                            where))
+            values = _values(settings["values"], name, kind, where,
+                             unique=design.kind == "grid")
+            return ParameterSpec(name, kind, values=values)
         if given != {"range", "steps"}:
             raise SpecError(f"{where}: a grid parameter needs 'values = [...]' or "
                             "'range = [lo, hi]' with 'steps = n'")
@@ -388,7 +389,7 @@ def _parameter(name: str, settings: Mapping[str, Any], design: DesignSpec,
     return out
 
 
-def _values(values: Any, name: str, kind: str, where: str) -> tuple[Any, ...]:
+def _values(values: Any, name: str, kind: str, where: str, unique: bool) -> tuple[Any, ...]:
     if not isinstance(values, list) or not values:
         raise SpecError(f"{where}: values must be a non-empty list, got {values!r}")
     out = []
@@ -409,7 +410,7 @@ def _values(values: Any, name: str, kind: str, where: str) -> tuple[Any, ...]:
                             f"{_fmt(lo)} to {_fmt(hi)} ({unit})")
         out.append(value)
     repeated = sorted({str(v) for v in out if out.count(v) > 1})
-    if repeated:
+    if unique and repeated:
         raise SpecError(f"{where}: values repeat ({', '.join(repeated)})")
     return tuple(out)
 

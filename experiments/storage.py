@@ -254,7 +254,7 @@ class SweepStore:
             raise StorageError(f"--out '{self.out}' is a file, not a directory")
         manifest = self.read_manifest()
         if manifest is None:
-            if self.out.is_dir() and any(self.out.iterdir()):
+            if self.out.is_dir() and any(p.name != LOCK for p in self.out.iterdir()):
                 raise StorageError(f"'{self.out}' is not empty and holds no sweep manifest; "
                                    "choose another --out")
             return False
@@ -269,6 +269,11 @@ class SweepStore:
                 f"'{self.out}' holds runs of model version {manifest.get('model_version')}, "
                 f"but the model is now {plan.model_version} (its source changed). Give another "
                 "--out, or restore the model those runs came from")
+        if manifest.get("runs_fingerprint") != runs_fingerprint(plan):
+            raise StorageError(
+                f"'{self.out}' holds the sweep '{manifest.get('name')}' with the same spec, but "
+                "its runs now resolve to other parameter values (a parameter default or the "
+                f"scenario '{spec.scenario}' changed since). Give another --out")
         return True
 
     def initialise(self, plan: Plan, invocation: dict[str, Any]) -> None:
@@ -304,7 +309,8 @@ class SweepStore:
 
     def discard(self) -> None:
         """Remove a sweep directory this invocation created and wrote no result into."""
-        for path in (self.manifest_path, self.design_path, self.out / LOCK):
+        errors = list(self.runs_dir.glob("*.error.json")) if self.runs_dir.is_dir() else []
+        for path in (self.manifest_path, self.design_path, self.out / LOCK, *errors):
             with contextlib.suppress(OSError):
                 path.unlink()
         for folder in (self.runs_dir, self.out):
@@ -352,6 +358,11 @@ class SweepStore:
             os.close(fd)
 
 
+def runs_fingerprint(plan: Plan) -> str:
+    """Hash of the ordered run ids: changes if any run's parameters, seed or model change."""
+    return hashlib.sha256("\n".join(plan.runs["run_id"]).encode()).hexdigest()[:16]
+
+
 def new_manifest(plan: Plan) -> dict[str, Any]:
     """The manifest of a new sweep."""
     spec = plan.spec
@@ -368,6 +379,7 @@ def new_manifest(plan: Plan) -> dict[str, Any]:
         "spec_fingerprint": spec.fingerprint(),
         "run_function": spec.function,
         "model_version": plan.model_version,
+        "runs_fingerprint": runs_fingerprint(plan),
         "design": {
             "kind": spec.design.kind,
             "parameters": list(spec.names),

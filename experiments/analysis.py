@@ -1,0 +1,342 @@
+"""Analysis of a sweep directory: per-point means with 95% confidence intervals, Sobol or Morris
+sensitivity indices, and monthly curves — all as tidy tables, plus standard figures.
+
+Run files are read one at a time; only each run's summary value per outcome (its last month, or
+its mean over the last `window` months, as the spec's ``[outputs] final`` says) and running
+monthly statistics are kept, so memory does not grow with the months stored.
+
+Confidence intervals are Student-t intervals of the mean across replications. Sobol and Morris
+indices are computed on each design point's mean across replications (SALib, bootstrap
+confidence intervals); both need a result at every design point, so an outcome is skipped, with
+a note, when a point has none.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.design import UNIT_PREFIX, design_seed
+from experiments.runner import META_COLUMNS, PARAM_PREFIX
+from experiments.storage import SweepStore
+
+CONFIDENCE = 0.95
+MAX_CURVE_POINTS = 8  # above this many points, monthly curves pool all runs
+NUM_RESAMPLES = 200  # bootstrap resamples for the index confidence intervals
+ANALYSIS = "analysis"
+ALL_RUNS = -1  # the `point` of pooled curves
+
+
+@dataclass
+class SweepAnalysis:
+    """Everything :func:`analyze_sweep` computes."""
+
+    summary: pd.DataFrame  # point, <parameters>, outcome, mean, sd, ci_low, ci_high, n
+    indices: pd.DataFrame  # outcome, parameter, index, value, conf, ci_low, ci_high
+    curves: pd.DataFrame  # point (-1: all runs), month, outcome, mean, sd, ci_low, ci_high, n
+    run_values: pd.DataFrame  # one row per finished run: ids and a value per outcome
+    design: pd.DataFrame  # one row per design point: point and parameter values
+    kind: str
+    names: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+def analyze(out: str | Path, *, write: bool = True, figures: bool = True) -> pd.DataFrame:
+    """Analyse the sweep in `out` and return the tidy per-point table (point, parameters...,
+    outcome, mean, sd, ci_low, ci_high, n). With `write`, also writes ``out/analysis/``
+    (summary.csv, indices.csv, curves.csv, run_values.csv, notes.txt, figures/)."""
+    return analyze_sweep(out, write=write, figures=figures).summary
+
+
+def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True) -> SweepAnalysis:
+    """Analyse the sweep in `out`; see :func:`analyze`."""
+    store = SweepStore(out)
+    manifest = store.require_manifest()
+    spec = manifest["spec"]
+    names = tuple(manifest["design"]["parameters"])
+    kind = manifest["design"]["kind"]
+    table = store.read_design()
+    points = table.drop_duplicates("point").sort_values("point").reset_index(drop=True)
+    design = points[["point", *names]]
+
+    notes: list[str] = []
+    finished, failed = store.finished_ids(), store.failed_ids()
+    ids = list(dict.fromkeys(table["run_id"]))
+    n_failed = sum(i in failed for i in ids)
+    n_missing = sum(i not in finished and i not in failed for i in ids)
+    if n_failed:
+        timed_out = sum(bool(store.read_error(i).get("timeout")) for i in ids if i in failed)
+        notes.append(f"{n_failed} of {len(ids)} runs failed ({timed_out} of them by the time "
+                     f"limit); their errors are in runs/<run_id>.error.json. Rerun with "
+                     f"`cbec sweep SPEC --out {out} --retry-failed` to try them again.")
+    if n_missing:
+        notes.append(f"{n_missing} of {len(ids)} runs have not run yet; the sweep is incomplete "
+                     "(run the same `cbec sweep` command again to finish it).")
+
+    group_of = _curve_groups(table, len(points))
+    run_values, curves, outcomes = _read_runs(store, ids, finished, spec["outputs"], group_of)
+    if not outcomes:
+        notes.append("no finished runs: nothing to summarise.")
+    summary = point_summary(table, run_values, design, outcomes)
+    indices = pd.DataFrame(columns=["outcome", "parameter", "index", "value", "conf", "ci_low",
+                                    "ci_high"])
+    if kind in ("sobol", "morris") and outcomes:
+        indices = sensitivity_indices(kind, spec, points, names, summary, outcomes, notes)
+
+    result = SweepAnalysis(summary=summary, indices=indices, curves=curves,
+                           run_values=run_values, design=design, kind=kind, names=names,
+                           outcomes=tuple(outcomes), notes=notes)
+    if write:
+        result.files = _write(result, store.out / ANALYSIS, figures)
+    return result
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def _curve_groups(table: pd.DataFrame, n_points: int) -> dict[str, list[int]]:
+    """Which curve groups each run feeds: its design points (few points) or all runs."""
+    if n_points > MAX_CURVE_POINTS:
+        return {}
+    groups: dict[str, list[int]] = {}
+    for run, point in zip(table["run_id"], table["point"], strict=True):
+        if int(point) not in groups.setdefault(run, []):
+            groups[run].append(int(point))
+    return groups
+
+
+def _read_runs(store: SweepStore, ids: list[str], finished: set[str], outputs: dict[str, Any],
+               group_of: dict[str, list[int]]
+               ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Per-run summary values and streamed monthly statistics."""
+    rows: list[dict[str, Any]] = []
+    outcomes: list[str] = []
+    curves = _MonthlyStats()
+    for run in ids:
+        if run not in finished:
+            continue
+        frame = store.read_result(run).sort_values("month")
+        if not outcomes:
+            outcomes = [c for c in frame.columns
+                        if c not in (*META_COLUMNS, "month", "date")
+                        and not c.startswith(PARAM_PREFIX)
+                        and pd.api.types.is_numeric_dtype(frame[c])]
+        values = frame[outcomes].astype("float64")
+        if outputs.get("final", "last") == "mean":
+            final = values.tail(int(outputs.get("window", 12))).mean()
+        else:
+            final = values.iloc[-1]
+        rows.append({"run_id": run, **final.to_dict()})
+        months = frame["month"].to_numpy(dtype="int64")
+        for group in group_of.get(run, [ALL_RUNS]):
+            curves.add(group, months, values.to_numpy())
+    run_values = pd.DataFrame(rows, columns=["run_id", *outcomes])
+    return run_values, curves.table(outcomes), outcomes
+
+
+class _MonthlyStats:
+    """Running mean and variance per (group, month, outcome) (Welford), grown as needed."""
+
+    def __init__(self) -> None:
+        self.n: dict[int, np.ndarray] = {}
+        self.mean: dict[int, np.ndarray] = {}
+        self.m2: dict[int, np.ndarray] = {}
+        self.first: dict[int, int] = {}
+
+    def add(self, group: int, months: np.ndarray, values: np.ndarray) -> None:
+        lo, hi = int(months.min()), int(months.max())
+        if group not in self.n:
+            self.first[group] = lo
+            shape = (hi - lo + 1, values.shape[1])
+            self.n[group], self.mean[group], self.m2[group] = (np.zeros(shape) for _ in "abc")
+        self._grow(group, lo, hi)
+        rows = months - self.first[group]
+        ok = ~np.isnan(values)
+        n = self.n[group][rows] + ok
+        delta = np.where(ok, values - self.mean[group][rows], 0.0)
+        mean = self.mean[group][rows] + np.divide(delta, n, out=np.zeros_like(delta),
+                                                  where=n > 0)
+        m2 = self.m2[group][rows] + np.where(ok, delta * (values - mean), 0.0)
+        self.n[group][rows], self.mean[group][rows], self.m2[group][rows] = n, mean, m2
+
+    def _grow(self, group: int, lo: int, hi: int) -> None:
+        first, size = self.first[group], len(self.n[group])
+        before, after = max(0, first - lo), max(0, hi - (first + size - 1))
+        if before or after:
+            for store in (self.n, self.mean, self.m2):
+                store[group] = np.pad(store[group], ((before, after), (0, 0)))
+            self.first[group] = first - before
+
+    def table(self, outcomes: list[str]) -> pd.DataFrame:
+        frames = []
+        for group in sorted(self.n):
+            n, mean, m2 = self.n[group], self.mean[group], self.m2[group]
+            months = np.arange(len(n)) + self.first[group]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sd = np.sqrt(np.where(n > 1, m2 / np.maximum(n - 1, 1), np.nan))
+                half = _t_quantile(n) * sd / np.sqrt(n)
+            for j, outcome in enumerate(outcomes):
+                keep = n[:, j] > 0
+                frames.append(pd.DataFrame({
+                    "point": group, "month": months[keep], "outcome": outcome,
+                    "mean": mean[keep, j], "sd": sd[keep, j],
+                    "ci_low": mean[keep, j] - half[keep, j],
+                    "ci_high": mean[keep, j] + half[keep, j], "n": n[keep, j].astype(int)}))
+        columns = ["point", "month", "outcome", "mean", "sd", "ci_low", "ci_high", "n"]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def _t_quantile(n: np.ndarray | float) -> np.ndarray:
+    from scipy import stats
+
+    n = np.asarray(n, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        return np.where(n > 1, stats.t.ppf(0.5 + CONFIDENCE / 2, np.maximum(n - 1, 1)), np.nan)
+
+
+def mean_ci(values: Any) -> tuple[float, float, float, float, int]:
+    """Mean, sd, and the 95% Student-t CI of the mean of `values` (NaN ignored), and n."""
+    x = np.asarray(values, dtype="float64")
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return (math.nan,) * 4 + (0,)
+    mean = float(x.mean())
+    if n == 1:
+        return mean, math.nan, math.nan, math.nan, 1
+    sd = float(x.std(ddof=1))
+    half = float(_t_quantile(n)) * sd / math.sqrt(n)
+    return mean, sd, mean - half, mean + half, n
+
+
+def point_summary(table: pd.DataFrame, run_values: pd.DataFrame, design: pd.DataFrame,
+                  outcomes: list[str]) -> pd.DataFrame:
+    """Tidy table: each design point's mean, sd, 95% CI and n per outcome."""
+    columns = [*design.columns, "outcome", "mean", "sd", "ci_low", "ci_high", "n"]
+    if not outcomes:
+        return pd.DataFrame(columns=columns)
+    merged = table[["point", "run_id"]].merge(run_values, on="run_id", how="left")
+    long = merged.melt(id_vars=["point"], value_vars=outcomes, var_name="outcome")
+    long["outcome"] = pd.Categorical(long["outcome"], categories=outcomes)
+    stats = (long.groupby(["point", "outcome"], sort=True, observed=True)["value"]
+             .agg(mean="mean", sd="std", n="count").reset_index())
+    n = stats["n"].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = _t_quantile(n) * stats["sd"].to_numpy() / np.sqrt(n)
+    stats["ci_low"] = stats["mean"] - half
+    stats["ci_high"] = stats["mean"] + half
+    stats["outcome"] = stats["outcome"].astype(str)
+    stats["n"] = stats["n"].astype(int)
+    return design.merge(stats, on="point", how="right")[columns]
+
+
+def sensitivity_indices(kind: str, spec: dict[str, Any], points: pd.DataFrame,
+                        names: tuple[str, ...], summary: pd.DataFrame, outcomes: list[str],
+                        notes: list[str]) -> pd.DataFrame:
+    """Sobol (S1, ST, S2) or Morris (mu, mu_star, sigma) indices per outcome, tidy."""
+    from SALib.analyze import morris, sobol
+
+    problem = {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
+    means = summary.pivot(index="point", columns="outcome", values="mean")
+    means = means.reindex(points["point"])
+    seed = design_seed(int(spec["seed"]))
+    rows: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        y = means[outcome].to_numpy(dtype="float64")
+        missing = int(np.isnan(y).sum())
+        if missing:
+            notes.append(f"{kind} indices for '{outcome}' skipped: {missing} of {len(y)} design "
+                         f"points have no successful run, and {kind} analysis needs every "
+                         "point. The per-point summary covers the points that ran.")
+            continue
+        if np.ptp(y) == 0:
+            notes.append(f"{kind} indices for '{outcome}' skipped: it does not vary across the "
+                         "design.")
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if kind == "sobol":
+                second = bool(spec["design"].get("second_order", True))
+                si = sobol.analyze(problem, y, calc_second_order=second,
+                                   num_resamples=NUM_RESAMPLES, conf_level=CONFIDENCE,
+                                   seed=seed)
+                rows += _sobol_rows(outcome, names, si, second)
+            else:
+                x = points[[UNIT_PREFIX + n for n in names]].to_numpy(dtype="float64")
+                si = morris.analyze(problem, x, y, num_resamples=NUM_RESAMPLES,
+                                    conf_level=CONFIDENCE,
+                                    num_levels=int(spec["design"].get("levels", 4)), seed=seed)
+                rows += _morris_rows(outcome, names, si)
+    frame = pd.DataFrame(rows, columns=["outcome", "parameter", "index", "value", "conf"])
+    frame["ci_low"] = frame["value"] - frame["conf"]
+    frame["ci_high"] = frame["value"] + frame["conf"]
+    return frame
+
+
+def _sobol_rows(outcome: str, names: tuple[str, ...], si: Any,
+                second: bool) -> list[dict[str, Any]]:
+    rows = []
+    for i, name in enumerate(names):
+        for index in ("S1", "ST"):
+            rows.append({"outcome": outcome, "parameter": name, "index": index,
+                         "value": float(si[index][i]), "conf": float(si[f"{index}_conf"][i])})
+    if second:
+        for i, a in enumerate(names):
+            for j in range(i + 1, len(names)):
+                rows.append({"outcome": outcome, "parameter": f"{a}:{names[j]}", "index": "S2",
+                             "value": float(si["S2"][i, j]),
+                             "conf": float(si["S2_conf"][i, j])})
+    return rows
+
+
+def _morris_rows(outcome: str, names: tuple[str, ...], si: Any) -> list[dict[str, Any]]:
+    rows = []
+    for i, name in enumerate(names):
+        for index, conf in (("mu", None), ("mu_star", "mu_star_conf"), ("sigma", None)):
+            rows.append({"outcome": outcome, "parameter": name, "index": index,
+                         "value": float(si[index][i]),
+                         "conf": float(si[conf][i]) if conf else math.nan})
+    return rows
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+def _write(result: SweepAnalysis, folder: Path, figures: bool) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, frame in (("summary", result.summary), ("curves", result.curves),
+                        ("run_values", result.run_values)):
+        path = folder / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        files.append(path)
+    if result.kind in ("sobol", "morris"):
+        path = folder / "indices.csv"
+        result.indices.to_csv(path, index=False)
+        files.append(path)
+    path = folder / "notes.txt"
+    path.write_text("".join(f"{note}\n" for note in result.notes) or "no notes\n",
+                    encoding="utf-8")
+    files.append(path)
+    if figures and result.outcomes:
+        from experiments.plots_sweep import make_figures
+
+        files += make_figures(result, folder / "figures")
+    return files
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of an outcome name."""
+    return re.sub(r"[^\w.-]+", "_", text).strip("_") or "outcome"
