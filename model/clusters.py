@@ -3,11 +3,13 @@
 The rule is modelled on the Taobao-village criteria: a village with yearly e-commerce sales of at
 least 10 million yuan and at least 100 active shops, or shops in at least 10% of households; a
 Taobao town has at least 3 such villages. Here a *cell* plays the village. Its sales and shops are
-rescaled to 1:1 (divided by ``household_scale``) and smoothed over its 3x3 neighbourhood before
-the rule is applied, so that at small scales a handful of agents cannot make a spurious cluster;
-the cell must also hold at least one seller itself. A cluster is a connected (8-neighbour) set of
-qualifying cells; a *town* is a cluster of 3 or more cells; an industry belt is a cluster in
-which one product line has at least ``belt_dominance`` of sales.
+rescaled to 1:1 (divided by ``household_scale``) and averaged over its 3x3 neighbourhood before the
+rule is applied, and the window's shop count is replaced by its one-sided 95% Poisson lower bound
+(``shops - 1.64 sqrt(shops)``, in agents): at small scales a handful of agents met by chance cannot
+make a spurious cluster, while at 1:1 the bound changes counts of hundreds by a few percent. The
+cell must also hold at least one seller itself. A cluster is a connected (8-neighbour) set of
+qualifying cells; a *town* is a cluster of 3 or more cells; an industry belt is a cluster in which
+one product line has at least ``belt_dominance`` of sales.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from scipy import ndimage
 
 from model.parameters import Parameters
 from model.world import World
+
+# assumption: one-sided 95% Poisson bound on a window's shop count (see the module docstring)
+CLUSTER_CONFIDENCE_Z = 1.64
 
 
 @dataclass
@@ -57,10 +62,19 @@ def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray
     if not p.clusters:
         return ClusterState.empty(world.n_cells)
     scale = p.household_scale
-    sales_real = smooth(world, sales_12m) / scale
-    shops_real = smooth(world, shops.astype(float)) / scale
-    hh_real = smooth(world, households.astype(float)) / scale
-    share = np.divide(shops_real, hh_real, out=np.zeros_like(shops_real), where=hh_real > 0)
+    # window sums (cell and its neighbours) in agents, then a Poisson lower confidence bound on
+    # the shop count, so that a few agents met by chance do not make a cluster at small scales
+    cells_w = 1.0 + (world.neighbours >= 0).sum(axis=1)  # cells in each window
+    shops_w = smooth(world, shops.astype(float)) * cells_w
+    sales_w = smooth(world, sales_12m) * cells_w
+    hh_w = smooth(world, households.astype(float)) * cells_w
+    z = CLUSTER_CONFIDENCE_Z
+    shops_low = np.maximum(shops_w - z * np.sqrt(shops_w), 0.0)
+    sales_low = np.divide(sales_w * shops_low, shops_w, out=np.zeros_like(sales_w),
+                          where=shops_w > 0)
+    sales_real = sales_low / cells_w / scale
+    shops_real = shops_low / cells_w / scale
+    share = np.divide(shops_low, hh_w, out=np.zeros_like(shops_low), where=hh_w > 0)
     qualifies = ((sales_real >= p.cluster_min_sales_yuan)
                  & ((shops_real >= p.cluster_min_shops) | (share >= p.cluster_min_shop_share))
                  & (shops > 0))

@@ -276,3 +276,20 @@ def test_cluster_rule_finds_connected_taobao_village_cells_and_belts():
     mixed = product.copy()
     mixed[block, 1] = mixed[block, 0]
     assert detect(world, p, sales, shops, households, mixed).n_belts == 0
+
+
+def test_cluster_rule_is_not_fooled_by_small_samples():
+    world = build_world(5.0)
+    p = Parameters(household_scale=0.005)
+    rng = np.random.default_rng(0)
+    households = np.full(world.n_cells, 4.0)  # about 850 real households a cell at 0.005
+
+    def clusters(adoption):
+        shops = rng.binomial(4, adoption, world.n_cells)
+        sales = shops * 5e5  # yuan a year per seller
+        product = np.zeros((world.n_cells, 4))
+        product[:, 0] = sales
+        return detect(world, p, sales, shops, households, product).in_cluster.mean()
+
+    assert clusters(0.03) == 0  # 3% adoption: chance pairs of sellers are not clusters
+    assert clusters(0.4) > 0.5  # 40% adoption everywhere: most cells qualify
