@@ -49,8 +49,11 @@ $(DEV_STAMP): $(STAMP)
 	rm -f $(VENV)/.installed-dev-*
 	touch $@
 
+# The main job: the baseline and the paper's main proposals, one run each at the default scale.
+SCENARIOS ?= baseline threshold_500k pickup_80 full_service_stations warehouses_flights full_package
+
 run: venv
-	$(VENV)/bin/cbec run baseline --out out $(ARGS)
+	$(VENV)/bin/cbec run $(SCENARIOS) --out out $(ARGS)
 
 test: dev
 	$(VENV)/bin/ruff check .

@@ -65,9 +65,9 @@ class Cooperative(mesa.Agent):
         return (month - self.founded_month + 1) / 12.0
 
     def dissolve(self) -> None:
-        """Members go on selling directly; they review that choice at their next review."""
-        h = self.model.households
-        h.coop[self.members()] = -1
+        """Members who can go on selling directly; they review that choice at their next
+        review. Members who cannot sell online on their own stop."""
+        self.model._leave_coop(self.members())
         self.active = False
         self.n_members = 0
 

@@ -116,36 +116,51 @@ class LogisticsNetwork:
     """All hubs, plus the per-village and per-county arrays the household engine reads."""
 
     def __init__(self, model: CBECModel, village_cell: np.ndarray) -> None:
-        p = model.params
         rng = model.rng
+        self.model = model
+        self.village_cell = village_cell
         n_counties = len(model.world.counties)
-        # Villages get a point when their draw is below the coverage (nested across scenarios).
-        village_draw = rng.random(len(village_cell))
-        self.village_has_point = village_draw < p.pickup_coverage
-        self.pickup_points = [PickupPoint(model, int(v), int(village_cell[v]))
-                              for v in np.flatnonzero(self.village_has_point)]
-        partner_draw = rng.random(n_counties)
-        partner = np.zeros(n_counties, dtype=bool)
-        partner[np.argsort(partner_draw, kind="stable")[:p.hub_partner_counties]] = True
-        self.county_has_partner = partner
-        self.county_hubs = [CountyHub(model, c, bool(partner[c])) for c in range(n_counties)]
+        # One draw per village and per county, kept for the whole run: a village gets a point
+        # when its draw is below the coverage, and the counties with the lowest draws get
+        # partners, so a larger coverage keeps every earlier point (nested scenarios).
+        self.village_draw = rng.random(len(village_cell))
+        self.partner_rank = np.argsort(rng.random(n_counties), kind="stable")
+        self.pickup_points: list[PickupPoint] = []
+        self.village_has_point = np.zeros(len(village_cell), dtype=bool)
+        self.county_has_partner = np.zeros(n_counties, dtype=bool)
+        self.county_hubs = [CountyHub(model, c, False) for c in range(n_counties)]
         self.provincial_hub = ProvincialHub(model, model.guiyang_cell)
-        self.warehouses = [OverseasWarehouse(model, city, market, key in BASELINE_WAREHOUSES)
-                           for key, (city, market) in WAREHOUSES.items() if getattr(p, key)]
+        self.warehouses: list[OverseasWarehouse] = []
         self.warehouses_per_market = np.zeros(len(MARKETS))
-        for w in self.warehouses:
-            self.warehouses_per_market[w.market] += 1
-        # New (non-baseline) warehouses are built in the first month with the §4.1 subsidy.
-        for w in self.warehouses:
-            if not w.baseline:
-                model.fiscal.add("warehouse_construction",
-                                 min(p.warehouse_subsidy_share * p.warehouse_investment_yuan,
-                                     p.warehouse_subsidy_cap_yuan))
         self.village_orders = np.zeros(len(village_cell))
-        # points beyond the 2022 network (15% coverage, same draws) are a public cost
-        self.n_extra_points = int(self.village_has_point.sum() - (village_draw < 0.15).sum())
-        self.n_extra_points = max(self.n_extra_points, 0)
-        self.n_extra_partners = max(0, p.hub_partner_counties - 35)
+        self.configure()
+
+    def configure(self) -> None:
+        """Build or extend the network to the current parameters (at the start, and again when
+        the policy takes effect). Points, partners and warehouses are only ever added."""
+        model = self.model
+        p = model.params
+        has_point = self.village_has_point | (self.village_draw < p.pickup_coverage)
+        for v in np.flatnonzero(has_point & ~self.village_has_point):
+            self.pickup_points.append(PickupPoint(model, int(v), int(self.village_cell[v])))
+        self.village_has_point = has_point
+        self.county_has_partner[self.partner_rank[:p.hub_partner_counties]] = True
+        for hub in self.county_hubs:
+            hub.has_partner = bool(self.county_has_partner[hub.county])
+        cities = {w.city for w in self.warehouses}
+        for key, (city, market) in WAREHOUSES.items():
+            if getattr(p, key) and city not in cities:
+                w = OverseasWarehouse(model, city, market, key in BASELINE_WAREHOUSES)
+                self.warehouses.append(w)
+                self.warehouses_per_market[market] += 1
+                if not w.baseline:  # built now with the §4.1 construction subsidy
+                    model.fiscal.add("warehouse_construction",
+                                     min(p.warehouse_subsidy_share * p.warehouse_investment_yuan,
+                                         p.warehouse_subsidy_cap_yuan))
+        # points and partners beyond the 2022 network (15%, 35 counties) are a public cost
+        baseline_points = int((self.village_draw < 0.15).sum())
+        self.n_extra_points = max(int(self.village_has_point.sum()) - baseline_points, 0)
+        self.n_extra_partners = max(int(self.county_has_partner.sum()) - 35, 0)
 
     def county_scale_factors(self) -> np.ndarray:
         return np.array([h.scale_factor() for h in self.county_hubs])

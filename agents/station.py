@@ -111,19 +111,29 @@ def build_stations(model: CBECModel, n_counties: int) -> list[ServiceStation]:
 
     Full service goes to the counties with the lowest draw of a per-county uniform number, so
     that with common random numbers a larger ``full_service_station_share`` keeps the same
-    full-service counties and adds more (nested scenarios).
+    full-service counties and adds more (nested scenarios). The draws are kept on the model
+    (``station_rank``) so that :func:`configure_stations` can upgrade stations later.
     """
     p = model.params
     rng = model.rng
-    draws = rng.random(n_counties)
-    n_full = int(round(p.full_service_station_share * n_counties))
-    full = np.zeros(n_counties, dtype=bool)
-    full[np.argsort(draws, kind="stable")[:n_full]] = True
+    model.station_rank = np.argsort(rng.random(n_counties), kind="stable")
     experience_draws = rng.random((n_counties, max(p.station_staff, 1)))
     stations = []
     for c in range(n_counties):
         staff = [bool(experience_draws[c, s] >= p.station_inexperienced_share)
                  for s in range(p.station_staff)]
-        stations.append(ServiceStation(model, c, bool(full[c]), staff,
-                                       p.village_service_points))
+        stations.append(ServiceStation(model, c, False, staff, False))
+    configure_stations(model, stations)
     return stations
+
+
+def configure_stations(model: CBECModel, stations: list[ServiceStation]) -> None:
+    """Upgrade stations to the current parameters: full service for the first
+    ``full_service_station_share`` of counties in ``model.station_rank``, village points on or
+    off. Stations are only ever upgraded."""
+    p = model.params
+    n_full = int(round(p.full_service_station_share * len(stations)))
+    for c in model.station_rank[:n_full]:
+        stations[c].functions = FULL_FUNCTIONS
+    for station in stations:
+        station.village_points = p.village_service_points

@@ -138,6 +138,30 @@ def plot_core_periphery(result: RunResult, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+COMPARISON_PANELS = (
+    ("adoption_share", "households selling cross-border", 100, "%"),
+    ("subsidy_coverage", "entities receiving a turnover subsidy", 100, "%"),
+    ("logistics_cost_share", "logistics / total export cost", 100, "%"),
+    ("delivery_days", "delivery time", 1, "days"),
+)
+
+
+def plot_comparison(curves: Mapping[str, pd.DataFrame], path: Path) -> None:
+    """Key outcomes over time, one line per scenario."""
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
+    for ax, (column, label, factor, unit) in zip(axes.flat, COMPARISON_PANELS, strict=True):
+        for name, out in curves.items():
+            rows = out[out["month"] >= 1]
+            ax.plot(rows["date"], factor * rows[column], label=name.replace("_", " "))
+        ax.set_title(label)
+        ax.set_ylabel(unit)
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def write_result(name: str, result: RunResult, out: Path) -> Path:
     """Write one scenario's tables and plots atomically to ``out/name``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -176,6 +200,7 @@ def run_scenarios(names: Sequence[str], out: Path, seed: int = 0,
     out = Path(out)
     resolved = {name: resolve(name, overrides) for name in names}  # validate first
     rows = []
+    curves: dict[str, pd.DataFrame] = {}
     for name, params in resolved.items():
         if not quiet:
             print(f"running {name} ({params.months} months, household_scale "
@@ -183,10 +208,13 @@ def run_scenarios(names: Sequence[str], out: Path, seed: int = 0,
         result = simulate(params, seed=seed)
         folder = write_result(name, result, out)
         rows.append(summary_row(name, result))
+        curves[name] = result.outcomes
         if not quiet:
             print(f"  wrote {folder} in {result.wall_seconds:.1f} s", file=sys.stderr)
     summary = pd.DataFrame(rows)
     summary.to_csv(out / "summary.csv", index=False)
+    if len(curves) > 1:
+        plot_comparison(curves, out / "comparison.png")
     if not quiet:
         print(format_summary(summary))
     return summary

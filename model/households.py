@@ -63,6 +63,7 @@ class Households:
     innate_skill: np.ndarray    # float32, [0, 1]
     learned_skill: np.ndarray   # float32, skill from training and migration, [0, 1]
     risk_aversion: np.ndarray   # float32, [0, 1]
+    capable: np.ndarray         # bool, can sell online on its own (else only via a cooperative)
     awareness_threshold: np.ndarray  # float32, cumulative hazard at which it becomes aware
     status: np.ndarray          # int8
     coop: np.ndarray            # int32, cooperative id or -1
@@ -112,12 +113,13 @@ class Households:
         sales = rng.lognormal(np.log(params.sales_median_yuan), params.sales_sigma, n)
         innate = rng.beta(2.0, 3.0, n).astype(np.float32)
         risk = rng.random(n).astype(np.float32)
+        capable = rng.random(n) < params.digital_capable_share
         threshold = (rng.exponential(1.0, n) / (0.5 + innate)).astype(np.float32)
         neg = np.full(n, -1, dtype=np.int16)
         return cls(
             cell=cell, county=county, village=village, product=product,
             sales_potential=sales.astype(np.float32), innate_skill=innate,
-            learned_skill=np.zeros(n, np.float32), risk_aversion=risk,
+            learned_skill=np.zeros(n, np.float32), risk_aversion=risk, capable=capable,
             awareness_threshold=threshold, status=np.zeros(n, np.int8),
             coop=np.full(n, -1, np.int32), returnee=np.zeros(n, bool),
             entrepreneur=np.zeros(n, bool), entrepreneur_month=neg.copy(),

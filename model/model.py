@@ -16,7 +16,7 @@ import pandas as pd
 
 from agents.cooperative import Cooperative, form_cooperatives
 from agents.logistics import LogisticsNetwork
-from agents.station import build_stations
+from agents.station import build_stations, configure_stations
 from model import economics as econ
 from model.clusters import ClusterState, detect
 from model.fiscal import FiscalLedger
@@ -30,7 +30,7 @@ from model.households import (
     HouseholdView,
 )
 from model.outcomes import Recorder
-from model.parameters import Parameters
+from model.parameters import Parameters, baseline_levers
 from model.poles import PoleSystem
 from model.returnees import ReturneeFlows
 from model.world import GUIYANG_LAT, GUIYANG_LON, build_world
@@ -74,10 +74,13 @@ class CBECModel(mesa.Model):
         else:
             p = Parameters.from_dict(dict(params or {}), **kwargs)
         super().__init__(rng=rng)
-        self.params = p
+        self.requested_params = p
+        # levers wait for policy_start_month; until then every scenario runs the baseline
+        self.params = p if p.policy_start_month <= 1 else baseline_levers(p)
         self.world = world = build_world(p.cell_km)
         counties = world.counties
         n_counties = len(counties)
+        p = self.params
         self.fiscal = FiscalLedger(p.household_scale)
         self.month = 0
         self.month_of_year = 12
@@ -128,7 +131,7 @@ class CBECModel(mesa.Model):
         self.context = self._market_context(1)
         # Initial sellers: aware households for whom selling beats the hurdle, found as a fixed
         # point (their volumes lower hub and first-mile costs, which lets more of them sell).
-        aware = np.flatnonzero(h.status == AWARE)
+        aware = np.flatnonzero((h.status == AWARE) & h.capable)
         willing = self.rng.random(len(aware)) < p.initial_seller_share
         start = aware[:0]
         for _ in range(WARM_START_ROUNDS):
@@ -291,9 +294,11 @@ class CBECModel(mesa.Model):
     # =================================================================== step
     def step(self) -> None:
         """Advance one month (see docs/ODD.md, 'Process overview and scheduling')."""
+        m = self.steps
+        if m == self.requested_params.policy_start_month and self.params != self.requested_params:
+            self._start_policy()
         p = self.params
         h = self.households
-        m = self.steps
         self.month = m
         self.month_of_year = (m - 1) % 12 + 1
         self.fiscal.month = m
@@ -346,6 +351,14 @@ class CBECModel(mesa.Model):
         return self
 
     # ------------------------------------------------------------ sub-steps
+    def _start_policy(self) -> None:
+        """The scenario's levers take effect: switch parameters, extend networks, upgrade
+        stations (points, partners, warehouses and full service are only ever added)."""
+        self.params = self.requested_params
+        self.fiscal.scale = self.params.household_scale
+        configure_stations(self, self.stations)
+        self.logistics.configure()
+
     def _second_talent(self) -> None:
         """Each January seconded eastern professionals arrive (§5.1.2). With backwash on they
         go where the poles' fields are strongest (talent is pulled to the core)."""
@@ -469,7 +482,7 @@ class CBECModel(mesa.Model):
         if len(review) == 0:
             return
         need = self.hurdle(review)
-        direct = self._gain(review, np.zeros(len(review)))
+        direct = np.where(h.capable[review], self._gain(review, np.zeros(len(review))), -np.inf)
         coop_id, coop_size = self._open_coop_for(review)
         has_coop = (coop_id >= 0) & p.cooperatives
         via_coop = np.full(len(review), -np.inf)
@@ -576,7 +589,7 @@ class CBECModel(mesa.Model):
                 gain[reviewing] = self.coop_gain(r, sizes[reviewing])
             unhappy = reviewing & (gain < self.hurdle(members_idx))
             churn = self.rng.random(len(members_idx)) < p.coop_leave_rate
-            h.coop[members_idx[unhappy | churn]] = -1
+            self._leave_coop(members_idx[unhappy | churn])
         counts = np.bincount(h.coop[h.coop >= 0], minlength=self._next_coop)
         for c in self.cooperatives.values():
             if not c.active:
@@ -584,6 +597,13 @@ class CBECModel(mesa.Model):
             c.n_members = int(counts[c.coop_id])
             if c.n_members < p.coop_min_members:
                 c.dissolve()
+
+    def _leave_coop(self, idx: np.ndarray) -> None:
+        """Members leave their cooperative; those who cannot sell alone stop selling."""
+        h = self.households
+        h.coop[idx] = -1
+        stop = idx[~h.capable[idx]]
+        h.status[stop] = AWARE
 
     def _annual_subsidies(self, m: int) -> None:
         """December: turnover rewards to eligible entities that complete their application.

@@ -60,6 +60,12 @@ class Parameters:
                      "Horizon; one step is one month.", 1, 600, "run")
     start_year: int = _p(2022, "year", "brief", "Calendar year of the first step.", 2000, 2100,
                          "run")
+    policy_start_month: int = _p(
+        25, "model month", "assumption: the paper's proposals (§5) follow its 2022-2023 "
+        "baseline; month 25 is January 2024", "Month the policy levers (group 'policy' and the "
+        "subsidy thresholds) take effect; before it every run has the baseline levers, so "
+        "scenarios share their 2022-2023 history. 1 applies them from the start.", 1, 600,
+        "run")
 
     # --------------------------------------------------------------- world
     cell_km: float = _p(5.0, "km", "brief: a cell stands for a few villages",
@@ -84,6 +90,11 @@ class Parameters:
     sales_growth_per_year_in_business: float = _p(
         0.15, "1/year", "assumption: learning-by-doing", "Growth of a seller's volume per year "
         "in business.", 0.0, 1.0, "households")
+    digital_capable_share: float = _p(
+        0.3, "share of households", "assumption: households with a member able to run online "
+        "sales; many rural households are elderly or left-behind (§2.3 out-migration)",
+        "Households that can sell cross-border on their own; the others can sell only through "
+        "a cooperative. Returnee entrepreneurs are always capable.", 0, 1, "households")
     capacity_multiple: float = _p(
         2.5, "multiple of sales potential", "assumption: land, labour and workshop limits",
         "Most a household's volume can grow through learning and market demand.", 1, 100,
@@ -653,6 +664,18 @@ class Parameters:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Parameters)}
+
+#: Policy levers: they take effect at ``policy_start_month`` (before it, defaults apply).
+LEVERS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(Parameters)
+    if f.metadata["group"] == "policy"
+    or f.name in ("subsidy_min_turnover_yuan", "subsidy_min_years"))
+
+
+def baseline_levers(p: Parameters) -> Parameters:
+    """``p`` with every policy lever at its baseline (default) value."""
+    defaults = Parameters()
+    return dataclasses.replace(p, **{k: getattr(defaults, k) for k in LEVERS})
 
 
 def _fmt(x: float | None) -> str:

@@ -6,8 +6,9 @@ rewritten the idiomatic Mesa way: every farmer household is a :class:`FarmerHous
 over those agents calling the agent's own methods with scalar arithmetic (``math`` and the
 model's stdlib ``random``; no numpy arrays over households). It is meant to be read next to the
 vectorised engine and to serve as its oracle: ``tests/test_reference.py`` checks that the two
-models agree statistically, and ``benchmarks/run.py`` times them side by side. It is about
-100 times slower, so keep it to small worlds (about 10,000 households).
+models agree statistically, and ``benchmarks/run.py`` times them side by side. It is one to
+two orders of magnitude slower (BENCHMARKS.md), so keep it to small worlds (about 10,000
+households).
 
 What is re-implemented per agent
     * ``_awareness`` -- the per-cell awareness hazard (seller share around the cell, station
@@ -28,7 +29,7 @@ What is re-implemented per agent
     itself (every cost term of §2.3-§5) is :func:`model.economics.annual_economics`, called for
     the one agent on length-1 arrays: it is the shared definition of the cost terms, so the
     oracle checks the household rules, the bookkeeping and the random draws, not the cost
-    formulae (which have their own tests).
+    formulae.
 
 What is shared with the engine, unchanged
     The world, the initial households, initial awareness and initial sellers are built by
@@ -162,7 +163,9 @@ class FarmerHousehold(mesa.Agent):
 
         ``reward_turnover``: the entity turnover its expected reward is judged on (default: its
         own revenue). The cost terms are :func:`model.economics.annual_economics` on a
-        length-1 index; every input is computed here from the agent's own attributes.
+        length-1 index (which reads this household's place, line and entrepreneur flag from
+        the arrays, kept in sync); sales, skill, years and the expected reward are computed
+        here from the agent's own attributes.
         """
         model = self.model
         p = model.params

@@ -89,6 +89,7 @@ class ReturneeFlows:
         h.entrepreneur_month[starts] = month
         h.risk_aversion[starts] *= ENTREPRENEUR_RISK_FACTOR
         h.sales_potential[starts] *= p.entrepreneur_volume_multiple
+        h.capable[starts] = True
         h.learned_skill[starts] = np.minimum(h.learned_skill[starts] + p.returnee_skill_boost,
                                              0.6)
         h.status[starts] = np.where(h.status[starts] == UNAWARE, AWARE, h.status[starts])

@@ -18,7 +18,8 @@ SEEDS = (0, 1, 2)
 
 
 def runs(seeds=SEEDS, **params):
-    base = {"household_scale": 0.005, "months": 24}
+    # levers act from the first month here, so that short runs show them
+    base = {"household_scale": 0.005, "months": 24, "policy_start_month": 1}
     return [simulate({**base, **params}, seed=s) for s in seeds]
 
 
@@ -115,7 +116,7 @@ def test_a_household_sells_when_its_margin_beats_its_hurdle():
 
 def test_sellers_stop_after_losses():
     def exits(rate):
-        m = CBECModel(rng=5, household_scale=0.005, months=3, exit_rate_when_losing=rate,
+        m = CBECModel(rng=5, household_scale=0.05, months=3, exit_rate_when_losing=rate,
                       review_rate=0.0)
         h = m.households
         sellers = np.flatnonzero(h.status == SELLING)
