@@ -75,13 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("spec", type=Path, metavar="SPEC", help="experiment spec (TOML)")
     sweep.add_argument("--out", required=True, type=Path, metavar="DIR",
                        help="output directory")
-    where = sweep.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, metavar="N",
-                       help="local worker processes (default: one per CPU; 0: in this process)")
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="run on the Dask cluster at ADDRESS (e.g. tcp://host:8786)")
-    where.add_argument("--dask-local", type=int, metavar="N",
-                       help="run on a local Dask cluster of N worker processes")
+    _add_executor_options(sweep)
     sweep.add_argument("--timeout", type=float, metavar="S",
                        help="per-run time limit in seconds (overrides the spec's)")
     sweep.add_argument("--retry-failed", action="store_true",
@@ -102,6 +96,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     scenarios = sub.add_parser("scenarios", help="list the named scenarios")
     scenarios.set_defaults(handler=cmd_scenarios)
+
+    cal = sub.add_parser("calibrate", help="fit the free parameters to the baseline facts, or "
+                         "check a parameter set against them (--check)",
+                         description="ABC rejection on Latin hypercubes (see "
+                         "docs/calibration.md); --check writes DIR/calibration.csv and exits 1 "
+                         "when a fact misses its tolerance.")
+    cal.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
+    cal.add_argument("--check", action="store_true", help="compare with the facts only")
+    cal.add_argument("--params", metavar="FILE", help="with --check: a JSON file of parameter "
+                     "values to check (e.g. best_params.json; default: the model defaults)")
+    cal.add_argument("--seeds", type=int, help="common seeds per point (fit 3, check 10)")
+    cal.add_argument("--samples", type=int, help="points per round (default 200)")
+    cal.add_argument("--rounds", type=int, help="rounds (default 2)")
+    cal.add_argument("--accept", type=float, default=0.1, help="share of points accepted")
+    cal.add_argument("--scale", type=float, metavar="X", help="household_scale (fit: 0.01; "
+                     "check: the default scale)")
+    cal.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_executor_options(cal)
+    cal.set_defaults(handler=cmd_calibrate)
+
+    cl = sub.add_parser("claims", help="test the paper's policy claims against the baseline",
+                        description="Each claim's scenario against the baseline with common "
+                        "random numbers; writes DIR/claims.csv and DIR/claims.png.")
+    cl.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
+    cl.add_argument("--replications", type=int, default=10, help="replications (default 10)")
+    cl.add_argument("--scale", type=float, metavar="X", help="household_scale")
+    cl.add_argument("--months", type=int, default=108, help="horizon (default 108)")
+    cl.add_argument("--posterior", type=Path, metavar="FILE", help="posterior.csv from `cbec "
+                    "calibrate`: replication r uses posterior draw r (parameter uncertainty)")
+    cl.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_executor_options(cl)
+    cl.set_defaults(handler=cmd_claims)
     return parser
 
 
@@ -125,41 +151,120 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ParameterError as exc:
             raise UsageError(f"scenario '{name}': {exc}") from None
         typed = {k: getattr(params, k) for k in overrides}
-    try:
-        report = importlib.import_module("experiments.report")
-    except ModuleNotFoundError as exc:
-        if exc.name != "experiments.report":
-            raise
-        print("error: `cbec run` needs experiments/report.py, which is not installed",
-              file=sys.stderr)
-        return EXIT_INCOMPLETE
-    report.run_scenarios(list(args.names), args.out, seed=args.seed, overrides=typed)
+    from experiments.report import run_scenarios
+
+    run_scenarios(list(args.names), args.out, seed=args.seed, overrides=typed)
     return EXIT_OK
+
+
+def executor_factory(args: argparse.Namespace) -> Any:
+    """The executor the options ask for: --scheduler, --dask-local or --workers (default)."""
+    from experiments.runner import DaskCluster, DaskLocal, InProcess, ProcessPool
+
+    workers = getattr(args, "workers", None)
+    dask_local = getattr(args, "dask_local", None)
+    scheduler = getattr(args, "scheduler", None)
+    if workers is not None and workers < 0:
+        raise UsageError(f"--workers must be 0 or more, got {workers}")
+    if dask_local is not None and dask_local < 1:
+        raise UsageError(f"--dask-local must be 1 or more, got {dask_local}")
+    if scheduler:
+        return DaskCluster(scheduler)
+    if dask_local:
+        return DaskLocal(dask_local)
+    if workers == 0:
+        return InProcess()
+    return ProcessPool(workers)
+
+
+def _add_executor_options(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="local worker processes (default: one per CPU; 0: in this process)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on the Dask cluster at ADDRESS (e.g. tcp://host:8786)")
+    where.add_argument("--dask-local", type=int, metavar="N", dest="dask_local",
+                       help="run on a local Dask cluster of N worker processes")
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``cbec calibrate``: fit the free parameters, or (--check) compare a set with the facts."""
+    import json
+
+    from experiments import calibrate
+
+    factory = executor_factory(args)
+    _positive(args, "seeds", "samples", "rounds")
+    if args.scale is not None:
+        Parameters.from_dict({"household_scale": args.scale})
+    if args.check:
+        params: dict[str, Any] = {}
+        if args.params:
+            try:
+                params = json.loads(Path(args.params).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"--params {args.params}: {exc}") from None
+        seeds = args.seeds or 10
+        table = calibrate.check(args.out, params, seeds=seeds, scale=args.scale,
+                                executor_factory=factory, progress=not args.no_progress)
+        shown = table[["fact", "target", "simulated", "ci_low", "ci_high", "tolerance", "ok"]]
+        print(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        missed = int((~table["ok"]).sum())
+        print(f"{len(table) - missed} of {len(table)} facts within tolerance; "
+              f"table in {args.out / 'calibration.csv'}")
+        return EXIT_INCOMPLETE if missed else EXIT_OK
+    if not 0 < args.accept <= 1:
+        raise UsageError(f"--accept must be a share in (0, 1], got {args.accept}")
+    result = calibrate.fit(args.out, samples=args.samples or 200, seeds=args.seeds or 3,
+                           rounds=args.rounds or 2, accept=args.accept,
+                           scale=args.scale or 0.01, executor_factory=factory,
+                           progress=not args.no_progress)
+    print(calibrate.fit_report(result))
+    print(f"posterior in {args.out / 'posterior.csv'}, best point in "
+          f"{args.out / 'best_params.json'}")
+    return EXIT_OK
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    """``cbec claims``: run the paper's claims against the baseline."""
+    from experiments import claims
+
+    factory = executor_factory(args)
+    _positive(args, "replications", "months")
+    overrides = {"months": args.months}
+    if args.scale is not None:
+        overrides["household_scale"] = args.scale
+    Parameters.from_dict(overrides)
+    if args.posterior is not None and not Path(args.posterior).is_file():
+        raise UsageError(f"--posterior {args.posterior}: no such file")
+    table = claims.run_claims(args.out, replications=args.replications, scale=args.scale,
+                              months=args.months, posterior=args.posterior,
+                              executor_factory=factory, progress=not args.no_progress)
+    shown = table[["claim", "paper_value", "estimate", "ci_low", "ci_high", "verdict"]]
+    print(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    print(f"table in {args.out / 'claims.csv'}, figure in {args.out / 'claims.png'}")
+    return EXIT_OK
+
+
+def _positive(args: argparse.Namespace, *names: str) -> None:
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            raise UsageError(f"--{name} must be 1 or more, got {value}")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``cbec sweep``: run (or resume) a sweep."""
-    from experiments.runner import DaskCluster, DaskLocal, InProcess, ProcessPool, run_sweep
+    from experiments.runner import run_sweep
     from experiments.spec import load_spec
 
-    if args.workers is not None and args.workers < 0:
-        raise UsageError(f"--workers must be 0 or more, got {args.workers}")
-    if args.dask_local is not None and args.dask_local < 1:
-        raise UsageError(f"--dask-local must be 1 or more, got {args.dask_local}")
+    factory = executor_factory(args)
     spec = load_spec(args.spec)
     if args.timeout is not None:
         if not args.timeout > 0:
             raise UsageError(f"--timeout must be a positive number of seconds, got "
                              f"{args.timeout:g}")
         spec = spec.with_timeout(args.timeout)
-    if args.scheduler:
-        factory: Any = DaskCluster(args.scheduler)
-    elif args.dask_local:
-        factory = DaskLocal(args.dask_local)
-    elif args.workers == 0:
-        factory = InProcess()
-    else:
-        factory = ProcessPool(args.workers)
     report = run_sweep(spec, args.out, factory, retry_failed=args.retry_failed,
                        progress=not args.no_progress)
     done = report.already_finished + report.finished

@@ -49,7 +49,7 @@ class MarketContext:
 
     fx_help: np.ndarray          # county: probability a seller gets local FX help
     customs_local: np.ndarray    # county: probability customs is handled locally
-    guiyang_local: np.ndarray    # county: in Guiyang city, so FX needs no long trip
+    guiyang_local: np.ndarray    # county: in Guiyang's urban districts, so FX needs no trip
     info_station: np.ndarray     # county: market-information access from the station
     takeup: np.ndarray           # county: chance an eligible entity completes an application
     partner: np.ndarray          # county: hub has a logistics partner
@@ -143,7 +143,10 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
                               0.0)
     fiscal_parcel = np.where(has_point, np.minimum(p.parcel_subsidy_yuan, fm_per_order), 0.0)
     fiscal_parcel = fiscal_parcel * orders
-    coastal_logistics = revenue * (p.coastal_trunk_rate + ctx.intl_rate[prod]) + orders * (
+    # the same seller on the coast: coastal trunk, a short first mile, no retail-express
+    # penalty, and an international leg without the inland premium (§3.3.1, §4.2)
+    coastal_logistics = revenue * (p.coastal_trunk_rate + ctx.intl_rate[prod]
+                                   / (1.0 + p.inland_logistics_premium)) + orders * (
         p.first_mile_cost_per_km * p.pickup_point_haul_km)
 
     # --- losses and breakage (§4.1), with co-op quality control and warehouse returns (§4.2)

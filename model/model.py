@@ -37,6 +37,7 @@ from model.world import GUIYANG_LAT, GUIYANG_LON, build_world
 
 STATION_OUTREACH_DECAY_KM = 15.0  # assumption: a station's outreach fades over ~15 km
 MAX_GROWTH_YEARS = 10.0
+GUIYANG_LOCAL_KM = 20.0  # assumption: county seats this close to Guiyang's centre are urban
 WARM_START_ROUNDS = 3  # fixed-point rounds for the initial sellers and their volumes
 # assumption: consolidation can cut first-mile cost per order by at most 25%, and a cell with
 # almost no volume pays at most 25% more than nominal
@@ -108,7 +109,10 @@ class CBECModel(mesa.Model):
         self.county_households = county_agents.astype(float)
         # --- places and agents
         self.guiyang_cell = world.cell_of(GUIYANG_LAT, GUIYANG_LON)
-        self.guiyang_local = (counties["prefecture_pinyin"] == "Guiyang").to_numpy().astype(float)
+        # sellers in Guiyang's urban districts settle FX without a trip
+        seat_x, seat_y = world.project(counties["lat"].to_numpy(), counties["lon"].to_numpy())
+        gx, gy = world.project(GUIYANG_LAT, GUIYANG_LON)
+        self.guiyang_local = (np.hypot(seat_x - gx, seat_y - gy) <= GUIYANG_LOCAL_KM).astype(float)
         self.stations = build_stations(self, n_counties)
         self.logistics = LogisticsNetwork(self, self.village_cell)
         self.poles = PoleSystem(world, p)

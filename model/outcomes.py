@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from model.model import CBECModel
 
 CORE_RADIUS_KM = 40.0  # assumption: counties whose seat is within 40 km of a pilot-zone pole
-FIRM_TURNOVER_YUAN = 1e6  # assumption: a direct seller past 1M yuan a year registers a firm
+# assumption: a direct seller past the §4.1 large-entity threshold (5M yuan a year) is a firm
+FIRM_TURNOVER_YUAN = 5e6
 PROFESSIONAL_SKILL = 0.6  # assumption: a seller at this skill counts as a CBEC professional
 DISTANCE_BANDS = (0, 50, 100, 150, 1000)  # km to the nearest pilot-zone pole
 
@@ -64,6 +65,7 @@ COLUMNS = {
     "delivery_days": "order-weighted delivery time to the foreign buyer",
     "collection_rate": "share of CBEC volume collected through county hubs",
     "fx_travel_share": "entities that must travel to Guiyang to settle FX",
+    "fx_cost_per_settlement_yuan": "mean cost of one FX settlement over entities",
     "unsold_share": "sellers with unsold goods in the last 12 months",
     "platform_order_share": "orders filed through the provincial platform",
     "haul_km_households": "mean road km from a household's cell to its county seat",
@@ -81,7 +83,7 @@ COLUMNS = {
     "new_sellers_month_real": "households starting to sell this month",
     "sellers_growth_12m": "sellers now over sellers 12 months ago, minus 1",
     "firms_new_total_real": "firms registered since the start (cooperatives and sellers past "
-                            "1M yuan/year)",
+                            "5M yuan/year)",
     "firms_new_tea_chili_share": "tea or chili share of those new firms",
     "trained_total_real": "people trained so far",
 }
@@ -219,8 +221,8 @@ class Recorder:
         keys = ("logistics_cost_share", "logistics_cost_share_coastal",
                 "logistics_cost_per_revenue", "logistics_per_revenue_belt",
                 "logistics_per_revenue_outside", "delivery_days", "collection_rate",
-                "fx_travel_share", "unsold_share", "platform_order_share", "haul_km_sellers",
-                "cbec_profit_per_seller_yuan")
+                "fx_travel_share", "fx_cost_per_settlement_yuan", "unsold_share",
+                "platform_order_share", "haul_km_sellers", "cbec_profit_per_seller_yuan")
         if not a:  # the start state, or a month without sellers
             for key in keys:
                 row[key] = float("nan")
@@ -259,6 +261,10 @@ class Recorder:
         travel_coop = a["fx_travel"][in_coop][first]
         travel = np.concatenate([travel_direct, travel_coop])
         row["fx_travel_share"] = float(travel.mean()) if len(travel) else float("nan")
+        p = model.params
+        row["fx_cost_per_settlement_yuan"] = (
+            float(travel.mean() * p.fx_trip_cost_yuan + (1 - travel.mean()) * p.fx_local_cost_yuan)
+            if len(travel) else float("nan"))
         row["unsold_share"] = float((h.last_unsold_month[idx] > model.month - 12).mean())
         profit = a["profit_month"] * 12.0
         row["cbec_profit_per_seller_yuan"] = float(profit.mean())

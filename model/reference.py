@@ -97,12 +97,13 @@ class FarmerHousehold(mesa.Agent):
 
     ``index`` is its row in the model's household arrays. Where it is and what it sells:
     ``cell``, ``county``, ``village``, ``product``. Its traits: ``sales_potential``
-    (yuan/year), ``innate_skill``, ``learned_skill``, ``risk_aversion``,
-    ``awareness_threshold``. Its state: ``status`` (UNAWARE, AWARE, SELLING, EXITED), ``coop``
-    (cooperative id or -1), ``returnee``, ``entrepreneur``, ``entrepreneur_month``,
-    ``start_month``, ``months_selling``, ``exit_month``, ``profit_trailing`` and
-    ``revenue_trailing`` (yuan/year, smoothed), ``sales_ytd``, ``subsidies_received``,
-    ``last_unsold_month``, ``firm_month``. (Units as in :class:`model.households.Households`.)
+    (yuan/year), ``innate_skill``, ``learned_skill``, ``risk_aversion``, ``capable`` (can sell
+    online on its own, else only through a cooperative), ``awareness_threshold``. Its state:
+    ``status`` (UNAWARE, AWARE, SELLING, EXITED), ``coop`` (cooperative id or -1),
+    ``returnee``, ``entrepreneur``, ``entrepreneur_month``, ``start_month``,
+    ``months_selling``, ``exit_month``, ``profit_trailing`` and ``revenue_trailing``
+    (yuan/year, smoothed), ``sales_ytd``, ``subsidies_received``, ``last_unsold_month``,
+    ``firm_month``. (Units as in :class:`model.households.Households`.)
     """
 
     model: ReferenceCBECModel
@@ -118,6 +119,7 @@ class FarmerHousehold(mesa.Agent):
         self.innate_skill: float = state["innate_skill"]
         self.learned_skill: float = state["learned_skill"]
         self.risk_aversion: float = state["risk_aversion"]
+        self.capable: bool = state["capable"]
         self.awareness_threshold: float = state["awareness_threshold"]
         self.status: int = state["status"]
         self.coop: int = state["coop"]
@@ -209,13 +211,14 @@ class FarmerHousehold(mesa.Agent):
             self.status = AWARE
 
     def review(self, open_coops: Mapping[tuple[int, int], tuple[int, int]]) -> int | None:
-        """Weigh selling directly and through the open cooperative of its county and line.
+        """Weigh selling directly (only if it can sell online on its own) and through the open
+        cooperative of its county and line.
 
         Returns the cooperative id to join, -1 to sell directly, None to stay out.
         """
         p = self.model.params
         need = self.hurdle()
-        direct = self.gain()
+        direct = self.gain() if self.capable else -math.inf
         coop_id, size = open_coops.get((self.county, self.product), (-1, 0))
         if coop_id >= 0 and p.cooperatives:
             via_coop = self.coop_gain(size + 1)
@@ -308,7 +311,6 @@ class ReferenceCBECModel(CBECModel):
         self.households_around = [
             households_in_cell[c] + sum(households_in_cell[n] for n in neighbours)
             for c, neighbours in enumerate(self.cell_neighbours)]
-        self.premium = econ.product_table(self.params, "premium").tolist()
         self.market_mix = econ.MARKET_MIX.tolist()
         # what the agents last saw of each state array (see observe)
         self.mirror = {name: getattr(h, name).copy() for name in FIELDS}
@@ -332,6 +334,7 @@ class ReferenceCBECModel(CBECModel):
                 for i, value in zip(changed.tolist(), values[changed].tolist(), strict=True):
                     setattr(self.farmers[i], name, value)
         ctx = self.context
+        self.premium = econ.product_table(self.params, "premium").tolist()
         self.cell_knowhow = self.poles.cell_knowhow.tolist()
         self.product_demand = ctx.demand.tolist()
         self.takeup = ctx.takeup.tolist()

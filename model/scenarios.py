@@ -61,6 +61,10 @@ _SCENARIOS: dict[str, tuple[dict[str, Any], str]] = {
                            "claim (§5.2.2)"),
     "market_information": ({"market_info_share": 0.5},
                            "targeted market information for rural products (§4.2)"),
+    "talent_plan": ({"talent_secondment_yuan": 50000.0, "school_training_grant_yuan": 7500.0,
+                     "returnee_startup_support": True},
+                    "the §5.1.2 talent plan: school grants, eastern secondees and returnee "
+                    "support together"),
     "professional_services": ({"professional_services": True},
                               "purchased professional services and mentors (§5.2.3, §5.2.4)"),
 }

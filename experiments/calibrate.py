@@ -1,0 +1,173 @@
+"""Calibrate the free parameters to the brief's baseline facts, and check the fit.
+
+Method: approximate Bayesian computation by rejection on a Latin hypercube, in rounds. Round 1
+draws ``samples`` points in the prior box of :data:`FREE_PARAMETERS`; each point is run with
+``seeds`` common seeds (January 2022 to December 2023: every fact is read by then); the
+distance of a point is the root-mean-square of (mean simulated fact - target) / tolerance
+(:func:`experiments.facts.distance`). The best ``accept`` share of points is the round's
+posterior; the next round draws a new hypercube in the box they span (widened by 10%). The
+final posterior is kept in ``posterior.csv`` (the claims draw parameter uncertainty from it) and
+its best point in ``best_params.json``.
+
+``check`` runs a parameter set (the defaults unless given) with at least 10 seeds at the default
+scale and writes ``calibration.csv``: fact, target, simulated, ci_low, ci_high, tolerance, ok.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc
+
+from experiments.batch import run_points
+from experiments.facts import FACT_COLUMNS, FACTS, compare, distance, facts_table
+from experiments.runner import ExecutorFactory
+from model.parameters import Parameters
+
+CALIBRATION_MONTHS = 24  # every fact is read by December 2023
+
+#: Free parameters with their prior range. Everything else is a paper value, a data value or
+#: a stated assumption (docs/calibration.md).
+FREE_PARAMETERS: dict[str, tuple[float, float]] = {
+    "awareness_initial": (0.05, 0.60),
+    "awareness_base_rate": (0.0, 0.002),
+    "peer_effect": (0.0, 0.5),
+    "digital_capable_share": (0.15, 0.6),
+    "sales_median_yuan": (15_000.0, 100_000.0),
+    "sales_sigma": (0.8, 1.6),
+    "direct_sale_markup": (0.3, 0.8),
+    "unsold_probability_no_info": (0.3, 0.9),
+    "hub_use_without_point": (0.1, 0.9),
+    "platform_use_base": (0.4, 0.85),
+    "takeup_base": (0.3, 0.9),
+    "station_capacity_per_staff": (20.0, 300.0),
+    "return_hazard_base": (0.001, 0.006),
+    "returnee_entrepreneur_share": (0.2, 0.7),
+    "returnee_skill_boost": (0.1, 0.5),
+    "entrepreneur_volume_multiple": (1.0, 5.0),
+    "coop_formation_rate": (0.0005, 0.03),
+    "hurdle_base": (-0.05, 0.15),
+    "exit_rate_when_losing": (0.02, 0.3),
+    "international_direct_rate": (0.04, 0.12),
+    "first_mile_cost_per_km": (0.5, 4.0),
+}
+
+
+@dataclass
+class FitResult:
+    """The outcome of :func:`fit`."""
+
+    samples: pd.DataFrame     # every point of every round: parameters, distance, fact means
+    posterior: pd.DataFrame   # accepted points of the last round
+    best: dict[str, float]    # the accepted point with the smallest distance
+    best_distance: float
+
+
+def _hypercube(box: Mapping[str, tuple[float, float]], n: int, seed: int) -> list[dict]:
+    names = list(box)
+    unit = qmc.LatinHypercube(d=len(names), seed=seed).random(n)
+    lo = np.array([box[k][0] for k in names])
+    hi = np.array([box[k][1] for k in names])
+    values = lo + unit * (hi - lo)
+    return [{k: float(f"{v:.6g}") for k, v in zip(names, row, strict=True)} for row in values]
+
+
+def _check_box(box: Mapping[str, tuple[float, float]]) -> None:
+    for name, (lo, hi) in box.items():
+        Parameters.from_dict({name: lo})
+        Parameters.from_dict({name: hi})
+        if not lo < hi:
+            raise ValueError(f"prior range of '{name}' is empty: [{lo}, {hi}]")
+
+
+def fit(out: str | Path, samples: int = 200, seeds: int = 3, rounds: int = 2,
+        accept: float = 0.1, scale: float = 0.01, seed: int = 2022,
+        box: Mapping[str, tuple[float, float]] | None = None,
+        executor_factory: ExecutorFactory | None = None, progress: bool = True) -> FitResult:
+    """ABC rejection on Latin hypercubes; writes ``fit_samples.csv``, ``posterior.csv``,
+    ``best_params.json`` and ``fit_report.txt`` under ``out`` (each round's runs are in
+    ``out/round-K`` and resume after an interruption)."""
+    out = Path(out)
+    box = dict(box or FREE_PARAMETERS)
+    _check_box(box)
+    if not 0 < accept <= 1:
+        raise ValueError(f"accept = {accept} is not allowed; allowed: a share in (0, 1]")
+    base = {"household_scale": scale, "months": CALIBRATION_MONTHS}
+    all_rows = []
+    accepted = pd.DataFrame()
+    for k in range(1, rounds + 1):
+        points = _hypercube(box, samples, seed + k)
+        runs = run_points(f"calibrate-round-{k}", points, seeds, seed, base, FACT_COLUMNS,
+                          out / f"round-{k}", executor_factory, progress)
+        values = facts_table(runs)
+        d = distance(values)
+        means = values.groupby("point")[[f.name for f in FACTS]].mean()
+        table = pd.DataFrame(points)
+        table.index.name = "point"
+        table = table.join(d.rename("distance")).join(means.add_prefix("fact_"))
+        table.insert(0, "round", k)
+        all_rows.append(table.reset_index())
+        keep = max(1, int(round(accept * len(table))))
+        accepted = table.nsmallest(keep, "distance")
+        spans = {name: (accepted[name].min(), accepted[name].max()) for name in box}
+        box = {name: _widen(lo, hi, box[name]) for name, (lo, hi) in spans.items()}
+    samples_frame = pd.concat(all_rows, ignore_index=True)
+    best_row = accepted.iloc[0]
+    best = {name: float(best_row[name]) for name in FREE_PARAMETERS if name in best_row}
+    out.mkdir(parents=True, exist_ok=True)
+    samples_frame.to_csv(out / "fit_samples.csv", index=False)
+    accepted.reset_index().to_csv(out / "posterior.csv", index=False)
+    (out / "best_params.json").write_text(json.dumps(best, indent=2), encoding="utf-8")
+    result = FitResult(samples_frame, accepted.reset_index(), best,
+                       float(best_row["distance"]))
+    (out / "fit_report.txt").write_text(fit_report(result), encoding="utf-8")
+    return result
+
+
+def _widen(lo: float, hi: float, prior: tuple[float, float]) -> tuple[float, float]:
+    pad = 0.1 * (hi - lo) if hi > lo else 0.05 * max(abs(lo), 1e-9)
+    return max(prior[0], lo - pad), min(prior[1], hi + pad)
+
+
+def fit_report(result: FitResult) -> str:
+    """How good the fit is: the best distance, each fact at the best point, posterior ranges."""
+    best = result.posterior.iloc[0]
+    lines = [f"best distance (RMS of errors in tolerances): {result.best_distance:.3f}",
+             f"accepted points: {len(result.posterior)}", "", "facts at the best point:"]
+    for f in FACTS:
+        sim = best.get(f"fact_{f.name}", float("nan"))
+        lines.append(f"  {f.name:32s} target {f.target:>10.4g}  simulated {sim:>10.4g}  "
+                     f"({(sim - f.target) / f.tolerance:+.1f} tolerances)")
+    lines += ["", "posterior (accepted points): min / best / max"]
+    for name in FREE_PARAMETERS:
+        if name in result.posterior:
+            col = result.posterior[name]
+            lines.append(f"  {name:32s} {col.min():>10.4g} {best[name]:>10.4g} "
+                         f"{col.max():>10.4g}")
+    return "\n".join(lines) + "\n"
+
+
+def check(out: str | Path, params: Mapping[str, Any] | None = None, seeds: int = 10,
+          scale: float | None = None, seed: int = 2023,
+          executor_factory: ExecutorFactory | None = None, progress: bool = True
+          ) -> pd.DataFrame:
+    """Run ``params`` (defaults if None) with ``seeds`` common seeds and compare with the facts;
+    writes ``out/calibration.csv`` and returns it."""
+    out = Path(out)
+    base: dict[str, Any] = {"months": CALIBRATION_MONTHS, **dict(params or {})}
+    if scale is not None:
+        base["household_scale"] = scale
+    Parameters.from_dict(base)  # a clear error before anything runs
+    runs = run_points("calibration-check", [{}], seeds, seed, base, FACT_COLUMNS,
+                      out / "check-runs", executor_factory, progress)
+    table = compare(facts_table(runs))
+    out.mkdir(parents=True, exist_ok=True)
+    table[["fact", "target", "simulated", "ci_low", "ci_high", "tolerance", "ok",
+           "description", "section", "n"]].to_csv(out / "calibration.csv", index=False)
+    return table

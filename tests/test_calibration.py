@@ -1,0 +1,96 @@
+"""Calibration against the baseline facts, and the policy claims."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments import calibrate, claims
+from experiments.cli import main
+from experiments.facts import FACTS, compare, distance
+from experiments.runner import InProcess, ProcessPool
+
+
+def synthetic(values_by_fact, reps=3):
+    rows = [{"point": 0, "replication": r, **values_by_fact} for r in range(reps)]
+    return pd.DataFrame(rows)
+
+
+def test_compare_and_distance_measure_errors_in_tolerances():
+    at_target = synthetic({f.name: f.target for f in FACTS})
+    table = compare(at_target)
+    assert table["ok"].all()
+    assert distance(at_target).iloc[0] == pytest.approx(0.0)
+    one_off = synthetic({f.name: f.target + f.tolerance * 1.5 for f in FACTS})
+    assert not compare(one_off)["ok"].any()
+    assert distance(one_off).iloc[0] == pytest.approx(1.5)
+
+
+def test_calibration_check_writes_the_table_and_exits_1_when_a_fact_misses(tmp_path, capsys):
+    code = main(["calibrate", "--check", "--out", str(tmp_path), "--seeds", "2", "--scale",
+                 "0.002", "--workers", "2", "--no-progress"])
+    table = pd.read_csv(tmp_path / "calibration.csv")
+    assert list(table.columns[:7]) == ["fact", "target", "simulated", "ci_low", "ci_high",
+                                       "tolerance", "ok"]
+    assert len(table) == len(FACTS)
+    assert code == (0 if table["ok"].all() else 1)
+    haul = table.set_index("fact").loc["haul_km"]
+    assert haul["ok"] and abs(haul["simulated"] - 28) < 2.8  # the one geometric fact
+    assert "facts within tolerance" in capsys.readouterr().out
+
+
+def test_fit_writes_posterior_inside_the_prior_and_resumes(tmp_path):
+    box = {"awareness_initial": (0.1, 0.3), "takeup_base": (0.4, 0.8)}
+    kwargs = dict(samples=4, seeds=1, rounds=2, accept=0.5, scale=0.002, box=box,
+                  executor_factory=ProcessPool(2), progress=False)
+    result = calibrate.fit(tmp_path, **kwargs)
+    posterior = pd.read_csv(tmp_path / "posterior.csv")
+    assert len(posterior) == 2
+    best = json.loads((tmp_path / "best_params.json").read_text())
+    for name, (lo, hi) in box.items():
+        assert lo <= best[name] <= hi
+        assert posterior[name].between(lo, hi).all()
+    assert result.best_distance == posterior["distance"].min()
+    mtimes = {p: p.stat().st_mtime_ns for p in (tmp_path / "round-1" / "runs").iterdir()}
+    calibrate.fit(tmp_path, **kwargs)  # everything is on disk: nothing runs again
+    assert mtimes == {p: p.stat().st_mtime_ns for p in (tmp_path / "round-1" / "runs").iterdir()}
+
+
+def test_fit_rejects_a_prior_outside_the_allowed_range(tmp_path):
+    with pytest.raises(ValueError, match="takeup_base"):
+        calibrate.fit(tmp_path, box={"takeup_base": (0.5, 1.5)}, samples=2)
+
+
+@pytest.mark.parametrize(("estimates", "differences", "expected"), [
+    ([0.58, 0.61, 0.6], [0.5, 0.49, 0.47], "supported"),
+    ([0.3, 0.32, 0.31], [0.2, 0.21, 0.22], "partly supported"),
+    ([0.12, 0.13, 0.11], [0.01, -0.01, 0.0], "not supported"),
+    ([np.nan, np.nan], [np.nan, np.nan], "not testable"),
+])
+def test_verdicts(estimates, differences, expected):
+    claim = claims.CLAIMS[0]  # coverage to 60%, tolerance 5 points, should rise
+    assert claims.verdict(claim, np.array(estimates), np.array(differences)) == expected
+
+
+def test_upper_bound_claim_verdict():
+    fx = next(c for c in claims.CLAIMS if c.name == "fx_cost")  # "under 50 yuan"
+    assert claims.verdict(fx, np.array([30.0, 35.0, 40.0]), np.array([-700.0] * 3)) == (
+        "supported")
+    assert claims.verdict(fx, np.array([300.0, 320.0, 310.0]), np.array([-200.0, -190, -210])) \
+        == "partly supported"
+
+
+def test_claims_run_every_claim_against_a_common_baseline(tmp_path):
+    table = claims.run_claims(tmp_path, replications=2, scale=0.002, months=48,
+                              executor_factory=InProcess(), progress=False)
+    assert list(table["claim"]) == [c.name for c in claims.CLAIMS]
+    assert set(table["verdict"]) <= {"supported", "partly supported", "not supported",
+                                     "not testable"}
+    assert {"claim", "paper_value", "estimate", "ci_low", "ci_high", "verdict"} <= set(
+        pd.read_csv(tmp_path / "claims.csv").columns)
+    assert (tmp_path / "claims.png").stat().st_size > 0
+    pickup = table.set_index("claim").loc["pickup_logistics_share"]
+    assert pickup["effect"] < 0  # more pickup points: a lower logistics share
+    delivery = table.set_index("claim").loc["delivery_time"]
+    assert delivery["estimate"] < -0.05  # warehouses and flights: faster delivery
