@@ -53,9 +53,9 @@ def test_spread_makes_adoption_fall_with_distance_from_poles():
     seeds = range(6)
     with_spread = near_far_ratio(runs(seeds=seeds, **common))
     without = near_far_ratio(runs(seeds=seeds, **{**common, "spread_effect": False}))
-    assert with_spread > 1.4
-    assert without < 1.25  # what is left: Guiyang's local FX, station and hub placement
-    assert with_spread > 1.25 * without
+    assert with_spread > 1.25
+    assert abs(without - 1.0) < 0.15  # flat: nothing else ties adoption to the poles
+    assert with_spread > 1.2 * without
 
 
 def test_backwash_moves_returnees_toward_the_poles():
