@@ -36,7 +36,7 @@ TRADEMARK_MIN_REVENUE = 5e5  # assumption: only entities past 500,000 yuan regis
 CUSTOMS_REMOTE_COST = 150.0  # assumption: broker at Guiyang, yuan per batch
 CUSTOMS_LOCAL_COST = 30.0  # assumption: online filing or county agency, yuan per batch
 UNSOLD_WRITE_DOWN = 0.5  # assumption: unsold goods are dumped at half value
-ORDER_REFERENCE_REVENUE = 2e5  # yuan/year at which an entity's order value is order_value_yuan
+ORDER_REFERENCE_REVENUE = 2e5  # own revenue (yuan/year) at which orders are order_value_yuan
 
 
 @dataclass

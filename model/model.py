@@ -299,13 +299,13 @@ class CBECModel(mesa.Model):
     def step(self) -> None:
         """Advance one month (see docs/ODD.md, 'Process overview and scheduling')."""
         m = self.steps
+        self.month = m
+        self.month_of_year = (m - 1) % 12 + 1
+        self.fiscal.month = m
         if m == self.requested_params.policy_start_month and self.params != self.requested_params:
             self._start_policy()
         p = self.params
         h = self.households
-        self.month = m
-        self.month_of_year = (m - 1) % 12 + 1
-        self.fiscal.month = m
         if self.month_of_year == 1:
             h.sales_ytd[:] = 0.0
         for station in self.stations:

@@ -200,8 +200,9 @@ class Parameters:
     # ----------------------------------------------------------- logistics
     order_value_yuan: float = _p(
         1500.0, "yuan/order", "assumption: small parcels (§5.1.1 small orders < 5,000)",
-        "Order value of an entity turning over 200,000 yuan a year; it grows with the square "
-        "root of turnover (bigger sellers ship bigger, B2B orders).", 10, 1e6, "logistics")
+        "Order value of a seller whose own revenue is 200,000 yuan a year; it grows with the "
+        "square root of revenue (bigger sellers ship bigger, B2B orders).", 10, 1e6,
+        "logistics")
     first_mile_cost_per_km: float = _p(
         2.0, "yuan per order per road km", "assumption: van or motorbike trip to the county "
         "seat, shared by few orders", "First-mile cost, village to pickup point or county seat.",
@@ -439,7 +440,8 @@ class Parameters:
                                       "stations")
     trainees_per_county_month: float = _p(
         4.0, "people/month (1:1)", "§4.1: 3,800 trained in 120 sessions",
-        "People a station trains a month.", 0, 1e5, "stations")
+        "People a station with a working training function trains a month (consult-only "
+        "stations host provincial sessions at half this rate).", 0, 1e5, "stations")
     training_skill_gain: float = _p(0.08, "skill units", "assumption: §3.3.3 theory-heavy "
                                     "training", "Skill gained in baseline training.", 0, 1,
                                     "stations")
