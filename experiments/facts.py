@@ -31,6 +31,11 @@ def _mean(out: pd.DataFrame, column: str, months: range) -> float:
     return float(out.loc[out["month"].isin(months), column].mean())
 
 
+def _growth(out: pd.DataFrame, column: str, start: int, end: int) -> float:
+    before = _at(out, column, start)
+    return _at(out, column, end) / before - 1.0 if before > 0 else float("nan")
+
+
 def _sum(out: pd.DataFrame, column: str, months: range) -> float:
     return float(out.loc[out["month"].isin(months), column].sum())
 
@@ -67,8 +72,7 @@ FACTS: tuple[Fact, ...] = (
          lambda o: 1.0 - _at(o, "share_sellers_in_clusters", DECEMBER_2023),
          ("share_sellers_in_clusters",)),
     Fact("practitioner_growth_2023", "growth of rural CBEC practitioners in 2023", "§4.1", 0.28,
-         0.056, lambda o: _at(o, "sellers", DECEMBER_2023) / _at(o, "sellers", DECEMBER_2022)
-         - 1.0, ("sellers",)),
+         0.056, lambda o: _growth(o, "sellers", DECEMBER_2022, DECEMBER_2023), ("sellers",)),
     Fact("new_firms_2022_2023", "new rural CBEC firms 2022-2023", "§4.1", 180.0, 36.0,
          lambda o: _at(o, "firms_new_total_real", DECEMBER_2023), ("firms_new_total_real",)),
     Fact("new_firms_tea_chili_share", "share of those firms in tea or chili", "§4.1", 0.42, 0.07,
