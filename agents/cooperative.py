@@ -88,20 +88,23 @@ def form_cooperatives(model: CBECModel, month: int) -> int:
     rate = p.coop_formation_rate * np.where(h.returnee[capable], 2.0, 1.0)
     leaders = capable[rng.random(len(capable)) < rate]
     formed = 0
+    if len(leaders) == 0:
+        return 0
     world = model.world
     radius = p.coop_radius_km / np.sqrt(min(1.0, p.household_scale / p.coop_reference_scale))
+    # candidates split by product line once; each stays sorted by county
+    by_product = {k: candidates[h.product[candidates] == k] for k in np.unique(h.product[leaders])}
     for leader in leaders:
         if h.coop[leader] >= 0:  # recruited by another founder this month
             continue
         county = int(h.county[leader])
-        lo, hi = np.searchsorted(candidates, [model.county_start[county],
-                                              model.county_stop[county]])
-        local = candidates[lo:hi]
+        line = by_product[h.product[leader]]
+        lo, hi = np.searchsorted(line, [model.county_start[county], model.county_stop[county]])
+        local = line[lo:hi]
         cells = h.cell[local]
         near = np.hypot(world.cell_x_km[cells] - world.cell_x_km[h.cell[leader]],
                         world.cell_y_km[cells] - world.cell_y_km[h.cell[leader]])
-        pool = local[(h.product[local] == h.product[leader]) & (h.coop[local] < 0)
-                     & (near <= radius) & (local != leader)]
+        pool = local[(h.coop[local] < 0) & (near <= radius) & (local != leader)]
         if len(pool) + 1 < p.coop_min_members:
             continue
         pool = rng.permutation(pool)[: 3 * p.coop_target_members]

@@ -486,7 +486,9 @@ class CBECModel(mesa.Model):
         if len(review) == 0:
             return
         need = self.hurdle(review)
-        direct = np.where(h.capable[review], self._gain(review, np.zeros(len(review))), -np.inf)
+        direct = np.full(len(review), -np.inf)  # only capable households can sell alone
+        able = h.capable[review]
+        direct[able] = self._gain(review[able], np.zeros(int(able.sum())))
         coop_id, coop_size = self._open_coop_for(review)
         has_coop = (coop_id >= 0) & p.cooperatives
         via_coop = np.full(len(review), -np.inf)

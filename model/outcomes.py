@@ -294,14 +294,23 @@ class Recorder:
             "coop_members": np.bincount(h.county[sellers[h.coop[sellers] >= 0]], minlength=nc),
             "turnover_month": turnover,
             "logistics_cost_share": logistics,
-            "returnees": np.bincount(h.county[h.returnee], minlength=nc),
-            "subsidies_received": np.bincount(h.county, weights=h.subsidies_received,
-                                              minlength=nc),
+            "returnees": self._per_county(h.returnee),
+            "subsidies_received": self._per_county(h.subsidies_received),
             "knowhow": model.poles.county_knowhow.copy(),
             "full_service_station": np.array([s.full_service for s in model.stations]),
             "station_experienced_staff": np.array([s.experienced_staff for s in model.stations]),
             "hub_partner": model.logistics.county_has_partner.copy(),
         })
+
+    def _per_county(self, values: np.ndarray) -> np.ndarray:
+        """Sum of a household array per county (households are sorted by county)."""
+        model = self.model
+        out = np.zeros(len(model.stations))
+        filled = model.county_stop > model.county_start
+        if values.dtype == bool:
+            values = values.astype(np.int64)
+        out[filled] = np.add.reduceat(values, model.county_start[filled])
+        return out
 
     # ---------------------------------------------------------------- frames
     def outcomes(self) -> pd.DataFrame:
