@@ -2,8 +2,11 @@
 
 For each scenario NAME, ``OUT/NAME/`` gets ``outcomes.parquet`` (one row per month),
 ``counties.parquet`` (county panel), ``fiscal.parquet`` (cost by month and instrument),
+``fiscal_2022_2025.csv`` (cost per instrument over the special fund's period and its share of
+the 200-million fund),
 ``params.json`` and three plots: adoption by product line over time, a map of adoption share by
-county at the end, and the core-periphery gap. ``OUT/summary.csv`` compares the scenarios. A
+county at the end, and the core-periphery gap. ``OUT/summary.csv`` compares the scenarios,
+including the public cost per additional seller over the baseline when it is run too. A
 scenario's folder is written in a temporary folder and renamed when complete, so an interrupted
 run never leaves a half-written result.
 """
@@ -33,6 +36,11 @@ from model.households import PRODUCTS  # noqa: E402
 from model.parameters import Parameters  # noqa: E402
 from model.run import RunResult, simulate  # noqa: E402
 from model.world import DATA_DIR  # noqa: E402
+
+FUND_END_MONTH = 48  # December 2025: the end of the special fund's period (§3.2)
+SELLERS_2025 = "sellers (province) [2025-12]"
+COST_2025 = "fiscal cost 2022-2025 (yuan)"
+PER_SELLER = "cost per additional seller over the baseline (yuan)"
 
 SUMMARY_COLUMNS = {
     "sellers_real": "sellers (province)",
@@ -65,11 +73,26 @@ def summary_row(name: str, result: RunResult) -> dict[str, Any]:
     for col, label in SUMMARY_COLUMNS.items():
         row[f"{label} [2023]"] = end_2023[col]
         row[f"{label} [{last['date']:%Y-%m}]"] = last[col]
+    end_2025 = out.loc[out["month"] == FUND_END_MONTH, "sellers_real"]
+    row[SELLERS_2025] = float(end_2025.iloc[0]) if len(end_2025) else float("nan")
     fund = result.params.special_fund_yuan
     spent = result.fiscal_by_instrument((2022, 2025)).sum()
-    row["fiscal cost 2022-2025 (yuan)"] = spent
+    row[COST_2025] = spent
     row["share of the 200M fund"] = spent / fund if fund else float("nan")
     return row
+
+
+def add_cost_per_seller(summary: pd.DataFrame) -> pd.DataFrame:
+    """Public cost 2022-2025 per additional seller (end of 2025) over the baseline, for each
+    scenario, when the baseline is among the scenarios."""
+    if "baseline" not in set(summary["scenario"]):
+        return summary
+    base = summary.set_index("scenario").loc["baseline"]
+    extra_sellers = summary[SELLERS_2025] - base[SELLERS_2025]
+    extra_cost = summary[COST_2025] - base[COST_2025]
+    summary[PER_SELLER] = np.where(extra_sellers > 0, extra_cost / extra_sellers.where(
+        extra_sellers > 0), np.nan)
+    return summary
 
 
 def plot_adoption_by_product(result: RunResult, path: Path, title: str) -> None:
@@ -78,8 +101,12 @@ def plot_adoption_by_product(result: RunResult, path: Path, title: str) -> None:
     for name in PRODUCTS:
         ax.plot(out["date"], 100 * out[f"adoption_share_{name}"], label=name)
     ax.plot(out["date"], 100 * out["adoption_share"], color="black", lw=2, label="all")
+    _finish_line_plot(fig, ax, path, f"Adoption by product line — {title}")
+
+
+def _finish_line_plot(fig: plt.Figure, ax: plt.Axes, path: Path, title: str) -> None:
     ax.set_ylabel("households selling cross-border (%)")
-    ax.set_title(f"Adoption by product line — {title}")
+    ax.set_title(title)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -129,13 +156,7 @@ def plot_core_periphery(result: RunResult, path: Path, title: str) -> None:
     ax.plot(out["date"], 100 * out["adoption_share_core"], label="pole counties (core)")
     ax.plot(out["date"], 100 * out["adoption_share_periphery"], label="other counties")
     ax.plot(out["date"], 100 * out["core_periphery_gap"], "--", color="grey", label="gap")
-    ax.set_ylabel("households selling cross-border (%)")
-    ax.set_title(f"Core and periphery — {title}")
-    ax.legend(frameon=False)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _finish_line_plot(fig, ax, path, f"Core and periphery — {title}")
 
 
 COMPARISON_PANELS = (
@@ -172,6 +193,10 @@ def write_result(name: str, result: RunResult, out: Path) -> Path:
         counties["distance_band"] = counties["distance_band"].astype(str)
         counties.to_parquet(tmp / "counties.parquet", index=False)
         result.fiscal.to_parquet(tmp / "fiscal.parquet", index=False)
+        by_instrument = result.fiscal_by_instrument((2022, 2025)).rename("cost_yuan").to_frame()
+        fund = result.params.special_fund_yuan
+        by_instrument["share_of_fund"] = by_instrument["cost_yuan"] / fund
+        by_instrument.to_csv(tmp / "fiscal_2022_2025.csv")
         (tmp / "params.json").write_text(json.dumps(
             {"scenario": name, "seed": result.seed, "params": result.params.to_dict()},
             indent=2), encoding="utf-8")
@@ -211,7 +236,7 @@ def run_scenarios(names: Sequence[str], out: Path, seed: int = 0,
         curves[name] = result.outcomes
         if not quiet:
             print(f"  wrote {folder} in {result.wall_seconds:.1f} s", file=sys.stderr)
-    summary = pd.DataFrame(rows)
+    summary = add_cost_per_seller(pd.DataFrame(rows))
     summary.to_csv(out / "summary.csv", index=False)
     if len(curves) > 1:
         plot_comparison(curves, out / "comparison.png")
