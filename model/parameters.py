@@ -82,16 +82,16 @@ class Parameters:
 
     # ---------------------------------------------------------- households
     sales_median_yuan: float = _p(
-        30_000.0, "yuan/year", "assumption: a farm or workshop household's exportable output "
+        47370.0, "yuan/year", "assumption: a farm or workshop household's exportable output "
         "(§4.1: 80% of entities turn over less than 1M yuan a year)",
         "Median annual CBEC sales potential of a household.", 1e4, 1e7, "households")
-    sales_sigma: float = _p(1.3, "log-units", "assumption", "Log-sd of sales potential.",
+    sales_sigma: float = _p(1.023, "log-units", "assumption", "Log-sd of sales potential.",
                             0.1, 3.0, "households")
     sales_growth_per_year_in_business: float = _p(
         0.15, "1/year", "assumption: learning-by-doing", "Growth of a seller's volume per year "
         "in business.", 0.0, 1.0, "households")
     digital_capable_share: float = _p(
-        0.3, "share of households", "assumption: households with a member able to run online "
+        0.2698, "share of households", "assumption: households with a member able to run online "
         "sales; many rural households are elderly or left-behind (§2.3 out-migration)",
         "Households that can sell cross-border on their own; the others can sell only through "
         "a cooperative. Returnee entrepreneurs are always capable.", 0, 1, "households")
@@ -116,7 +116,7 @@ class Parameters:
         0.55, "share of domestic value", "assumption: farm/handicraft cost ratio",
         "Production cost per yuan of goods at domestic prices.", 0.0, 0.95, "economics")
     direct_sale_markup: float = _p(
-        0.5, "share over wholesale value", "assumption: selling online to foreign buyers "
+        0.59, "share over wholesale value", "assumption: selling online to foreign buyers "
         "instead of to a local wholesaler", "Price of a direct online sale over the domestic "
         "wholesale value of the same goods (before the export premium).", 0, 5, "economics")
     domestic_channel_cost_share: float = _p(
@@ -148,7 +148,7 @@ class Parameters:
         0.30, "share", "§3.3.3: +30% acquisition cost outside clusters",
         "Extra acquisition cost outside a cluster.", 0, 2, "economics")
     unsold_probability_no_info: float = _p(
-        0.50, "1/year", "assumption: calibrated with market-info access to §4.2's 37%",
+        0.5293, "1/year", "assumption: calibrated with market-info access to §4.2's 37%",
         "Chance a seller without market information is left with unsold goods in a year.",
         0, 1, "economics")
     unsold_fraction: float = _p(0.25, "share of annual goods", "assumption",
@@ -204,7 +204,7 @@ class Parameters:
         "square root of revenue (bigger sellers ship bigger, B2B orders).", 10, 1e6,
         "logistics")
     first_mile_cost_per_km: float = _p(
-        2.0, "yuan per order per road km", "assumption: van or motorbike trip to the county "
+        2.614, "yuan per order per road km", "assumption: van or motorbike trip to the county "
         "seat, shared by few orders", "First-mile cost, village to pickup point or county seat.",
         0, 100, "logistics")
     pickup_point_haul_km: float = _p(3.0, "road km", "assumption: point in the own village",
@@ -219,7 +219,7 @@ class Parameters:
         "freight (§4.2)", "Extra trunk cost in a county whose hub has no logistics partner.",
         0, 1, "logistics")
     international_direct_rate: float = _p(
-        0.07, "share of value", "assumption: cross-border parcel post", "International leg, "
+        0.07781, "share of value", "assumption: cross-border parcel post", "International leg, "
         "direct mail.", 0, 1, "logistics")
     international_warehouse_rate: float = _p(
         0.05, "share of value", "assumption: bulk to warehouse plus local delivery",
@@ -252,16 +252,16 @@ class Parameters:
         "customs clearance away from home (clearance hours at Guiyang, a quarter of them at "
         "the county).", 0, 1e4, "logistics")
     hub_use_without_point: float = _p(
-        0.75, "probability", "assumption: share of sellers without a pickup point who still "
+        0.3654, "probability", "assumption: share of sellers without a pickup point who still "
         "bring goods to the county hub", "Use of the county hub by sellers without a point.",
         0, 1, "logistics")
 
     # ------------------------------------------------------------ adoption
-    awareness_initial: float = _p(0.2, "share of households", "assumption: January 2022",
+    awareness_initial: float = _p(0.4771, "share of households", "assumption: January 2022",
                                   "Households aware of CBEC at the start.", 0, 1, "adoption")
-    awareness_base_rate: float = _p(0.0003, "1/month", "assumption: media, platforms",
+    awareness_base_rate: float = _p(8.730e-04, "1/month", "assumption: media, platforms",
                                     "Background awareness hazard.", 0, 1, "adoption")
-    peer_effect: float = _p(0.1, "1/month per seller share", "assumption",
+    peer_effect: float = _p(0.08225, "1/month per seller share", "assumption",
                             "Awareness hazard per unit share of sellers in the neighbourhood; "
                             "0 switches peer effects off.", 0, 100, "adoption")
     station_outreach: float = _p(0.001, "1/month", "assumption: §4.2 one station per county",
@@ -273,12 +273,12 @@ class Parameters:
     review_rate: float = _p(0.2, "1/month", "assumption: a decision about every 5 months",
                             "Chance an aware household reviews the CBEC option in a month.",
                             0, 1, "adoption")
-    hurdle_base: float = _p(0.04, "yuan gain per yuan of sales", "assumption",
+    hurdle_base: float = _p(-0.04618, "yuan gain per yuan of sales", "assumption",
                             "Gain over the domestic route needed to start selling.", -1, 1,
                             "adoption")
     hurdle_risk: float = _p(0.4, "yuan per yuan of sales", "assumption",
                             "Extra gain a fully risk-averse household needs.", 0, 2, "adoption")
-    exit_rate_when_losing: float = _p(0.15, "1/month", "assumption",
+    exit_rate_when_losing: float = _p(0.242, "1/month", "assumption",
                                       "Chance a seller with negative trailing profit stops.", 0,
                                       1, "adoption")
     reentry_months: int = _p(24, "months", "assumption", "Months before an exited household "
@@ -351,7 +351,7 @@ class Parameters:
     outmigrant_share: float = _p(0.30, "share of rural households", "assumption: Guizhou is a "
                                  "large labour exporter", "Households with a member working "
                                  "away (the return pool).", 0, 1, "returnees")
-    return_hazard_base: float = _p(0.0035, "1/month", "assumption: tuned with §2.3's 50,000",
+    return_hazard_base: float = _p(0.003117, "1/month", "assumption: tuned with §2.3's 50,000",
                                    "Monthly return chance of an out-migrant.", 0, 1,
                                    "returnees")
     return_opportunity_weight: float = _p(0.05, "per seller per 100 households", "assumption",
@@ -360,13 +360,13 @@ class Parameters:
     return_pole_weight: float = _p(0.3, "per pole field unit", "assumption",
                                    "Return hazard multiplier from nearby poles.", 0, 100,
                                    "returnees")
-    returnee_entrepreneur_share: float = _p(0.5, "share", "assumption: §2.3 50,000 returnee "
+    returnee_entrepreneur_share: float = _p(0.6326, "share", "assumption: §2.3 50,000 returnee "
                                             "e-commerce entrepreneurs in 2022", "Returnees who "
                                             "start an e-commerce business.", 0, 1, "returnees")
-    returnee_skill_boost: float = _p(0.35, "skill units", "assumption: eastern know-how",
+    returnee_skill_boost: float = _p(0.1788, "skill units", "assumption: eastern know-how",
                                      "Skill a returnee entrepreneur brings.", 0, 1, "returnees")
     entrepreneur_volume_multiple: float = _p(
-        2.0, "multiple of sales potential", "assumption: a returnee's business buys from "
+        2.5, "multiple of sales potential", "assumption: a returnee's business buys from "
         "neighbours instead of selling one farm's surplus", "Volume of a returnee "
         "entrepreneur's business relative to the household's own potential.", 1, 100,
         "returnees")
@@ -377,7 +377,7 @@ class Parameters:
     # -------------------------------------------------------- cooperatives
     cooperatives: bool = _p(True, "switch", "§2.2.3, brief", "Cooperatives form and pool.",
                             group="cooperatives")
-    coop_formation_rate: float = _p(0.002, "1/month per capable leader", "assumption",
+    coop_formation_rate: float = _p(9.883e-04, "1/month per capable leader", "assumption",
                                     "Chance a capable leader founds a cooperative in a month.",
                                     0, 1, "cooperatives")
     coop_leader_min_skill: float = _p(0.55, "skill", "assumption", "Skill needed to lead.", 0,
@@ -432,7 +432,7 @@ class Parameters:
     station_inexperienced_share: float = _p(0.45, "share of staff", "§4.2: 45% inexperienced",
                                             "Staff without CBEC experience.", 0, 1, "stations")
     station_capacity_per_staff: float = _p(
-        150.0, "services/month (1:1)", "assumption", "Seller services (FX, customs, "
+        136.9, "services/month (1:1)", "assumption", "Seller services (FX, customs, "
         "applications) one experienced staff member handles a month; half if inexperienced.",
         0, 1e6, "stations")
     staff_learning_months: float = _p(36.0, "months", "assumption", "Mean time for an "
@@ -446,7 +446,7 @@ class Parameters:
                                     "training", "Skill gained in baseline training.", 0, 1,
                                     "stations")
     platform_use_base: float = _p(
-        0.55, "share of orders", "assumption: calibrated to §4.2's 68% through the provincial "
+        0.7505, "share of orders", "assumption: calibrated to §4.2's 68% through the provincial "
         "platform", "Orders a seller files through the provincial platform without station "
         "help (+0.25 with a working full-service station).", 0, 1, "stations")
     market_info_access_station: float = _p(0.3, "share", "assumption",
@@ -473,7 +473,7 @@ class Parameters:
     reward_rate_small: float = _p(0.03, "share of turnover", "§5.1.1: 3% for 0.5-2M",
                                   "Reward from the threshold to 2M (paid only when the "
                                   "threshold is below 2M).", 0, 1, "subsidies")
-    takeup_base: float = _p(0.6, "probability", "assumption: §4.1 65% report cumbersome "
+    takeup_base: float = _p(0.6551, "probability", "assumption: §4.1 65% report cumbersome "
                             "procedures", "Chance an eligible entity completes the application "
                             "without help.", 0, 1, "subsidies")
     takeup_with_help: float = _p(0.8, "probability", "assumption",
@@ -659,13 +659,26 @@ class Parameters:
                 allowed = "true / false"
             else:
                 allowed = f"{_fmt(m['lo'])} to {_fmt(m['hi'])}"
+            source = m["source"]
+            if f.name in CALIBRATED:
+                source = f"calibrated to the baseline facts (docs/calibration.md); {source}"
             rows.append({"name": f.name, "group": m["group"], "default": f.default,
-                         "unit": m["unit"], "allowed": allowed, "source": m["source"],
+                         "unit": m["unit"], "allowed": allowed, "source": source,
                          "description": m["doc"]})
         return pd.DataFrame(rows)
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Parameters)}
+
+#: Parameters whose defaults were fitted to the baseline facts (docs/calibration.md).
+CALIBRATED: frozenset[str] = frozenset({
+    "awareness_initial", "awareness_base_rate", "peer_effect", "digital_capable_share",
+    "sales_median_yuan", "sales_sigma", "direct_sale_markup", "unsold_probability_no_info",
+    "hub_use_without_point", "platform_use_base", "takeup_base", "station_capacity_per_staff",
+    "return_hazard_base", "returnee_entrepreneur_share", "returnee_skill_boost",
+    "entrepreneur_volume_multiple", "coop_formation_rate", "hurdle_base",
+    "exit_rate_when_losing", "international_direct_rate", "first_mile_cost_per_km",
+})
 
 #: Policy levers: they take effect at ``policy_start_month`` (before it, defaults apply).
 LEVERS: tuple[str, ...] = tuple(
