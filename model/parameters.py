@@ -82,10 +82,10 @@ class Parameters:
 
     # ---------------------------------------------------------- households
     sales_median_yuan: float = _p(
-        47370.0, "yuan/year", "assumption: a farm or workshop household's exportable output "
+        34990.0, "yuan/year", "assumption: a farm or workshop household's exportable output "
         "(§4.1: 80% of entities turn over less than 1M yuan a year)",
         "Median annual CBEC sales potential of a household.", 1e4, 1e7, "households")
-    sales_sigma: float = _p(1.023, "log-units", "assumption", "Log-sd of sales potential.",
+    sales_sigma: float = _p(1.422, "log-units", "assumption", "Log-sd of sales potential.",
                             0.1, 3.0, "households")
     sales_growth_per_year_in_business: float = _p(
         0.15, "1/year", "assumption: learning-by-doing", "Growth of a seller's volume per year "
@@ -148,7 +148,8 @@ class Parameters:
         0.30, "share", "§3.3.3: +30% acquisition cost outside clusters",
         "Extra acquisition cost outside a cluster.", 0, 2, "economics")
     unsold_probability_no_info: float = _p(
-        0.5293, "1/year", "assumption: calibrated with market-info access to §4.2's 37%",
+        0.5466, "1/year", "§4.2: 37% of sellers have unsold goods; fitted with "
+        "market-information access",
         "Chance a seller without market information is left with unsold goods in a year.",
         0, 1, "economics")
     unsold_fraction: float = _p(0.25, "share of annual goods", "assumption",
@@ -252,16 +253,16 @@ class Parameters:
         "customs clearance away from home (clearance hours at Guiyang, a quarter of them at "
         "the county).", 0, 1e4, "logistics")
     hub_use_without_point: float = _p(
-        0.3654, "probability", "assumption: share of sellers without a pickup point who still "
+        0.4564, "probability", "assumption: share of sellers without a pickup point who still "
         "bring goods to the county hub", "Use of the county hub by sellers without a point.",
         0, 1, "logistics")
 
     # ------------------------------------------------------------ adoption
     awareness_initial: float = _p(0.4771, "share of households", "assumption: January 2022",
                                   "Households aware of CBEC at the start.", 0, 1, "adoption")
-    awareness_base_rate: float = _p(8.730e-04, "1/month", "assumption: media, platforms",
+    awareness_base_rate: float = _p(6.608e-04, "1/month", "assumption: media, platforms",
                                     "Background awareness hazard.", 0, 1, "adoption")
-    peer_effect: float = _p(0.08225, "1/month per seller share", "assumption",
+    peer_effect: float = _p(0.03888, "1/month per seller share", "assumption",
                             "Awareness hazard per unit share of sellers in the neighbourhood; "
                             "0 switches peer effects off.", 0, 100, "adoption")
     station_outreach: float = _p(0.001, "1/month", "assumption: §4.2 one station per county",
@@ -278,7 +279,7 @@ class Parameters:
                             "adoption")
     hurdle_risk: float = _p(0.4, "yuan per yuan of sales", "assumption",
                             "Extra gain a fully risk-averse household needs.", 0, 2, "adoption")
-    exit_rate_when_losing: float = _p(0.242, "1/month", "assumption",
+    exit_rate_when_losing: float = _p(0.2676, "1/month", "assumption",
                                       "Chance a seller with negative trailing profit stops.", 0,
                                       1, "adoption")
     reentry_months: int = _p(24, "months", "assumption", "Months before an exited household "
@@ -351,7 +352,8 @@ class Parameters:
     outmigrant_share: float = _p(0.30, "share of rural households", "assumption: Guizhou is a "
                                  "large labour exporter", "Households with a member working "
                                  "away (the return pool).", 0, 1, "returnees")
-    return_hazard_base: float = _p(0.003117, "1/month", "assumption: tuned with §2.3's 50,000",
+    return_hazard_base: float = _p(0.003117, "1/month",
+                                   "§2.3: 50,000 returnee entrepreneurs in 2022",
                                    "Monthly return chance of an out-migrant.", 0, 1,
                                    "returnees")
     return_opportunity_weight: float = _p(0.05, "per seller per 100 households", "assumption",
@@ -377,7 +379,7 @@ class Parameters:
     # -------------------------------------------------------- cooperatives
     cooperatives: bool = _p(True, "switch", "§2.2.3, brief", "Cooperatives form and pool.",
                             group="cooperatives")
-    coop_formation_rate: float = _p(9.883e-04, "1/month per capable leader", "assumption",
+    coop_formation_rate: float = _p(8.381e-04, "1/month per capable leader", "assumption",
                                     "Chance a capable leader founds a cooperative in a month.",
                                     0, 1, "cooperatives")
     coop_leader_min_skill: float = _p(0.55, "skill", "assumption", "Skill needed to lead.", 0,
@@ -446,8 +448,8 @@ class Parameters:
                                     "training", "Skill gained in baseline training.", 0, 1,
                                     "stations")
     platform_use_base: float = _p(
-        0.7505, "share of orders", "assumption: calibrated to §4.2's 68% through the provincial "
-        "platform", "Orders a seller files through the provincial platform without station "
+        0.6761, "share of orders", "§4.2: 68% of orders go through the provincial platform",
+        "Orders a seller files through the provincial platform without station "
         "help (+0.25 with a working full-service station).", 0, 1, "stations")
     market_info_access_station: float = _p(0.3, "share", "assumption",
                                            "Market-information access a full-service station "
@@ -473,7 +475,7 @@ class Parameters:
     reward_rate_small: float = _p(0.03, "share of turnover", "§5.1.1: 3% for 0.5-2M",
                                   "Reward from the threshold to 2M (paid only when the "
                                   "threshold is below 2M).", 0, 1, "subsidies")
-    takeup_base: float = _p(0.6551, "probability", "assumption: §4.1 65% report cumbersome "
+    takeup_base: float = _p(0.8919, "probability", "assumption: §4.1 65% report cumbersome "
                             "procedures", "Chance an eligible entity completes the application "
                             "without help.", 0, 1, "subsidies")
     takeup_with_help: float = _p(0.8, "probability", "assumption",
