@@ -66,6 +66,7 @@ class MarketContext:
     warehouse_share: np.ndarray  # product: share of orders through an overseas warehouse
     intl_days: np.ndarray        # product: international delivery days
     asean_share: np.ndarray      # product: ASEAN share of sales
+    premium_factor: np.ndarray   # product: share of the export premium foreign demand still pays
     month: int
 
 
@@ -87,6 +88,20 @@ def product_logistics(p: Parameters, warehouses_per_market: np.ndarray,
     direct_days = DIRECT_DAYS * (1.0 - np.array([min(0.5, 0.5 * p.flight_increase), 0, 0]))
     days_m = w * direct_days * (1 - p.warehouse_speedup) + (1 - w) * direct_days
     return MARKET_MIX @ rate_m, MARKET_MIX @ w, MARKET_MIX @ days_m
+
+
+def export_premium(p: Parameters, ctx: MarketContext) -> np.ndarray:
+    """Export premium per product line after saturation of foreign demand."""
+    return product_table(p, "premium") * ctx.premium_factor
+
+
+def premium_factor(p: Parameters, exports_real: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Share of the export premium left when a product line's yearly exports (1:1 yuan) meet a
+    foreign demand that grows with ``demand``: ``1 / (1 + exports / (saturation * demand))``;
+    1 everywhere when ``export_saturation_yuan`` is 0 (saturation off)."""
+    if p.export_saturation_yuan <= 0:
+        return np.ones(len(demand))
+    return 1.0 / (1.0 + exports_real / (p.export_saturation_yuan * demand))
 
 
 def product_table(p: Parameters, name: str) -> np.ndarray:
@@ -117,7 +132,7 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     in_coop = coop_members > 0
     n_share = np.where(in_coop, np.maximum(coop_members, 1), 1).astype(float)
     value = annual_sales.astype(float)
-    premium = product_table(p, "premium")[prod]
+    premium = export_premium(p, ctx)[prod]
     revenue = value * (1.0 + p.direct_sale_markup) * (1.0 + premium)
     entity_revenue = revenue * np.maximum(coop_members, 1)
     order_value = p.order_value_yuan * np.clip(

@@ -223,7 +223,7 @@ class CBECModel(mesa.Model):
         sales = self.annual_sales(idx)
         years = h.months_selling[idx] / 12.0
         if reward_turnover is None:
-            premium = econ.product_table(p, "premium")[h.product[idx]]
+            premium = econ.export_premium(p, self.context)[h.product[idx]]
             reward_turnover = sales * (1 + p.direct_sale_markup) * (1 + premium)
         years_factor = np.clip(1.0 - p.subsidy_min_years / 3.0, 0.0, 1.0)
         reward = (econ.reward_rate(reward_turnover, p) * self.context.takeup[h.county[idx]]
@@ -239,7 +239,7 @@ class CBECModel(mesa.Model):
         """Gain rate of households ``idx`` selling through a cooperative of ``members``."""
         members = np.broadcast_to(np.asarray(members, dtype=float), idx.shape)
         sales = self.annual_sales(idx)
-        premium = econ.product_table(self.params, "premium")[self.households.product[idx]]
+        premium = econ.export_premium(self.params, self.context)[self.households.product[idx]]
         pooled = members * sales * (1 + self.params.direct_sale_markup) * (1 + premium)
         return self._economics(idx, members, reward_turnover=pooled)["gain_rate"]
 
@@ -282,6 +282,8 @@ class CBECModel(mesa.Model):
         years = (month - 1) / 12.0
         demand_m = np.array([(1 + p.demand_growth_asean) ** years, (1 + p.demand_growth_eu)
                              ** years, (1 + p.demand_growth_us) ** years])
+        demand = econ.MARKET_MIX @ demand_m
+        exports_real = self.cell_product_history.sum(axis=(0, 1)) / p.household_scale
         intl_rate, wh_share, intl_days = econ.product_logistics(
             p, self.logistics.warehouses_per_market,
             self.logistics.provincial_hub.scale_factor())
@@ -292,8 +294,9 @@ class CBECModel(mesa.Model):
             haul_km=self.haul_km, density_factor=density, in_cluster=self.clusters.in_cluster,
             belt_centre=self.clusters.in_belt & (p.belt_reward_share > 0),
             knowhow=self.poles.cell_knowhow, has_point=self.logistics.village_has_point,
-            demand=econ.MARKET_MIX @ demand_m, intl_rate=intl_rate, warehouse_share=wh_share,
-            intl_days=intl_days, asean_share=econ.MARKET_MIX[:, 0], month=month)
+            demand=demand, intl_rate=intl_rate, warehouse_share=wh_share,
+            intl_days=intl_days, asean_share=econ.MARKET_MIX[:, 0],
+            premium_factor=econ.premium_factor(p, exports_real, demand), month=month)
 
     # =================================================================== step
     def step(self) -> None:

@@ -131,6 +131,12 @@ class Parameters:
                                    "Export price premium, embroidery/silver.", 0, 2, "economics")
     premium_other: float = _p(0.10, "share", "assumption", "Export price premium, other lines.",
                               0, 2, "economics")
+    export_saturation_yuan: float = _p(
+        2e10, "yuan/year (1:1)", "assumption: foreign demand slopes down; at 20 billion yuan a "
+        "year of one product line's exports (several times Guizhou's 2022 rural CBEC) its "
+        "premium is halved", "Exports of a product line at which its export premium is halved "
+        "(the level grows with market demand); 0 switches saturation off.", 0, 1e14,
+        "economics")
     loss_tea: float = _p(0.05, "share of shipped value", "§4.1: tea 5%", "Loss/breakage, tea.",
                          0, 0.9, "economics")
     loss_chili: float = _p(0.06, "share of shipped value", "assumption: close to tea",

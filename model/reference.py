@@ -334,7 +334,7 @@ class ReferenceCBECModel(CBECModel):
                 for i, value in zip(changed.tolist(), values[changed].tolist(), strict=True):
                     setattr(self.farmers[i], name, value)
         ctx = self.context
-        self.premium = econ.product_table(self.params, "premium").tolist()
+        self.premium = econ.export_premium(self.params, ctx).tolist()
         self.cell_knowhow = self.poles.cell_knowhow.tolist()
         self.product_demand = ctx.demand.tolist()
         self.takeup = ctx.takeup.tolist()

@@ -304,3 +304,21 @@ def test_cluster_rule_is_not_fooled_by_small_samples():
 
     assert clusters(0.03) == 0  # 3% adoption: chance pairs of sellers are not clusters
     assert clusters(0.4) > 0.5  # 40% adoption everywhere: most cells qualify
+
+
+def test_export_premium_falls_as_a_product_line_floods_its_markets():
+    from model import economics as econ
+
+    p = Parameters()
+    demand = np.ones(4)
+    exports = np.array([0.0, 2e10, 6e10, 0.0])
+    factor = econ.premium_factor(p, exports, demand)
+    assert factor[0] == 1.0 and factor[1] == pytest.approx(0.5) and factor[2] == 0.25
+    assert econ.premium_factor(p, exports, 2 * demand)[1] > 0.5  # growing demand absorbs more
+    off = Parameters(export_saturation_yuan=0.0)
+    assert (econ.premium_factor(off, exports, demand) == 1.0).all()
+    # in a run, saturation holds back adoption
+    with_sat = mean_outcome(runs(seeds=(0,), months=48), "adoption_share", [48])
+    without = mean_outcome(runs(seeds=(0,), months=48, export_saturation_yuan=0.0),
+                           "adoption_share", [48])
+    assert with_sat < without
