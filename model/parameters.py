@@ -85,7 +85,7 @@ class Parameters:
         34990.0, "yuan/year", "assumption: a farm or workshop household's exportable output "
         "(§4.1: 80% of entities turn over less than 1M yuan a year)",
         "Median annual CBEC sales potential of a household.", 1e4, 1e7, "households")
-    sales_sigma: float = _p(1.422, "log-units", "assumption", "Log-sd of sales potential.",
+    sales_sigma: float = _p(1.218, "log-units", "assumption", "Log-sd of sales potential.",
                             0.1, 3.0, "households")
     sales_growth_per_year_in_business: float = _p(
         0.15, "1/year", "assumption: learning-by-doing", "Growth of a seller's volume per year "
@@ -154,7 +154,7 @@ class Parameters:
         0.30, "share", "§3.3.3: +30% acquisition cost outside clusters",
         "Extra acquisition cost outside a cluster.", 0, 2, "economics")
     unsold_probability_no_info: float = _p(
-        0.5466, "1/year", "§4.2: 37% of sellers have unsold goods; fitted with "
+        0.5996, "1/year", "§4.2: 37% of sellers have unsold goods; fitted with "
         "market-information access",
         "Chance a seller without market information is left with unsold goods in a year.",
         0, 1, "economics")
@@ -371,10 +371,10 @@ class Parameters:
     returnee_entrepreneur_share: float = _p(0.6326, "share", "assumption: §2.3 50,000 returnee "
                                             "e-commerce entrepreneurs in 2022", "Returnees who "
                                             "start an e-commerce business.", 0, 1, "returnees")
-    returnee_skill_boost: float = _p(0.1788, "skill units", "assumption: eastern know-how",
+    returnee_skill_boost: float = _p(0.2415, "skill units", "assumption: eastern know-how",
                                      "Skill a returnee entrepreneur brings.", 0, 1, "returnees")
     entrepreneur_volume_multiple: float = _p(
-        2.5, "multiple of sales potential", "assumption: a returnee's business buys from "
+        4.834, "multiple of sales potential", "assumption: a returnee's business buys from "
         "neighbours instead of selling one farm's surplus", "Volume of a returnee "
         "entrepreneur's business relative to the household's own potential.", 1, 100,
         "returnees")
@@ -385,7 +385,7 @@ class Parameters:
     # -------------------------------------------------------- cooperatives
     cooperatives: bool = _p(True, "switch", "§2.2.3, brief", "Cooperatives form and pool.",
                             group="cooperatives")
-    coop_formation_rate: float = _p(8.381e-04, "1/month per capable leader", "assumption",
+    coop_formation_rate: float = _p(6.784e-04, "1/month per capable leader", "assumption",
                                     "Chance a capable leader founds a cooperative in a month.",
                                     0, 1, "cooperatives")
     coop_leader_min_skill: float = _p(0.55, "skill", "assumption", "Skill needed to lead.", 0,
@@ -440,7 +440,7 @@ class Parameters:
     station_inexperienced_share: float = _p(0.45, "share of staff", "§4.2: 45% inexperienced",
                                             "Staff without CBEC experience.", 0, 1, "stations")
     station_capacity_per_staff: float = _p(
-        136.9, "services/month (1:1)", "assumption", "Seller services (FX, customs, "
+        86.9, "services/month (1:1)", "assumption", "Seller services (FX, customs, "
         "applications) one experienced staff member handles a month; half if inexperienced.",
         0, 1e6, "stations")
     staff_learning_months: float = _p(36.0, "months", "assumption", "Mean time for an "
@@ -454,7 +454,7 @@ class Parameters:
                                     "training", "Skill gained in baseline training.", 0, 1,
                                     "stations")
     platform_use_base: float = _p(
-        0.6761, "share of orders", "§4.2: 68% of orders go through the provincial platform",
+        0.5772, "share of orders", "§4.2: 68% of orders go through the provincial platform",
         "Orders a seller files through the provincial platform without station "
         "help (+0.25 with a working full-service station).", 0, 1, "stations")
     market_info_access_station: float = _p(0.3, "share", "assumption",
@@ -481,7 +481,7 @@ class Parameters:
     reward_rate_small: float = _p(0.03, "share of turnover", "§5.1.1: 3% for 0.5-2M",
                                   "Reward from the threshold to 2M (paid only when the "
                                   "threshold is below 2M).", 0, 1, "subsidies")
-    takeup_base: float = _p(0.8919, "probability", "assumption: §4.1 65% report cumbersome "
+    takeup_base: float = _p(0.7519, "probability", "assumption: §4.1 65% report cumbersome "
                             "procedures", "Chance an eligible entity completes the application "
                             "without help.", 0, 1, "subsidies")
     takeup_with_help: float = _p(0.8, "probability", "assumption",
