@@ -24,6 +24,9 @@ from model.world import World
 
 # assumption: one-sided 95% Poisson bound on a window's shop count (see the module docstring)
 CLUSTER_CONFIDENCE_Z = 1.64
+# assumption: the bound is computed for a sample of this many agents per real household (the
+# default scale) at every scale, so that clusters mean the same at 1:1 as at the default
+CLUSTER_REFERENCE_SCALE = 0.02
 
 
 @dataclass
@@ -68,8 +71,11 @@ def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray
     shops_w = smooth(world, shops.astype(float)) * cells_w
     sales_w = smooth(world, sales_12m) * cells_w
     hh_w = smooth(world, households.astype(float)) * cells_w
+    # the bound is taken as if every run sampled households at the reference scale, so that
+    # the rule is equally strict at 1:1 and at the default scale
+    thin = min(1.0, CLUSTER_REFERENCE_SCALE / scale)
     z = CLUSTER_CONFIDENCE_Z
-    shops_low = np.maximum(shops_w - z * np.sqrt(shops_w), 0.0)
+    shops_low = np.maximum(shops_w - z * np.sqrt(shops_w / thin), 0.0)
     sales_low = np.divide(sales_w * shops_low, shops_w, out=np.zeros_like(sales_w),
                           where=shops_w > 0)
     sales_real = sales_low / cells_w / scale
