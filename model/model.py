@@ -498,12 +498,18 @@ class CBECModel(mesa.Model):
         if has_coop.any():
             via_coop[has_coop] = self.coop_gain(review[has_coop], coop_size[has_coop] + 1)
         join = has_coop & (via_coop > need) & (via_coop >= direct)
-        alone = ~join & (direct > need)
-        self.start_selling(review[alone], m, -1)
+        # a cooperative takes members only up to its size limit (twice the target size), in a
+        # random order of the households that want to join
+        limit = 2 * p.coop_target_members
         for cid in np.unique(coop_id[join]):
-            members = review[join & (coop_id == cid)]
+            wanting = self.rng.permutation(np.flatnonzero(join & (coop_id == cid)))
+            places = max(limit - self.cooperatives[int(cid)].n_members, 0)
+            join[wanting[places:]] = False
+            members = review[wanting[:places]]
             self.start_selling(members, m, int(cid))
             self.cooperatives[int(cid)].n_members += len(members)
+        alone = ~join & (direct > need)
+        self.start_selling(review[alone], m, -1)
 
     def _sell(self, m: int, ctx: econ.MarketContext) -> None:
         """A month of realised sales, costs, unsold goods, subsidies and exits for sellers."""
