@@ -94,9 +94,8 @@ def form_cooperatives(model: CBECModel, month: int) -> int:
     radius = p.coop_radius_km / np.sqrt(min(1.0, p.household_scale / p.coop_reference_scale))
     # candidates split by product line once; each stays sorted by county
     by_product = {k: candidates[h.product[candidates] == k] for k in np.unique(h.product[leaders])}
+    pools = []
     for leader in leaders:
-        if h.coop[leader] >= 0:  # recruited by another founder this month
-            continue
         county = int(h.county[leader])
         line = by_product[h.product[leader]]
         lo, hi = np.searchsorted(line, [model.county_start[county], model.county_stop[county]])
@@ -104,16 +103,24 @@ def form_cooperatives(model: CBECModel, month: int) -> int:
         cells = h.cell[local]
         near = np.hypot(world.cell_x_km[cells] - world.cell_x_km[h.cell[leader]],
                         world.cell_y_km[cells] - world.cell_y_km[h.cell[leader]])
-        pool = local[(h.coop[local] < 0) & (near <= radius) & (local != leader)]
+        pool = local[(near <= radius) & (local != leader)]
         if len(pool) + 1 < p.coop_min_members:
+            pools.append(pool[:0])
             continue
-        pool = rng.permutation(pool)[: 3 * p.coop_target_members]
-        gain = model.coop_gain(pool, p.coop_target_members)
-        willing = pool[gain > model.hurdle(pool)][: p.coop_target_members - 1]
+        pools.append(rng.permutation(pool)[: 3 * p.coop_target_members])
+    # one vectorised pricing of every founder's pool (the same household may be in two pools)
+    everyone = np.concatenate(pools)
+    keen = everyone[model.coop_gain(everyone, p.coop_target_members) > model.hurdle(everyone)]
+    keen_set = np.zeros(h.n, dtype=bool)
+    keen_set[keen] = True
+    for leader, pool in zip(leaders, pools, strict=True):
+        if h.coop[leader] >= 0 or len(pool) == 0:  # recruited by an earlier founder
+            continue
+        willing = pool[keen_set[pool] & (h.coop[pool] < 0)][: p.coop_target_members - 1]
         if len(willing) + 1 < p.coop_min_members:
             continue
-        coop = Cooperative(model, model.next_coop_id(), county, int(h.cell[leader]),
-                           int(h.product[leader]), int(leader), month)
+        coop = Cooperative(model, model.next_coop_id(), int(h.county[leader]),
+                           int(h.cell[leader]), int(h.product[leader]), int(leader), month)
         model.cooperatives[coop.coop_id] = coop
         members = np.concatenate([[leader], willing])
         model.start_selling(members, month, coop.coop_id)

@@ -501,13 +501,16 @@ class CBECModel(mesa.Model):
         # a cooperative takes members only up to its size limit (twice the target size), in a
         # random order of the households that want to join
         limit = 2 * p.coop_target_members
-        for cid in np.unique(coop_id[join]):
-            wanting = self.rng.permutation(np.flatnonzero(join & (coop_id == cid)))
-            places = max(limit - self.cooperatives[int(cid)].n_members, 0)
-            join[wanting[places:]] = False
-            members = review[wanting[:places]]
-            self.start_selling(members, m, int(cid))
-            self.cooperatives[int(cid)].n_members += len(members)
+        wanting = self.rng.permutation(np.flatnonzero(join))
+        wanting = wanting[np.argsort(coop_id[wanting], kind="stable")]  # random within a coop
+        ids, first, counts = np.unique(coop_id[wanting], return_index=True, return_counts=True)
+        for cid, start, n in zip(ids.tolist(), first.tolist(), counts.tolist(), strict=True):
+            coop = self.cooperatives[cid]
+            places = max(limit - coop.n_members, 0)
+            join[wanting[start + places:start + n]] = False
+            members = review[wanting[start:start + min(places, n)]]
+            self.start_selling(members, m, cid)
+            coop.n_members += len(members)
         alone = ~join & (direct > need)
         self.start_selling(review[alone], m, -1)
 
