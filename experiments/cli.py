@@ -8,7 +8,6 @@ the design has a result, 1 when some failed or the sweep stopped early (rerun to
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -322,17 +321,9 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """``cbec scenarios``: one line per scenario."""
-    from experiments.spec import known_scenarios
+    from model.scenarios import SCENARIOS, describe
 
-    names = known_scenarios()
-    try:
-        describe = importlib.import_module("model.scenarios").describe
-    except ModuleNotFoundError as exc:
-        if exc.name != "model.scenarios":
-            raise
-
-        def describe(name: str) -> str:
-            return "the 2022 baseline (model.scenarios is not available)"
+    names = list(SCENARIOS)
     width = max(len(n) for n in names)
     for name in names:
         print(f"{name:<{width}}  {describe(name)}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
-import importlib
 import json
 import math
 import re
@@ -165,14 +164,10 @@ class Spec:
 
 
 def known_scenarios() -> dict[str, dict[str, Any]]:
-    """Named scenarios from ``model.scenarios`` (only 'baseline' if that module is missing)."""
-    try:  # optional: the model owns the named scenarios
-        scenarios = importlib.import_module("model.scenarios")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("model.scenarios", "model"):
-            raise
-        return {"baseline": {}}
-    return {name: dict(values) for name, values in scenarios.SCENARIOS.items()}
+    """The named scenarios of ``model.scenarios``: name -> parameter overrides."""
+    from model.scenarios import SCENARIOS
+
+    return {name: dict(values) for name, values in SCENARIOS.items()}
 
 
 def scenario_overrides(name: str) -> dict[str, Any]:

@@ -126,7 +126,6 @@ class CBECModel(mesa.Model):
         self.cell_orders_last = np.zeros(world.n_cells)
         self.subsidy_coverage = 0.0
         self.subsidy_recipients = 0
-        self.entities_last_december = 0
         # --- initial awareness and sellers (January 2022)
         h0 = -np.log(1.0 - min(p.awareness_initial, 0.999))
         field0 = self.poles.field(1) if p.spread_effect else np.zeros(world.n_cells)
@@ -647,7 +646,6 @@ class CBECModel(mesa.Model):
         rate = econ.reward_rate(turnover, p) * (years >= p.subsidy_min_years)
         takes = (rate > 0) & (self.rng.random(len(rate)) < self.context.takeup[county])
         paid = np.where(takes, rate * turnover, 0.0)
-        self.entities_last_december = len(turnover)
         self.subsidy_recipients = int(takes.sum())
         self.subsidy_coverage = float(takes.mean()) if len(takes) else 0.0
         nd = len(direct)

@@ -113,7 +113,6 @@ class Recorder:
         self.panel: list[dict[str, np.ndarray]] = []
         self.county_codes = counties["code"].to_numpy()
         self.latest: dict = {}
-        self.firms_initial_coops = 0
 
     def record(self, m: int) -> None:
         model = self.model
