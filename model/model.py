@@ -362,6 +362,7 @@ class CBECModel(mesa.Model):
         stations (points, partners, warehouses and full service are only ever added)."""
         self.params = self.requested_params
         self.fiscal.scale = self.params.household_scale
+        self.poles.p = self.params  # flights speed up east -> pole know-how (§5.2.2)
         configure_stations(self, self.stations)
         self.logistics.configure()
 

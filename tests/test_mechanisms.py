@@ -102,6 +102,21 @@ def test_know_how_flows_down_the_gradient_only_when_switched_on():
     assert out_on["knowhow_core"].iloc[-1] > out_on["knowhow_periphery"].iloc[-1]
 
 
+def test_more_flights_speed_know_how_to_the_poles_once_the_policy_starts():
+    # the policy switches on in month 4; the poles must see the new flights from then on
+    def pole_knowhow(**levers):
+        m = CBECModel(rng=1, household_scale=0.002, months=8, policy_start_month=4, **levers)
+        history = []
+        while m.running:
+            m.step()
+            history.append(m.poles.pole_knowhow[:2].copy())  # Tongren starts in 2024
+        return np.array(history)
+
+    base, flights = pole_knowhow(), pole_knowhow(flight_increase=0.3)
+    np.testing.assert_array_equal(flights[:3], base[:3])  # months 1-3: the baseline
+    assert (flights[-1] > base[-1] + 1e-4).all()
+
+
 # -------------------------------------------------------------------- adoption
 def test_peer_effect_spreads_awareness():
     strong = runs(peer_effect=2.0)
