@@ -15,6 +15,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from model.model import CBECModel
+    from model.parameters import Parameters
 
 MARKETS = ("asean", "eu", "us")
 WAREHOUSES = {  # parameter switch -> (city, market index)
@@ -26,6 +27,14 @@ WAREHOUSES = {  # parameter switch -> (city, market index)
 BASELINE_WAREHOUSES = ("warehouse_hanoi", "warehouse_bangkok")
 # assumption: hub volume moves the unit trunk cost within -15% .. +15% of nominal
 HUB_FACTOR_MIN, HUB_FACTOR_MAX = 0.85, 1.15
+
+
+def hub_scale_factor(orders_month: np.ndarray | float, p: Parameters) -> np.ndarray:
+    """Unit trunk cost relative to nominal for county hubs with ``orders_month`` last month
+    (model units): ``(1:1 orders / hub_reference_orders) ** -hub_scale_elasticity``, clipped."""
+    real = np.maximum(np.asarray(orders_month, dtype=float) / p.household_scale, 1.0)
+    factor = (real / p.hub_reference_orders) ** (-p.hub_scale_elasticity)
+    return np.clip(factor, HUB_FACTOR_MIN, HUB_FACTOR_MAX)
 
 
 class LogisticsHub(mesa.Agent):
@@ -71,10 +80,7 @@ class CountyHub(LogisticsHub):
 
     def scale_factor(self) -> float:
         """Unit trunk cost relative to nominal, from last month's volume (1:1 orders)."""
-        p = self.model.params
-        real = max(self.orders_month / p.household_scale, 1.0)
-        factor = (real / p.hub_reference_orders) ** (-p.hub_scale_elasticity)
-        return float(np.clip(factor, HUB_FACTOR_MIN, HUB_FACTOR_MAX))
+        return float(hub_scale_factor(self.orders_month, self.model.params))
 
 
 class ProvincialHub(LogisticsHub):
@@ -133,6 +139,7 @@ class LogisticsNetwork:
         self.warehouses: list[OverseasWarehouse] = []
         self.warehouses_per_market = np.zeros(len(MARKETS))
         self.village_orders = np.zeros(len(village_cell))
+        self.county_orders = np.zeros(n_counties)  # last month's orders per county hub
         self.configure()
 
     def configure(self) -> None:
@@ -163,12 +170,14 @@ class LogisticsNetwork:
         self.n_extra_partners = max(int(self.county_has_partner.sum()) - 35, 0)
 
     def county_scale_factors(self) -> np.ndarray:
-        return np.array([h.scale_factor() for h in self.county_hubs])
+        """:meth:`CountyHub.scale_factor` of every county hub, in county order."""
+        return hub_scale_factor(self.county_orders, self.model.params)
 
     def record_month(self, county_orders: np.ndarray, village_orders: np.ndarray,
                      market_orders: np.ndarray) -> None:
         """Book last month's volumes on the hubs (model units)."""
-        for hub, orders in zip(self.county_hubs, county_orders, strict=True):
+        self.county_orders = np.asarray(county_orders, dtype=float)
+        for hub, orders in zip(self.county_hubs, county_orders.tolist(), strict=True):
             hub.record(orders)
         self.provincial_hub.record(float(county_orders.sum()))
         self.village_orders = village_orders  # pickup points read their volume from here

@@ -106,6 +106,30 @@ class ServiceStation(mesa.Agent):
         self.secondee_months_left = [m - 1 for m in self.secondee_months_left if m > 1]
 
 
+STATION_ARRAY_FUNCTIONS = ("fx_help", "customs_agency", "market_information",
+                           "application_help", "logistics_docking", "training")
+
+
+def station_arrays(stations: list[ServiceStation]) -> dict[str, np.ndarray]:
+    """This month's station state as arrays in county order, read in one pass:
+    ``help_fraction``, ``full_service``, ``experienced_staff`` and, for each function in
+    :data:`STATION_ARRAY_FUNCTIONS`, whether it is offered and works
+    (:meth:`ServiceStation.offers`)."""
+    rows = []
+    for s in stations:
+        experienced = s.experienced_staff
+        offered = s.functions
+        rows.append([s.help_fraction(), "fx_help" in offered, experienced]
+                    + [f in offered and (experienced > 0 or f not in PROFESSIONAL_FUNCTIONS)
+                       for f in STATION_ARRAY_FUNCTIONS])
+    table = np.array(rows, dtype=float).reshape(len(stations), 3 + len(STATION_ARRAY_FUNCTIONS))
+    out = {"help_fraction": table[:, 0], "full_service": table[:, 1].astype(bool),
+           "experienced_staff": table[:, 2]}
+    for k, f in enumerate(STATION_ARRAY_FUNCTIONS):
+        out[f] = table[:, 3 + k].astype(bool)
+    return out
+
+
 def build_stations(model: CBECModel, n_counties: int) -> list[ServiceStation]:
     """One station per county; full service and experienced staff drawn from the model rng.
 

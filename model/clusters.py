@@ -48,14 +48,6 @@ class ClusterState:
         return cls(z, z.copy(), np.zeros(n_cells, int), np.full(n_cells, -1), 0, 0, 0, 0)
 
 
-def smooth(world: World, values: np.ndarray) -> np.ndarray:
-    """Mean of each cell and its in-province 8 neighbours."""
-    nb = world.neighbours
-    valid = nb >= 0
-    total = values + np.where(valid, values[np.where(valid, nb, 0)], 0.0).sum(axis=1)
-    return total / (1 + valid.sum(axis=1))
-
-
 def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray,
            households: np.ndarray, product_sales_12m: np.ndarray) -> ClusterState:
     """Find clusters from per-cell model-unit sales (yuan/12 months), shops and households.
@@ -68,9 +60,9 @@ def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray
     # window sums (cell and its neighbours) in agents, then a Poisson lower confidence bound on
     # the shop count, so that a few agents met by chance do not make a cluster at small scales
     cells_w = 1.0 + (world.neighbours >= 0).sum(axis=1)  # cells in each window
-    shops_w = smooth(world, shops.astype(float)) * cells_w
-    sales_w = smooth(world, sales_12m) * cells_w
-    hh_w = smooth(world, households.astype(float)) * cells_w
+    shops_w = world.window_sum(shops.astype(float))
+    sales_w = world.window_sum(sales_12m)
+    hh_w = world.window_sum(households.astype(float))
     # the bound is taken as if every run sampled households at the reference scale, so that
     # the rule is equally strict at 1:1 and at the default scale
     thin = min(1.0, CLUSTER_REFERENCE_SCALE / scale)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from agents.cooperative import Cooperative, form_cooperatives
 from agents.logistics import LogisticsNetwork
-from agents.station import build_stations, configure_stations
+from agents.station import build_stations, configure_stations, station_arrays
 from model import economics as econ
 from model.clusters import ClusterState, detect
 from model.fiscal import FiscalLedger
@@ -106,6 +106,7 @@ class CBECModel(mesa.Model):
         self.county_stop = np.searchsorted(h.county, np.arange(n_counties),
                                            side="right").astype(np.int64)
         self.cell_households = np.bincount(h.cell, minlength=world.n_cells).astype(float)
+        self.window_households = world.window_sum(self.cell_households)  # 3x3 window sums
         self.county_households = county_agents.astype(float)
         # --- places and agents
         self.guiyang_cell = world.cell_of(GUIYANG_LAT, GUIYANG_LON)
@@ -123,6 +124,9 @@ class CBECModel(mesa.Model):
         self.haul_km = world.dist_to_seat_km * p.road_circuity
         self.cell_sales_history = np.zeros((12, world.n_cells))
         self.cell_product_history = np.zeros((12, world.n_cells, len(PRODUCTS)))
+        # sums of the two histories over the last 12 months, updated by _detect_clusters
+        self.cell_sales_12m = np.zeros(world.n_cells)
+        self.cell_product_sales_12m = np.zeros((world.n_cells, len(PRODUCTS)))
         self.cell_orders_last = np.zeros(world.n_cells)
         self.subsidy_coverage = 0.0
         self.subsidy_recipients = 0
@@ -257,21 +261,19 @@ class CBECModel(mesa.Model):
     # ========================================================= market context
     def _market_context(self, month: int) -> econ.MarketContext:
         p = self.params
-        st = self.stations
-        help_frac = np.array([s.help_fraction() for s in st])
-        fx_help = np.array([s.offers("fx_help") for s in st]) * help_frac
-        customs = np.array([s.offers("customs_agency") for s in st]) * help_frac
+        self.station_state = st = station_arrays(self.stations)
+        help_frac = st["help_fraction"]
+        fx_help = st["fx_help"] * help_frac
+        customs = st["customs_agency"] * help_frac
         partner = self.logistics.county_has_partner
         if p.county_clearance:
             customs = np.maximum(customs, partner.astype(float))
-        info = np.array([s.offers("market_information") for s in st]) * (
-            p.market_info_access_station)
-        app_help = np.array([s.offers("application_help") for s in st]) * help_frac
+        info = st["market_information"] * p.market_info_access_station
+        app_help = st["application_help"] * help_frac
         takeup = (p.takeup_with_help * app_help + p.takeup_base * (1 - app_help))
         if p.one_stop_platform:
-            takeup = np.full(len(st), p.takeup_one_stop)
-        docking = np.array([s.offers("logistics_docking") and s.experienced_staff > 0
-                            for s in st])
+            takeup = np.full(len(self.stations), p.takeup_one_stop)
+        docking = st["logistics_docking"] & (st["experienced_staff"] > 0)
         platform = np.clip(p.platform_use_base + 0.25 * docking, 0, 1)
         if p.one_stop_platform:
             platform = np.maximum(platform, 0.95)
@@ -282,7 +284,7 @@ class CBECModel(mesa.Model):
         demand_m = np.array([(1 + p.demand_growth_asean) ** years, (1 + p.demand_growth_eu)
                              ** years, (1 + p.demand_growth_us) ** years])
         demand = econ.MARKET_MIX @ demand_m
-        exports_real = self.cell_product_history.sum(axis=(0, 1)) / p.household_scale
+        exports_real = self.cell_product_sales_12m.sum(axis=0) / p.household_scale
         intl_rate, wh_share, intl_days = econ.product_logistics(
             p, self.logistics.warehouses_per_market,
             self.logistics.provincial_hub.scale_factor())
@@ -319,7 +321,7 @@ class CBECModel(mesa.Model):
         self._station_demand(county_sellers)
         self.context = ctx = self._market_context(m)
         # growth poles and know-how
-        cell_turnover = self.cell_sales_history.sum(axis=0) / p.household_scale
+        cell_turnover = self.cell_sales_12m / p.household_scale
         county_turnover = np.bincount(self.world.cell_county, weights=cell_turnover,
                                       minlength=len(self.stations))
         returnee_share = np.divide(
@@ -412,7 +414,7 @@ class CBECModel(mesa.Model):
         """
         p = self.params
         h = self.households
-        trains = np.array([s.offers("training") for s in self.stations], dtype=float)
+        trains = self.station_state["training"].astype(float)
         rate = p.trainees_per_county_month * (0.5 + 0.5 * trains)
         practical = p.professional_services
         if p.school_training_grant_yuan > 0:
@@ -442,14 +444,11 @@ class CBECModel(mesa.Model):
         world = self.world
         sellers = h.status == SELLING
         seller_cell = np.bincount(h.cell[sellers], minlength=world.n_cells).astype(float)
-        nb = world.neighbours
-        valid = nb >= 0
-        nb_idx = np.where(valid, nb, 0)
-        around_sellers = seller_cell + (seller_cell[nb_idx] * valid).sum(axis=1)
-        around_hh = self.cell_households + (self.cell_households[nb_idx] * valid).sum(axis=1)
+        around_sellers = world.window_sum(seller_cell)
+        around_hh = self.window_households
         peer = np.divide(around_sellers, around_hh, out=np.zeros(world.n_cells),
                          where=around_hh > 0)
-        full = np.array([s.full_service for s in self.stations], dtype=float)
+        full = self.station_state["full_service"].astype(float)
         outreach = p.station_outreach * (1.0 + full[world.cell_county]) * np.exp(
             -world.dist_to_seat_km / STATION_OUTREACH_DECAY_KM)
         if p.village_service_points:
@@ -697,12 +696,14 @@ class CBECModel(mesa.Model):
                         new_warehouses * p.warehouse_running_cost_yuan / 12.0)
 
     def _detect_clusters(self) -> None:
+        """Sum the last 12 months of sales per cell (and product line), then find clusters."""
         h = self.households
+        self.cell_sales_12m = self.cell_sales_history.sum(axis=0)
+        self.cell_product_sales_12m = self.cell_product_history.sum(axis=0)
         sellers = h.status == SELLING
         shops = np.bincount(h.cell[sellers], minlength=self.world.n_cells)
-        self.clusters = detect(self.world, self.params, self.cell_sales_history.sum(axis=0),
-                               shops, self.cell_households,
-                               self.cell_product_history.sum(axis=0))
+        self.clusters = detect(self.world, self.params, self.cell_sales_12m, shops,
+                               self.cell_households, self.cell_product_sales_12m)
 
     # ================================================================ results
     def outcomes(self) -> pd.DataFrame:

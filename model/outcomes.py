@@ -189,7 +189,7 @@ class Recorder:
         row["secondary_poles"] = int(sum(model.poles.secondary))
         # professionals, new sellers, firms, training
         skilled = sellers[h.skill(sellers, k) >= PROFESSIONAL_SKILL] if len(sellers) else sellers
-        staff = sum(s.experienced_staff for s in model.stations)
+        staff = float(model.station_state["experienced_staff"].sum())
         row["professionals_per_county_real"] = (len(skilled) / scale + staff) / n_counties
         row["new_sellers_month_real"] = float((h.start_month[sellers] == m).sum()) / scale
         year_ago = self.rows[m - 12]["sellers"] if m >= 12 else 0

@@ -61,6 +61,8 @@ class PoleSystem:
         self.strength = np.array(strengths)
         self.pole_knowhow = np.array(knowhows)
         self.dist = np.stack([self._cell_dist(c) for c in self.cell])
+        self._decay_key: tuple[int, float] | None = None
+        self._decay_cache = np.zeros_like(self.dist)
         field0 = self.field(1) if p.spread_effect else np.zeros(world.n_cells)
         seat_cells = np.array([world.cell_of(lat, lon) for lat, lon in
                                zip(world.counties["lat"], world.counties["lon"], strict=True)])
@@ -89,10 +91,19 @@ class PoleSystem:
     def active(self, month: int) -> np.ndarray:
         return np.array(self.start_month) <= month
 
+    @property
+    def decay(self) -> np.ndarray:
+        """(n_poles, n_cells): ``exp(-distance / pole_reach_km)``, kept until a pole is added."""
+        key = (len(self.dist), self.p.pole_reach_km)
+        if key != self._decay_key:
+            self._decay_cache = np.exp(-self.dist / self.p.pole_reach_km)
+            self._decay_key = key
+        return self._decay_cache
+
     def field_by_pole(self, month: int) -> np.ndarray:
         """(n_poles, n_cells): each active pole's strength times distance decay."""
         s = self.strength * self.active(month)
-        return s[:, None] * np.exp(-self.dist / self.p.pole_reach_km)
+        return s[:, None] * self.decay
 
     def field(self, month: int) -> np.ndarray:
         """Total pole field per cell (sum over active poles)."""
@@ -116,14 +127,14 @@ class PoleSystem:
         """
         p = self.p
         active = self.active(month)
-        decay = np.exp(-self.dist / p.pole_reach_km)
+        decay = self.decay
         activity = decay @ cell_turnover_real / p.pole_activity_reference_yuan
         growth = p.pole_growth_rate * activity - p.pole_decay_rate * self.strength
         self.strength = np.clip(self.strength + np.where(active, growth, 0.0), 0.0, MAX_STRENGTH)
         if p.secondary_poles:
             self._emerge(month, county_turnover_real)
             active = self.active(month)
-            decay = np.exp(-self.dist / p.pole_reach_km)
+            decay = self.decay
         if not p.gradient_transfer:
             return
         # east -> poles: platforms, flights and seconded talent, stronger poles learn faster

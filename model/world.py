@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import sparse
 
 __all__ = [
     "DATA_DIR",
@@ -286,6 +287,21 @@ class World:
     county_cell_stop: np.ndarray
     dist_to_seat_km: np.ndarray
     neighbours: np.ndarray
+
+    @functools.cached_property
+    def window(self) -> sparse.csr_matrix:
+        """(n_cells, n_cells) 0/1 matrix: each cell with itself and its in-province neighbours
+        (the 3x3 window, cut at the border)."""
+        rows = np.repeat(np.arange(self.n_cells), 9)
+        cols = np.concatenate([np.arange(self.n_cells)[:, None], self.neighbours], axis=1)
+        keep = cols.ravel() >= 0
+        ones = np.ones(int(keep.sum()))
+        return sparse.csr_matrix((ones, (rows[keep], cols.ravel()[keep])),
+                                 shape=(self.n_cells, self.n_cells))
+
+    def window_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` (per cell, or (n_cells, k)) over each cell's 3x3 window."""
+        return self.window @ values
 
     @property
     def n_cells(self) -> int:
