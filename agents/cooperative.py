@@ -79,8 +79,9 @@ def form_cooperatives(model: CBECModel, month: int) -> int:
         return 0
     h = model.households
     rng = model.rng
-    candidates = np.flatnonzero(((h.status == AWARE) | (h.status == SELLING)) & (h.coop < 0))
-    sellers = candidates[h.status[candidates] == SELLING]
+    # candidates: aware or selling households outside any cooperative
+    candidate = ((h.status == AWARE) | (h.status == SELLING)) & (h.coop < 0)
+    sellers = np.flatnonzero(candidate & (h.status == SELLING))
     if len(sellers) == 0:
         return 0
     skill = h.skill(sellers, model.poles.cell_knowhow)
@@ -92,18 +93,23 @@ def form_cooperatives(model: CBECModel, month: int) -> int:
         return 0
     world = model.world
     radius = p.coop_radius_km / np.sqrt(min(1.0, p.household_scale / p.coop_reference_scale))
-    # candidates split by product line once; each stays sorted by county
-    by_product = {k: candidates[h.product[candidates] == k] for k in np.unique(h.product[leaders])}
+    # Households are sorted by county and, within a county, by cell, so a leader's candidates
+    # (same county and line, in index order) are found in the county's slice; distances are
+    # taken between cell centres, once per leader for the county's cells.
+    local_of: dict[tuple[int, int], np.ndarray] = {}
     pools = []
-    for leader in leaders:
-        county = int(h.county[leader])
-        line = by_product[h.product[leader]]
-        lo, hi = np.searchsorted(line, [model.county_start[county], model.county_stop[county]])
-        local = line[lo:hi]
-        cells = h.cell[local]
-        near = np.hypot(world.cell_x_km[cells] - world.cell_x_km[h.cell[leader]],
-                        world.cell_y_km[cells] - world.cell_y_km[h.cell[leader]])
-        pool = local[(near <= radius) & (local != leader)]
+    for leader in leaders.tolist():
+        county, line = int(h.county[leader]), int(h.product[leader])
+        local = local_of.get((county, line))
+        if local is None:
+            a, b = model.county_start[county], model.county_stop[county]
+            local = a + np.flatnonzero(candidate[a:b] & (h.product[a:b] == line))
+            local_of[county, line] = local
+        c0, c1 = world.county_cell_start[county], world.county_cell_stop[county]
+        lc = h.cell[leader]
+        cell_near = np.hypot(world.cell_x_km[c0:c1] - world.cell_x_km[lc],
+                             world.cell_y_km[c0:c1] - world.cell_y_km[lc]) <= radius
+        pool = local[cell_near[h.cell[local] - c0] & (local != leader)]
         if len(pool) + 1 < p.coop_min_members:
             pools.append(pool[:0])
             continue

@@ -69,6 +69,11 @@ class MarketContext:
     premium_factor: np.ndarray   # product: share of the export premium foreign demand still pays
     month: int
 
+    def __setattr__(self, name: str, value: object) -> None:
+        # a field set anew invalidates the month's tables (arrays are not to be changed in place)
+        self.__dict__.pop("_tables", None)
+        object.__setattr__(self, name, value)
+
 
 def product_logistics(p: Parameters, warehouses_per_market: np.ndarray,
                       provincial_factor: float = 1.0
@@ -109,10 +114,65 @@ def product_table(p: Parameters, name: str) -> np.ndarray:
     return np.array([getattr(p, f"{name}_{k}") for k in ("tea", "chili", "embroidery", "other")])
 
 
+def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
+    """The parts of the margin that depend only on a household's product line, county or cell,
+    computed once per month (kept on ``ctx`` for ``p``) so that :func:`annual_economics` does
+    one look-up per term instead of the arithmetic per household.
+
+    Product arrays (4): ``revenue_factor`` (sale price per yuan of goods), ``loss_rate`` (before
+    co-op quality control), ``certification`` (yuan/year for the entity). County arrays (88):
+    ``trunk_rate``, ``fx_help``, ``fx`` (yuan/year), ``info``; ``platform`` and ``customs``
+    (yuan/year for the entity) are (2, 88): row 0 direct sellers, row 1 co-op members. Cell
+    arrays: ``haul_km`` without a pickup point, first-mile cost per order (yuan) without
+    (``first_mile``) and with (``first_mile_point``) a pickup point, ``acquisition`` (cost
+    share factor) and ``info`` (cluster market information).
+    """
+    cached = ctx.__dict__.get("_tables")
+    if cached is not None and cached[0] is p:
+        return cached[1]
+    t: dict[str, np.ndarray] = {}
+    # product lines
+    premium = export_premium(p, ctx)
+    t["revenue_factor"] = (1.0 + p.direct_sale_markup) * (1.0 + premium)
+    t["loss_rate"] = product_table(p, "loss") * (1.0 - p.warehouse_return_cut
+                                                 * ctx.warehouse_share)
+    specialty = np.zeros(4, dtype=bool)
+    specialty[[TEA, CHILI]] = True
+    t["certification"] = np.where(specialty, p.certification_cost_yuan,
+                                  0.25 * p.certification_cost_yuan)
+    # counties
+    t["trunk_rate"] = p.coastal_trunk_rate * (1.0 + p.inland_logistics_premium) * ctx.hub_factor
+    fx_help = np.maximum(ctx.fx_help, ctx.guiyang_local)
+    t["fx_help"] = fx_help
+    t["fx"] = p.fx_settlements_per_year * (fx_help * p.fx_local_cost_yuan
+                                           + (1 - fx_help) * p.fx_trip_cost_yuan)
+    platform = np.clip(ctx.platform_use[None, :] + np.array([[0.0], [0.2]]), 0.0, 1.0)
+    t["platform"] = platform
+    local_customs = np.maximum(ctx.customs_local[None, :], platform)
+    waiting = p.customs_clearance_hours * p.time_value_yuan_per_hour
+    t["customs"] = CUSTOMS_BATCHES_PER_YEAR * (
+        local_customs * (CUSTOMS_LOCAL_COST + 0.25 * waiting)
+        + (1 - local_customs) * (CUSTOMS_REMOTE_COST + waiting))
+    t["info"] = p.market_info_share + ctx.info_station + 0.3 * p.professional_services
+    # cells: a funded belt shipping centre brings the haul down to a pickup point's
+    haul = np.where(ctx.belt_centre, np.minimum(ctx.haul_km, p.pickup_point_haul_km),
+                    ctx.haul_km)
+    t["haul_km"] = haul
+    t["first_mile"] = p.first_mile_cost_per_km * haul * ctx.density_factor
+    t["first_mile_point"] = p.first_mile_cost_per_km * p.pickup_point_haul_km * (
+        ctx.density_factor)
+    acquisition = np.where(ctx.in_cluster, 1.0 - p.belt_marketing_cut * ctx.belt_centre,
+                           1.0 + p.outside_cluster_acquisition_premium)
+    t["acquisition"] = acquisition * (0.85 if p.professional_services else 1.0)
+    t["cluster_info"] = 0.1 * ctx.in_cluster
+    ctx.__dict__["_tables"] = (p, t)
+    return t
+
+
 def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
                      skill: np.ndarray, coop_members: np.ndarray, annual_sales: np.ndarray,
-                     expected_reward_rate: np.ndarray, years_in_business: np.ndarray
-                     ) -> dict[str, np.ndarray]:
+                     expected_reward_rate: np.ndarray, years_in_business: np.ndarray,
+                     full: bool = True) -> dict[str, np.ndarray]:
     """Yearly accounts of households ``idx`` if they sell cross-border.
 
     Args:
@@ -121,36 +181,39 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
         annual_sales: goods shipped, yuan/year at domestic wholesale value.
         expected_reward_rate: turnover subsidy the household expects, share of revenue.
         years_in_business: years since registration (for returnee start-up support).
+        full: False for a decision, which needs only ``revenue``, ``profit`` and ``gain_rate``
+            (the terms that only report -- delivery days, the coastal comparison, the cost
+            base, fiscal terms that do not change the household's profit -- are skipped).
 
     Returns a dict of arrays in yuan/year (``gain_rate`` per yuan of goods; ``delivery_days``
     in days; ``collected`` and ``platform`` as shares), including the fiscal cost of each
     instrument the household uses (``fiscal_*``).
     """
-    prod = h.product[idx]
-    cell = h.cell[idx]
-    county = h.county[idx]
+    t = market_tables(p, ctx)
+    # look-up indices as intp once (numpy would convert int8/int16/int32 at every look-up)
+    prod = h.product[idx].astype(np.intp)
+    cell = h.cell[idx].astype(np.intp)
+    county = h.county[idx].astype(np.intp)
+    coop_members = np.asarray(coop_members, dtype=float)
     in_coop = coop_members > 0
-    n_share = np.where(in_coop, np.maximum(coop_members, 1), 1).astype(float)
-    value = annual_sales.astype(float)
-    premium = export_premium(p, ctx)[prod]
-    revenue = value * (1.0 + p.direct_sale_markup) * (1.0 + premium)
-    entity_revenue = revenue * np.maximum(coop_members, 1)
+    any_coop = bool(in_coop.any())
+    n_share = np.maximum(coop_members, 1.0)
+    value = np.asarray(annual_sales, dtype=float)
+    revenue = value * t["revenue_factor"][prod]
     order_value = p.order_value_yuan * np.clip(
         np.sqrt(revenue / ORDER_REFERENCE_REVENUE), 0.5, 20.0)
     orders = revenue / order_value
 
     # --- logistics: first mile, trunk, international (§3.3.1, §4.2, §5.2.2)
-    has_point = ctx.has_point[h.village[idx]]
-    haul = np.where(has_point, p.pickup_point_haul_km, ctx.haul_km[cell])
-    haul = np.where(ctx.belt_centre[cell], np.minimum(haul, p.pickup_point_haul_km), haul)
-    fm_per_order = p.first_mile_cost_per_km * haul * ctx.density_factor[cell]
-    fm_per_order = fm_per_order * np.where(in_coop, 1.0 - p.coop_consolidation, 1.0)
+    has_point = ctx.has_point[h.village[idx].astype(np.intp)]
+    fm_per_order = np.where(has_point, t["first_mile_point"][cell], t["first_mile"][cell])
+    if any_coop:
+        fm_per_order = fm_per_order * np.where(in_coop, 1.0 - p.coop_consolidation, 1.0)
     first_mile = orders * fm_per_order
     partner = ctx.partner[county]
     collected = np.where(partner, np.where(has_point | in_coop, 1.0, p.hub_use_without_point),
                          0.0)
-    trunk_rate = p.coastal_trunk_rate * (1.0 + p.inland_logistics_premium) * ctx.hub_factor[county]
-    trunk = revenue * (trunk_rate + p.no_partner_penalty * (1.0 - collected))
+    trunk = revenue * (t["trunk_rate"][county] + p.no_partner_penalty * (1.0 - collected))
     international = revenue * ctx.intl_rate[prod]
     logistics = first_mile + trunk + international
     small = order_value < p.small_order_limit_yuan
@@ -158,96 +221,101 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
                               0.0)
     fiscal_parcel = np.where(has_point, np.minimum(p.parcel_subsidy_yuan, fm_per_order), 0.0)
     fiscal_parcel = fiscal_parcel * orders
-    # the same seller on the coast: coastal trunk, a short first mile, no retail-express
-    # penalty, and an international leg without the inland premium (§3.3.1, §4.2)
-    coastal_logistics = revenue * (p.coastal_trunk_rate + ctx.intl_rate[prod]
-                                   / (1.0 + p.inland_logistics_premium)) + orders * (
-        p.first_mile_cost_per_km * p.pickup_point_haul_km)
 
     # --- losses and breakage (§4.1), with co-op quality control and warehouse returns (§4.2)
-    loss_rate = product_table(p, "loss")[prod] * np.where(in_coop, 1 - p.coop_loss_reduction, 1)
-    loss_rate = loss_rate * (1.0 - p.warehouse_return_cut * ctx.warehouse_share[prod])
+    loss_rate = t["loss_rate"][prod]
+    if any_coop:
+        loss_rate = loss_rate * np.where(in_coop, 1 - p.coop_loss_reduction, 1)
     loss = revenue * loss_rate
     insured = (1.0 + p.insurance_loading) * (1.0 - p.breakage_insurance_subsidy_share)
-    insure = (prod == EMBROIDERY) & (insured < 1.0)
-    loss_cost = np.where(insure, loss * insured, loss)
-    fiscal_breakage = np.where(insure, loss * (1 + p.insurance_loading)
-                               * p.breakage_insurance_subsidy_share, 0.0)
+    if insured < 1.0:
+        insure = prod == EMBROIDERY
+        loss_cost = np.where(insure, loss * insured, loss)
+    else:
+        insure = np.zeros(len(prod), dtype=bool)
+        loss_cost = loss
 
     # --- unsold risk without market information (§4.2)
-    info = (p.market_info_share + ctx.info_station[county] + 0.25 * in_coop
-            + 0.3 * p.professional_services + 0.1 * ctx.in_cluster[cell])
+    info = t["info"][county] + t["cluster_info"][cell]
+    if any_coop:
+        info = info + 0.25 * in_coop
     info = np.clip(info, 0.0, 0.95)
     unsold_prob = np.clip(p.unsold_probability_no_info * (1 - info) * (1.2 - 0.4 * skill), 0, 1)
-    unsold = unsold_prob * p.unsold_fraction * revenue * UNSOLD_WRITE_DOWN
+    unsold = unsold_prob * (p.unsold_fraction * UNSOLD_WRITE_DOWN) * revenue
 
     # --- customer acquisition (+30% outside clusters, §3.3.3)
-    acq = p.acquisition_cost_share * (1.5 - skill)
-    acq = acq * np.where(ctx.in_cluster[cell], 1.0 - p.belt_marketing_cut * ctx.belt_centre[cell],
-                         1.0 + p.outside_cluster_acquisition_premium)
-    if p.professional_services:
-        acq = acq * 0.85
-    acquisition = revenue * acq
+    acquisition = revenue * (p.acquisition_cost_share * (1.5 - skill) * t["acquisition"][cell])
 
     # --- certification and trademark (§5.1.1), shared inside a cooperative
-    cert_full = np.where((prod == TEA) | (prod == CHILI), p.certification_cost_yuan,
-                         0.25 * p.certification_cost_yuan) / n_share
+    cert_full = t["certification"][prod] / n_share
     fiscal_cert = cert_full * p.certification_subsidy_share
-    registers = entity_revenue >= TRADEMARK_MIN_REVENUE
+    registers = revenue * n_share >= TRADEMARK_MIN_REVENUE  # the entity's revenue
     tm_full = np.where(registers, p.trademark_cost_yuan / 5.0 / n_share, 0.0)
     fiscal_tm = np.minimum(p.trademark_subsidy_yuan / 5.0 / n_share, tm_full)
     certification = cert_full - fiscal_cert + tm_full - fiscal_tm
 
     # --- FX settlement (§4.2, §5.2.1) and customs; a co-op's leader settles for all members
-    fx_help = np.maximum(ctx.fx_help[county], ctx.guiyang_local[county])
-    fx_cost = fx_help * p.fx_local_cost_yuan + (1 - fx_help) * p.fx_trip_cost_yuan
-    fx = p.fx_settlements_per_year * fx_cost / n_share
-    platform = np.clip(ctx.platform_use[county] + 0.2 * in_coop, 0.0, 1.0)
-    local_customs = np.maximum(ctx.customs_local[county], platform)
-    waiting = p.customs_clearance_hours * p.time_value_yuan_per_hour
-    customs = CUSTOMS_BATCHES_PER_YEAR * (
-        local_customs * (CUSTOMS_LOCAL_COST + 0.25 * waiting)
-        + (1 - local_customs) * (CUSTOMS_REMOTE_COST + waiting)) / n_share
+    fx = t["fx"][county] / n_share
+    coop_row = in_coop.astype(np.intp)
+    customs = t["customs"][coop_row, county] / n_share
 
-    # --- export credit and FX risk (§5.1.1)
+    # --- export credit and FX risk (§5.1.1): insure when the subsidised premium is cheaper
     risk = revenue * p.credit_risk_rate
-    uninsured = risk * (1.0 - p.bad_debt_compensation_share * BAD_DEBT_PART)
-    premium_cost = risk * (1 + p.insurance_loading) * (1 - p.credit_insurance_subsidy_share)
-    insure_credit = premium_cost < uninsured
-    credit = np.minimum(uninsured, premium_cost)
-    fiscal_credit = np.where(insure_credit,
-                             risk * (1 + p.insurance_loading) * p.credit_insurance_subsidy_share,
-                             risk * p.bad_debt_compensation_share * BAD_DEBT_PART)
+    uninsured_rate = 1.0 - p.bad_debt_compensation_share * BAD_DEBT_PART
+    premium_rate = (1 + p.insurance_loading) * (1 - p.credit_insurance_subsidy_share)
+    insure_credit = premium_rate < uninsured_rate
+    credit = risk * min(uninsured_rate, premium_rate)
 
     # --- RCEP certificate of origin (§5.1.3)
     asean_revenue = revenue * ctx.asean_share[prod]
     origin_cost = 0.0 if p.rcep_origin_fee_subsidy else p.origin_certificate_cost_yuan
-    use_origin = asean_revenue * p.rcep_tariff_saving > origin_cost
-    rcep_gain = np.where(use_origin, asean_revenue * p.rcep_tariff_saving - origin_cost, 0.0)
-    fiscal_rcep = np.where(use_origin & p.rcep_origin_fee_subsidy,
-                           p.origin_certificate_cost_yuan, 0.0)
+    tariff_saved = asean_revenue * p.rcep_tariff_saving
+    use_origin = tariff_saved > origin_cost
+    rcep_gain = np.where(use_origin, tariff_saved - origin_cost, 0.0)
 
     # --- fixed costs; returnee start-up support (§5.1.2): rent waived 2 years, 50% utilities
-    fixed = np.full_like(revenue, p.fixed_cost_yuan)
     is_entrepreneur = h.entrepreneur[idx]
-    start_costs = np.where(is_entrepreneur, p.startup_rent_yuan + p.startup_utilities_yuan, 0.0)
-    supported = is_entrepreneur & (years_in_business < 2.0) & p.returnee_startup_support
-    fiscal_startup = np.where(supported, p.startup_rent_yuan + 0.5 * p.startup_utilities_yuan,
-                              0.0)
-    fixed = fixed + start_costs - fiscal_startup
+    if is_entrepreneur.any():
+        start_costs = np.where(is_entrepreneur, p.startup_rent_yuan + p.startup_utilities_yuan,
+                               0.0)
+        supported = is_entrepreneur & (years_in_business < 2.0) & p.returnee_startup_support
+        fiscal_startup = np.where(supported,
+                                  p.startup_rent_yuan + 0.5 * p.startup_utilities_yuan, 0.0)
+        fixed = p.fixed_cost_yuan + start_costs - fiscal_startup
+    else:
+        fiscal_startup = np.zeros(len(revenue))
+        fixed = np.full(len(revenue), float(p.fixed_cost_yuan))
 
-    coop_fee = np.where(in_coop, p.coop_fee_share * revenue, 0.0)
+    coop_fee = (np.where(in_coop, p.coop_fee_share * revenue, 0.0) if any_coop
+                else np.zeros(len(revenue)))
     production = value * p.production_cost_share
     reward = revenue * expected_reward_rate
 
-    export_cost = (production + logistics + loss + acquisition + cert_full + tm_full + fx
-                   + customs + risk + fixed + coop_fee)
     profit = (revenue + rcep_gain + reward - production - (logistics - fiscal_freight
               - fiscal_parcel) - loss_cost - unsold - acquisition - certification - fx - customs
               - credit - fixed - coop_fee)
     domestic = value * (1.0 - p.production_cost_share - p.domestic_channel_cost_share)
+    gain_rate = (profit - domestic) / np.maximum(value, 1.0)
+    if not full:
+        return {"revenue": revenue, "profit": profit, "gain_rate": gain_rate}
 
-    # --- delivery time (days): first mile, trunk to Guiyang, clearance, international
+    # --- reporting only
+    # the same seller on the coast: coastal trunk, a short first mile, no retail-express
+    # penalty, and an international leg without the inland premium (§3.3.1, §4.2)
+    coastal_logistics = revenue * (p.coastal_trunk_rate + ctx.intl_rate[prod]
+                                   / (1.0 + p.inland_logistics_premium)) + orders * (
+        p.first_mile_cost_per_km * p.pickup_point_haul_km)
+    fiscal_breakage = np.where(insure, loss * (1 + p.insurance_loading)
+                               * p.breakage_insurance_subsidy_share, 0.0)
+    fiscal_credit = risk * (
+        (1 + p.insurance_loading) * p.credit_insurance_subsidy_share if insure_credit
+        else p.bad_debt_compensation_share * BAD_DEBT_PART)
+    fiscal_rcep = np.where(use_origin & p.rcep_origin_fee_subsidy,
+                           p.origin_certificate_cost_yuan, 0.0)
+    export_cost = (production + logistics + loss + acquisition + cert_full + tm_full + fx
+                   + customs + risk + fixed + coop_fee)
+    haul = np.where(has_point, p.pickup_point_haul_km, t["haul_km"][cell])
+    # delivery time (days): first mile, trunk to Guiyang, clearance, international
     first_mile_days = np.where(has_point, 0.5, 1.0 + haul / 60.0)
     trunk_days = np.where(partner, 1.0, 2.0)
     clearance = p.customs_clearance_hours / 8.0
@@ -259,12 +327,12 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
         "first_mile": first_mile, "trunk": trunk, "international": international,
         "logistics": logistics, "coastal_logistics": coastal_logistics, "loss": loss_cost,
         "unsold": unsold, "unsold_prob": unsold_prob, "acquisition": acquisition,
-        "certification": certification, "fx": fx, "fx_travel": 1.0 - fx_help, "customs": customs,
-        "credit": credit, "fixed": fixed, "coop_fee": coop_fee, "rcep_gain": rcep_gain,
-        "reward": reward, "export_cost": export_cost, "profit": profit, "domestic": domestic,
-        "gain_rate": (profit - domestic) / np.maximum(value, 1.0),
-        "collected": collected, "platform": platform, "delivery_days": delivery_days,
-        "haul_km": haul, "asean_revenue": asean_revenue,
+        "certification": certification, "fx": fx, "fx_travel": 1.0 - t["fx_help"][county],
+        "customs": customs, "credit": credit, "fixed": fixed, "coop_fee": coop_fee,
+        "rcep_gain": rcep_gain, "reward": reward, "export_cost": export_cost, "profit": profit,
+        "domestic": domestic, "gain_rate": gain_rate,
+        "collected": collected, "platform": t["platform"][coop_row, county],
+        "delivery_days": delivery_days, "haul_km": haul, "asean_revenue": asean_revenue,
         "fiscal_small_order_freight": fiscal_freight, "fiscal_parcel": fiscal_parcel,
         "fiscal_breakage_insurance": fiscal_breakage, "fiscal_certification": fiscal_cert,
         "fiscal_trademark": fiscal_tm, "fiscal_credit_insurance": fiscal_credit,

@@ -42,6 +42,7 @@ WARM_START_ROUNDS = 3  # fixed-point rounds for the initial sellers and their vo
 # assumption: consolidation can cut first-mile cost per order by at most 25%, and a cell with
 # almost no volume pays at most 25% more than nominal
 DENSITY_FACTOR_MIN, DENSITY_FACTOR_MAX = 0.75, 1.25
+ECONOMICS_BLOCK = 65_536  # households priced at once (measured: fastest of 4k-256k at 1:1)
 
 
 def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
@@ -217,10 +218,28 @@ class CBECModel(mesa.Model):
         return h.sales_potential[idx] * np.minimum(growth, self.params.capacity_multiple)
 
     def _economics(self, idx: np.ndarray, coop_members: np.ndarray,
-                   reward_turnover: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                   reward_turnover: np.ndarray | None = None, full: bool = True
+                   ) -> dict[str, np.ndarray]:
         """Expected yearly accounts of households ``idx`` selling with ``coop_members``
         (0 = directly). ``reward_turnover``: the entity turnover the reward is judged on
-        (defaults to the household's own revenue)."""
+        (defaults to the household's own revenue). ``full=False``: only what a decision needs
+        (``revenue``, ``profit``, ``gain_rate``).
+
+        Large sets are priced in blocks of :data:`ECONOMICS_BLOCK` households, so that the
+        many temporary arrays stay in the CPU cache (about twice as fast at 1:1)."""
+        n = len(idx)
+        if n <= ECONOMICS_BLOCK:
+            return self._economics_block(idx, coop_members, reward_turnover, full)
+        coop_members = np.broadcast_to(coop_members, (n,))
+        parts = [self._economics_block(
+            idx[i:i + ECONOMICS_BLOCK], coop_members[i:i + ECONOMICS_BLOCK],
+            None if reward_turnover is None else reward_turnover[i:i + ECONOMICS_BLOCK], full)
+            for i in range(0, n, ECONOMICS_BLOCK)]
+        return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+    def _economics_block(self, idx: np.ndarray, coop_members: np.ndarray,
+                         reward_turnover: np.ndarray | None, full: bool
+                         ) -> dict[str, np.ndarray]:
         p = self.params
         h = self.households
         sales = self.annual_sales(idx)
@@ -233,10 +252,10 @@ class CBECModel(mesa.Model):
                   * np.where(years >= p.subsidy_min_years, 1.0, years_factor))
         skill = h.skill(idx, self.poles.cell_knowhow)
         return econ.annual_economics(h, idx, self.context, p, skill, coop_members, sales,
-                                     reward, years)
+                                     reward, years, full=full)
 
     def _gain(self, idx: np.ndarray, coop_members: np.ndarray) -> np.ndarray:
-        return self._economics(idx, coop_members)["gain_rate"]
+        return self._economics(idx, coop_members, full=False)["gain_rate"]
 
     def coop_gain(self, idx: np.ndarray, members: int | np.ndarray) -> np.ndarray:
         """Gain rate of households ``idx`` selling through a cooperative of ``members``."""
@@ -244,7 +263,7 @@ class CBECModel(mesa.Model):
         sales = self.annual_sales(idx)
         premium = econ.export_premium(self.params, self.context)[self.households.product[idx]]
         pooled = members * sales * (1 + self.params.direct_sale_markup) * (1 + premium)
-        return self._economics(idx, members, reward_turnover=pooled)["gain_rate"]
+        return self._economics(idx, members, reward_turnover=pooled, full=False)["gain_rate"]
 
     def start_selling(self, idx: np.ndarray, month: int, coop_id: int) -> None:
         """Households ``idx`` start selling cross-border (through ``coop_id`` if >= 0)."""

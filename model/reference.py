@@ -159,8 +159,8 @@ class FarmerHousehold(mesa.Agent):
         growth *= self.model.product_demand[self.product]
         return self.sales_potential * min(growth, p.capacity_multiple)
 
-    def accounts(self, coop_members: int, reward_turnover: float | None = None
-                 ) -> dict[str, np.ndarray]:
+    def accounts(self, coop_members: int, reward_turnover: float | None = None,
+                 full: bool = True) -> dict[str, np.ndarray]:
         """Expected yearly accounts selling with ``coop_members`` (0 = directly).
 
         ``reward_turnover``: the entity turnover its expected reward is judged on (default: its
@@ -184,11 +184,11 @@ class FarmerHousehold(mesa.Agent):
         return econ.annual_economics(
             model.households, np.array([self.index]), model.context, p,
             np.array([self.skill()]), np.array([float(coop_members)]), np.array([sales]),
-            np.array([reward]), np.array([years]))
+            np.array([reward]), np.array([years]), full=full)
 
     def gain(self) -> float:
         """Gain per yuan of goods of selling directly rather than domestically."""
-        return float(self.accounts(0)["gain_rate"][0])
+        return float(self.accounts(0, full=False)["gain_rate"][0])
 
     def coop_gain(self, members: int) -> float:
         """Gain per yuan of goods through a cooperative of ``members`` (pooled turnover)."""
@@ -196,7 +196,7 @@ class FarmerHousehold(mesa.Agent):
         sales = self.annual_sales()
         pooled = (members * sales * (1 + p.direct_sale_markup)
                   * (1 + self.model.premium[self.product]))
-        return float(self.accounts(members, reward_turnover=pooled)["gain_rate"][0])
+        return float(self.accounts(members, reward_turnover=pooled, full=False)["gain_rate"][0])
 
     # ------------------------------------------------------------------ rules
     def notice(self, cumulative_hazard: float) -> None:

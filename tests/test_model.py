@@ -180,3 +180,21 @@ def test_run_result_groupings():
         r.by("village")
     fiscal = r.fiscal_by_instrument((2022, 2025))
     assert "training" in fiscal.index and (fiscal >= 0).all()
+
+
+def test_pricing_in_blocks_gives_the_same_accounts_and_run(stepped, monkeypatch):
+    import model.model as engine
+
+    h = stepped.households
+    idx = np.flatnonzero(h.status != UNAWARE)
+    members = np.where(h.coop[idx] >= 0, 12.0, 0.0)
+    assert len(idx) > 2500
+    whole = stepped._economics(idx, members)
+    monkeypatch.setattr(engine, "ECONOMICS_BLOCK", 1000)
+    blocks = stepped._economics(idx, members)
+    assert whole.keys() == blocks.keys()
+    for key in whole:
+        np.testing.assert_array_equal(whole[key], blocks[key], err_msg=key)
+    small_blocks = simulate(SMALL, seed=3)  # every pricing of more than 1,000 in blocks
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(small_blocks.outcomes, simulate(SMALL, seed=3).outcomes)
