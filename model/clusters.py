@@ -76,6 +76,8 @@ def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray
     qualifies = ((sales_real >= p.cluster_min_sales_yuan)
                  & ((shops_real >= p.cluster_min_shops) | (share >= p.cluster_min_shop_share))
                  & (shops > 0))
+    if not qualifies.any():
+        return ClusterState.empty(world.n_cells)
     grid = np.zeros(world.grid_index.shape, dtype=bool)
     grid[world.cell_row[qualifies], world.cell_col[qualifies]] = True
     labels_grid, n = ndimage.label(grid, structure=np.ones((3, 3), dtype=int))

@@ -63,6 +63,8 @@ class PoleSystem:
         self.dist = np.stack([self._cell_dist(c) for c in self.cell])
         self._decay_key: tuple[int, float] | None = None
         self._decay_cache = np.zeros_like(self.dist)
+        self._nearest_key: bytes | None = None
+        self._nearest = np.zeros(world.n_cells)
         field0 = self.field(1) if p.spread_effect else np.zeros(world.n_cells)
         seat_cells = np.array([world.cell_of(lat, lon) for lat, lon in
                                zip(world.counties["lat"], world.counties["lon"], strict=True)])
@@ -110,8 +112,14 @@ class PoleSystem:
         return self.field_by_pole(month).sum(axis=0)
 
     def nearest_pole_km(self, month: int) -> np.ndarray:
-        """Straight-line km from each cell to the nearest active pole."""
-        return self.dist[self.active(month)].min(axis=0)
+        """Straight-line km from each cell to the nearest active pole (kept until the set of
+        active poles changes)."""
+        active = self.active(month)
+        key = active.tobytes()
+        if key != self._nearest_key:
+            self._nearest = self.dist[active].min(axis=0)
+            self._nearest_key = key
+        return self._nearest
 
     # ------------------------------------------------------------------- step
     def step(self, month: int, cell_turnover_real: np.ndarray, county_turnover_real: np.ndarray,
