@@ -163,20 +163,15 @@ class Spec:
 # --------------------------------------------------------------------------- scenarios
 
 
-def known_scenarios() -> dict[str, dict[str, Any]]:
-    """The named scenarios of ``model.scenarios``: name -> parameter overrides."""
-    from model.scenarios import SCENARIOS
-
-    return {name: dict(values) for name, values in SCENARIOS.items()}
-
-
 def scenario_overrides(name: str) -> dict[str, Any]:
-    """The parameter overrides of scenario `name`; SpecError naming the known ones if unknown."""
-    known = known_scenarios()
-    if name not in known:
-        raise SpecError(f"unknown scenario '{name}'{_hint(name, known)}; known scenarios: "
-                        f"{', '.join(sorted(known))}")
-    return known[name]
+    """The parameter overrides of scenario `name` (:func:`model.scenarios.get`), as a SpecError
+    naming the known ones if unknown."""
+    from model import scenarios
+
+    try:
+        return scenarios.get(name)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
 
 
 # ----------------------------------------------------------------------------- parsing

@@ -6,6 +6,7 @@ A scenario is a dict of parameter overrides on top of the defaults (the baseline
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 # name -> (overrides, one-line description with the paper's section)
@@ -91,9 +92,8 @@ def describe(name: str) -> str:
 def get(name: str) -> dict[str, Any]:
     """The overrides of a named scenario; a clear error for an unknown name."""
     if name not in SCENARIOS:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(SCENARIOS), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise ValueError(f"unknown scenario '{name}'{hint} (see `cbec scenarios`)")
+        close = difflib.get_close_matches(str(name), list(SCENARIOS), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ValueError(f"unknown scenario '{name}'{hint}; known scenarios: "
+                         f"{', '.join(sorted(SCENARIOS))} (see `cbec scenarios`)")
     return dict(SCENARIOS[name])

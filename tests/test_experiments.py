@@ -85,12 +85,6 @@ TWO_RANGES = """\
     """
 
 
-def write(tmp_path: Path, text: str, name: str = "spec.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def run_files(out: Path) -> dict[str, Path]:
     return {p.name[: -len(".parquet")]: p for p in (out / "runs").glob("*.parquet")}
 
@@ -294,10 +288,11 @@ def test_common_random_numbers_in_results(tmp_path: Path) -> None:
 
 
 def test_resume_after_kill_minus_9(tmp_path: Path) -> None:
-    spec_path = write(tmp_path, make_spec(
+    spec_path = tmp_path / "spec.toml"
+    spec_path.write_text(make_spec(
         'kind = "grid"', "[parameters.pickup_coverage]\nrange = [0.15, 0.8]\nsteps = 8\n"
         "[parameters.subsidy_min_turnover_yuan]\nvalues = [5e5, 1.5e6]",
-        function="simulate_slow", replications=1))
+        function="simulate_slow", replications=1), encoding="utf-8")
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT),
                                                          os.environ.get("PYTHONPATH", "")])}
