@@ -41,6 +41,7 @@ FUND_END_MONTH = 48  # December 2025: the end of the special fund's period (§3.
 SELLERS_2025 = "sellers (province) [2025-12]"
 COST_2025 = "fiscal cost 2022-2025 (yuan)"
 PER_SELLER = "cost per additional seller over the baseline (yuan)"
+FUND_MULTIPLE = "fiscal cost 2022-2025 / the 200M-yuan fund (times)"
 
 SUMMARY_COLUMNS = {
     "sellers_real": "sellers (province)",
@@ -55,6 +56,7 @@ SUMMARY_COLUMNS = {
     "collection_rate": "collection rate",
     "core_periphery_gap": "core-periphery gap",
     "cbec_income_per_household_yuan": "CBEC income per household (yuan/yr)",
+    "turnover_month_yuan": "CBEC turnover (yuan/month)",
     "fiscal_cost_total_yuan": "fiscal cost to date (yuan)",
 }
 
@@ -71,14 +73,14 @@ def summary_row(name: str, result: RunResult) -> dict[str, Any]:
     end_2023 = out[out["month"] == min(24, int(out["month"].max()))].iloc[0]
     last = out.iloc[-1]
     for col, label in SUMMARY_COLUMNS.items():
-        row[f"{label} [2023]"] = end_2023[col]
+        row[f"{label} [{end_2023['date']:%Y-%m}]"] = end_2023[col]
         row[f"{label} [{last['date']:%Y-%m}]"] = last[col]
     end_2025 = out.loc[out["month"] == FUND_END_MONTH, "sellers_real"]
     row[SELLERS_2025] = float(end_2025.iloc[0]) if len(end_2025) else float("nan")
     fund = result.params.special_fund_yuan
     spent = result.fiscal_by_instrument((2022, 2025)).sum()
     row[COST_2025] = spent
-    row["share of the 200M fund"] = spent / fund if fund else float("nan")
+    row[FUND_MULTIPLE] = spent / fund if fund else float("nan")
     return row
 
 
@@ -144,7 +146,8 @@ def plot_adoption_map(result: RunResult, path: Path, title: str) -> None:
     ax.set_aspect(1 / np.cos(np.radians(26.8)))
     ax.set_axis_off()
     fig.colorbar(coll, ax=ax, shrink=0.7, label="households selling cross-border (%)")
-    ax.set_title(f"Adoption by county, {last['month'].iloc[0]} months — {title}")
+    end = result.outcomes["date"].iloc[-1]
+    ax.set_title(f"Adoption by county, {end:%B %Y} — {title}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

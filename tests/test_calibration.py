@@ -106,14 +106,14 @@ def test_the_fitted_parameters_are_the_ones_marked_calibrated():
 
 
 def test_every_scenario_reports_fiscal_cost_and_cost_per_additional_seller(tmp_path):
-    from experiments.report import PER_SELLER, run_scenarios
+    from experiments.report import FUND_MULTIPLE, PER_SELLER, run_scenarios
 
     summary = run_scenarios(["baseline", "pickup_80"], tmp_path, seed=1,
                             overrides={"household_scale": 0.003, "months": 48}, quiet=True)
     per_instrument = pd.read_csv(tmp_path / "pickup_80" / "fiscal_2022_2025.csv", index_col=0)
     assert per_instrument.loc["pickup_points", "cost_yuan"] > 0
     assert per_instrument["share_of_fund"].sum() == pytest.approx(
-        summary.set_index("scenario").loc["pickup_80", "share of the 200M fund"])
+        summary.set_index("scenario").loc["pickup_80", FUND_MULTIPLE])
     row = summary.set_index("scenario").loc["pickup_80"]
     extra = row["sellers (province) [2025-12]"] - summary.set_index("scenario").loc[
         "baseline", "sellers (province) [2025-12]"]
