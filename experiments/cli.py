@@ -136,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args: argparse.Namespace) -> int:
     """``cbec run``: validate names and overrides, then hand over to experiments.report."""
     from experiments.spec import scenario_overrides
+    from model.run import check_seed
 
+    check_seed(args.seed)  # a clear error before anything runs
     overrides: dict[str, Any] = parse_settings(args.settings)
     if args.scale is not None:
         overrides["household_scale"] = args.scale

@@ -134,8 +134,9 @@ class Parameters:
     export_saturation_yuan: float = _p(
         2e10, "yuan/year (1:1)", "assumption: foreign demand slopes down; at 20 billion yuan a "
         "year of one product line's exports its premium is halved (the calibrated baseline's "
-        "whole rural CBEC turns over about 25 billion yuan in 2022)", "Exports of a product line at which its export premium is halved "
-        "(the level grows with market demand); 0 switches saturation off.", 0, 1e14,
+        "whole rural CBEC turns over about 25 billion yuan in 2022)",
+        "Exports of a product line at which its export premium is halved (the level grows "
+        "with market demand); 0 switches saturation off.", 0, 1e14,
         "economics")
     loss_tea: float = _p(0.05, "share of shipped value", "§4.1: tea 5%", "Loss/breakage, tea.",
                          0, 0.9, "economics")

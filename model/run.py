@@ -17,7 +17,7 @@ import pandas as pd
 
 from model.model import CBECModel
 from model.outcomes import summarise_by
-from model.parameters import Parameters
+from model.parameters import ParameterError, Parameters
 
 
 @dataclass
@@ -61,12 +61,24 @@ class RunResult:
         return f.groupby("instrument")["cost_yuan"].sum().sort_values(ascending=False)
 
 
+def check_seed(seed: Any) -> int:
+    """``seed`` as an int; a ParameterError unless it is a whole number >= 0."""
+    try:
+        whole = int(seed) == seed and not isinstance(seed, bool)
+    except (TypeError, ValueError):
+        whole = False
+    if not whole or seed < 0:
+        raise ParameterError(f"seed = {seed!r} is not allowed; allowed: a whole number >= 0")
+    return int(seed)
+
+
 def simulate(params: Mapping[str, Any] | Parameters | None = None, seed: int = 0) -> RunResult:
     """Build a model with ``params`` (defaults for anything not given), run it to its horizon
     (``params['months']``) and return the results."""
     p = params if isinstance(params, Parameters) else Parameters.from_dict(dict(params or {}))
+    seed = check_seed(seed)
     start = time.perf_counter()
-    model = CBECModel(rng=int(seed), params=p)  # same stream as CBECModel(rng=seed)
+    model = CBECModel(rng=seed, params=p)  # same stream as CBECModel(rng=seed)
     model.run()
     return RunResult(params=p, seed=int(seed), outcomes=model.outcomes(),
                      counties=model.counties(), fiscal=model.fiscal_costs(),

@@ -133,6 +133,8 @@ def test_run_validates_then_delegates_to_report(tmp_path: Path, capsys: pytest.C
         capsys, ["run", "baseline", "--out", str(out), "--set", "pickup_coverage=2"])
     assert "--set expects NAME=VALUE" in user_error(
         capsys, ["run", "baseline", "--out", str(out), "--set", "pickup_coverage"])
+    assert "seed = -3 is not allowed; allowed: a whole number >= 0" in user_error(
+        capsys, ["run", "baseline", "--out", str(out), "--seed", "-3"])
     assert "household_scale" in user_error(capsys, ["run", "baseline", "--out", str(out),
                                                     "--scale", "5"])
     assert len(calls) == 1

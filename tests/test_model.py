@@ -122,6 +122,14 @@ def test_mean_haul_to_county_seat_is_the_papers_28_km():
     assert out["haul_km_households"].iloc[0] == pytest.approx(28, abs=2)
 
 
+@pytest.mark.parametrize("seed", [-1, 1.5, "3", None, True])
+def test_a_bad_seed_is_refused_with_a_clear_error(seed):
+    from model.parameters import ParameterError
+
+    with pytest.raises(ParameterError, match="not allowed; allowed: a whole number >= 0"):
+        simulate(SMALL, seed=seed)
+
+
 def test_same_seed_same_results_other_seed_different():
     a = simulate(SMALL, seed=3)
     b = simulate(SMALL, seed=3)
