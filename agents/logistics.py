@@ -177,7 +177,7 @@ class LogisticsNetwork:
                      market_orders: np.ndarray) -> None:
         """Book last month's volumes on the hubs (model units)."""
         self.county_orders = np.asarray(county_orders, dtype=float)
-        for hub, orders in zip(self.county_hubs, county_orders.tolist(), strict=True):
+        for hub, orders in zip(self.county_hubs, self.county_orders.tolist(), strict=True):
             hub.record(orders)
         self.provincial_hub.record(float(county_orders.sum()))
         self.village_orders = village_orders  # pickup points read their volume from here

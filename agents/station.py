@@ -106,8 +106,7 @@ class ServiceStation(mesa.Agent):
         self.secondee_months_left = [m - 1 for m in self.secondee_months_left if m > 1]
 
 
-STATION_ARRAY_FUNCTIONS = ("fx_help", "customs_agency", "market_information",
-                           "application_help", "logistics_docking", "training")
+STATION_ARRAY_FUNCTIONS = tuple(f for f in FULL_FUNCTIONS if f not in BASIC_FUNCTIONS)
 
 
 def station_arrays(stations: list[ServiceStation]) -> dict[str, np.ndarray]:

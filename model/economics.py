@@ -12,7 +12,7 @@ markets as in :data:`agents.logistics.MARKETS` (ASEAN, EU, US).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -68,10 +68,14 @@ class MarketContext:
     asean_share: np.ndarray      # product: ASEAN share of sales
     premium_factor: np.ndarray   # product: share of the export premium foreign demand still pays
     month: int
+    # (Parameters, tables) of :func:`market_tables`, kept for the month. Setting a field anew
+    # drops them; change a context by replacing fields, never by editing its arrays in place.
+    tables: tuple[Parameters, dict[str, np.ndarray]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: object) -> None:
-        # a field set anew invalidates the month's tables (arrays are not to be changed in place)
-        self.__dict__.pop("_tables", None)
+        if name != "tables":
+            object.__setattr__(self, "tables", None)
         object.__setattr__(self, name, value)
 
 
@@ -125,11 +129,10 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
     (yuan/year for the entity) are (2, 88): row 0 direct sellers, row 1 co-op members. Cell
     arrays: ``haul_km`` without a pickup point, first-mile cost per order (yuan) without
     (``first_mile``) and with (``first_mile_point``) a pickup point, ``acquisition`` (cost
-    share factor) and ``info`` (cluster market information).
+    share factor) and ``cluster_info`` (market information inside a cluster).
     """
-    cached = ctx.__dict__.get("_tables")
-    if cached is not None and cached[0] is p:
-        return cached[1]
+    if ctx.tables is not None and ctx.tables[0] is p:
+        return ctx.tables[1]
     t: dict[str, np.ndarray] = {}
     # product lines
     premium = export_premium(p, ctx)
@@ -165,7 +168,7 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
                            1.0 + p.outside_cluster_acquisition_premium)
     t["acquisition"] = acquisition * (0.85 if p.professional_services else 1.0)
     t["cluster_info"] = 0.1 * ctx.in_cluster
-    ctx.__dict__["_tables"] = (p, t)
+    ctx.tables = (p, t)
     return t
 
 

@@ -231,6 +231,8 @@ class CBECModel(mesa.Model):
         if n <= ECONOMICS_BLOCK:
             return self._economics_block(idx, coop_members, reward_turnover, full)
         coop_members = np.broadcast_to(coop_members, (n,))
+        if reward_turnover is not None:
+            reward_turnover = np.broadcast_to(reward_turnover, (n,))
         parts = [self._economics_block(
             idx[i:i + ECONOMICS_BLOCK], coop_members[i:i + ECONOMICS_BLOCK],
             None if reward_turnover is None else reward_turnover[i:i + ECONOMICS_BLOCK], full)

@@ -61,10 +61,10 @@ class PoleSystem:
         self.strength = np.array(strengths)
         self.pole_knowhow = np.array(knowhows)
         self.dist = np.stack([self._cell_dist(c) for c in self.cell])
-        self._decay_key: tuple[int, float] | None = None
-        self._decay_cache = np.zeros_like(self.dist)
-        self._nearest_key: bytes | None = None
-        self._nearest = np.zeros(world.n_cells)
+        self._decay_key: tuple[int, float] | None = None  # (poles, reach) of the cache
+        self._decay_cache: np.ndarray | None = None
+        self._nearest_key: bytes | None = None  # active poles of the cache
+        self._nearest: np.ndarray | None = None
         field0 = self.field(1) if p.spread_effect else np.zeros(world.n_cells)
         seat_cells = np.array([world.cell_of(lat, lon) for lat, lon in
                                zip(world.counties["lat"], world.counties["lon"], strict=True)])

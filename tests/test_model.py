@@ -205,4 +205,5 @@ def test_pricing_in_blocks_gives_the_same_accounts_and_run(stepped, monkeypatch)
         np.testing.assert_array_equal(whole[key], blocks[key], err_msg=key)
     small_blocks = simulate(SMALL, seed=3)  # every pricing of more than 1,000 in blocks
     monkeypatch.undo()
-    pd.testing.assert_frame_equal(small_blocks.outcomes, simulate(SMALL, seed=3).outcomes)
+    pd.testing.assert_frame_equal(small_blocks.outcomes, simulate(SMALL, seed=3).outcomes,
+                                  check_exact=True)
