@@ -17,7 +17,8 @@ Measures (see BENCHMARKS.md for the latest figures and the targets):
 * ``oracle``: :class:`model.reference.ReferenceCBECModel` (one Mesa agent per household) and
   the vectorised engine at 1e4 households, same seed, same steps, stepped alternately in this
   process; the speed ratio of whole steps and of the household sub-steps alone
-  (``oracle_1e5``: the same for a few steps at 1e5, full benchmark only).
+  (``oracle_1e5``, ``oracle_1e6``: the same for a few steps at 1e5 and 1e6, full benchmark
+  only).
 * ``sweep``: runs of ``model.run.simulate`` through a warmed ``ProcessPoolExecutor``
   (forkserver) with 1 and 2 workers: throughput, speed-up, per-run overhead, pool start-up.
 
@@ -375,7 +376,7 @@ def markdown(r: dict[str, Any]) -> str:
               "| Households | Steps | Engine step ms | Oracle step ms | Ratio | "
               "Engine household sub-steps ms | Oracle household sub-steps ms | Ratio |",
               "|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for key in ("oracle", "oracle_1e5"):
+    for key in ("oracle", "oracle_1e5", "oracle_1e6"):
         o = r.get(key)
         if o:
             lines.append(f"| {o['households']:,} | {o['steps']} | {o['engine']['step_ms_mean']} "
@@ -472,6 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     if not quick:  # how the ratio grows with households (the engine's fixed costs amortise)
         log("oracle vs engine at 1e5 ...")
         report["oracle_1e5"] = oracle(100_000, 6, args.seed)
+        log("oracle vs engine at 1e6 ...")
+        report["oracle_1e6"] = oracle(1_000_000, 2, args.seed)
     log("sweep ...")
     # 48 runs of ~0.15 s, best of 3: batches of 16 (1-2 s) were too short to be stable
     report["sweep"] = (sweep(8, 0.005, 12) if quick else sweep(48, 0.005, 24, repeats=3))

@@ -49,7 +49,10 @@ class RunResult:
                              "'distance_band', 'core', 'county'")
         if what == "county":
             return self.counties
-        return summarise_by(self.counties, what)
+        table = summarise_by(self.counties, what)
+        dates = self.outcomes.set_index("month")["date"]
+        table.insert(1, "date", table["month"].map(dates))
+        return table
 
     def fiscal_by_instrument(self, years: tuple[int, int] | None = None) -> pd.Series:
         """Total cost per instrument, optionally for calendar years ``(first, last)``."""

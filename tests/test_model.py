@@ -181,6 +181,7 @@ def test_run_result_groupings():
     r = simulate(SMALL, seed=1)
     pref = r.by("prefecture")
     assert pref["prefecture"].nunique() == 9
+    assert (pref.loc[pref["month"] == 24, "date"] == pd.Timestamp("2023-12-01")).all()
     bands = r.by("distance_band")
     last = bands[bands["month"] == 24]
     assert last["households"].sum() == r.outcomes["households"].iloc[0]
