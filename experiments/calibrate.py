@@ -45,7 +45,7 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "unsold_probability_no_info": (0.3, 0.9),
     "hub_use_without_point": (0.1, 0.9),
     "platform_use_base": (0.4, 0.85),
-    "takeup_base": (0.3, 0.9),
+    "takeup_base": (0.3, 0.8),  # at most takeup_with_help: a station's help never lowers it
     "station_capacity_per_staff": (20.0, 300.0),
     "return_hazard_base": (0.001, 0.006),
     "returnee_entrepreneur_share": (0.2, 0.7),

@@ -82,16 +82,16 @@ class Parameters:
 
     # ---------------------------------------------------------- households
     sales_median_yuan: float = _p(
-        34990.0, "yuan/year", "assumption: a farm or workshop household's exportable output "
+        41600.0, "yuan/year", "assumption: a farm or workshop household's exportable output "
         "(§4.1: 80% of entities turn over less than 1M yuan a year)",
         "Median annual CBEC sales potential of a household.", 1e4, 1e7, "households")
-    sales_sigma: float = _p(1.218, "log-units", "assumption", "Log-sd of sales potential.",
+    sales_sigma: float = _p(1.1, "log-units", "assumption", "Log-sd of sales potential.",
                             0.1, 3.0, "households")
     sales_growth_per_year_in_business: float = _p(
         0.15, "1/year", "assumption: learning-by-doing", "Growth of a seller's volume per year "
         "in business.", 0.0, 1.0, "households")
     digital_capable_share: float = _p(
-        0.2698, "share of households", "assumption: households with a member able to run online "
+        0.4268, "share of households", "assumption: households with a member able to run online "
         "sales; many rural households are elderly or left-behind (§2.3 out-migration)",
         "Households that can sell cross-border on their own; the others can sell only through "
         "a cooperative. Returnee entrepreneurs are always capable.", 0, 1, "households")
@@ -116,7 +116,7 @@ class Parameters:
         0.55, "share of domestic value", "assumption: farm/handicraft cost ratio",
         "Production cost per yuan of goods at domestic prices.", 0.0, 0.95, "economics")
     direct_sale_markup: float = _p(
-        0.59, "share over wholesale value", "assumption: selling online to foreign buyers "
+        0.6418, "share over wholesale value", "assumption: selling online to foreign buyers "
         "instead of to a local wholesaler", "Price of a direct online sale over the domestic "
         "wholesale value of the same goods (before the export premium).", 0, 5, "economics")
     domestic_channel_cost_share: float = _p(
@@ -134,7 +134,7 @@ class Parameters:
     export_saturation_yuan: float = _p(
         2e10, "yuan/year (1:1)", "assumption: foreign demand slopes down; at 20 billion yuan a "
         "year of one product line's exports its premium is halved (the calibrated baseline's "
-        "whole rural CBEC turns over about 25 billion yuan in 2022)",
+        "whole rural CBEC turns over about 26 billion yuan in 2022)",
         "Exports of a product line at which its export premium is halved (the level grows "
         "with market demand); 0 switches saturation off.", 0, 1e14,
         "economics")
@@ -155,7 +155,7 @@ class Parameters:
         0.30, "share", "§3.3.3: +30% acquisition cost outside clusters",
         "Extra acquisition cost outside a cluster.", 0, 2, "economics")
     unsold_probability_no_info: float = _p(
-        0.5996, "1/year", "§4.2: 37% of sellers have unsold goods; fitted with "
+        0.6992, "1/year", "§4.2: 37% of sellers have unsold goods; fitted with "
         "market-information access",
         "Chance a seller without market information is left with unsold goods in a year.",
         0, 1, "economics")
@@ -265,7 +265,7 @@ class Parameters:
         0, 1, "logistics")
 
     # ------------------------------------------------------------ adoption
-    awareness_initial: float = _p(0.4771, "share of households", "assumption: January 2022",
+    awareness_initial: float = _p(0.5104, "share of households", "assumption: January 2022",
                                   "Households aware of CBEC at the start.", 0, 1, "adoption")
     awareness_base_rate: float = _p(6.608e-04, "1/month", "assumption: media, platforms",
                                     "Background awareness hazard.", 0, 1, "adoption")
@@ -281,12 +281,12 @@ class Parameters:
     review_rate: float = _p(0.2, "1/month", "assumption: a decision about every 5 months",
                             "Chance an aware household reviews the CBEC option in a month.",
                             0, 1, "adoption")
-    hurdle_base: float = _p(-0.04618, "yuan gain per yuan of sales", "assumption",
+    hurdle_base: float = _p(-0.02027, "yuan gain per yuan of sales", "assumption",
                             "Gain over the domestic route needed to start selling.", -1, 1,
                             "adoption")
     hurdle_risk: float = _p(0.4, "yuan per yuan of sales", "assumption",
                             "Extra gain a fully risk-averse household needs.", 0, 2, "adoption")
-    exit_rate_when_losing: float = _p(0.2676, "1/month", "assumption",
+    exit_rate_when_losing: float = _p(0.1596, "1/month", "assumption",
                                       "Chance a seller with negative trailing profit stops.", 0,
                                       1, "adoption")
     reentry_months: int = _p(24, "months", "assumption", "Months before an exited household "
@@ -369,13 +369,13 @@ class Parameters:
     return_pole_weight: float = _p(0.3, "per pole field unit", "assumption",
                                    "Return hazard multiplier from nearby poles.", 0, 100,
                                    "returnees")
-    returnee_entrepreneur_share: float = _p(0.6326, "share", "assumption: §2.3 50,000 returnee "
+    returnee_entrepreneur_share: float = _p(0.5702, "share", "assumption: §2.3 50,000 returnee "
                                             "e-commerce entrepreneurs in 2022", "Returnees who "
                                             "start an e-commerce business.", 0, 1, "returnees")
-    returnee_skill_boost: float = _p(0.2415, "skill units", "assumption: eastern know-how",
+    returnee_skill_boost: float = _p(0.1956, "skill units", "assumption: eastern know-how",
                                      "Skill a returnee entrepreneur brings.", 0, 1, "returnees")
     entrepreneur_volume_multiple: float = _p(
-        4.834, "multiple of sales potential", "assumption: a returnee's business buys from "
+        4.877, "multiple of sales potential", "assumption: a returnee's business buys from "
         "neighbours instead of selling one farm's surplus", "Volume of a returnee "
         "entrepreneur's business relative to the household's own potential.", 1, 100,
         "returnees")
@@ -386,7 +386,7 @@ class Parameters:
     # -------------------------------------------------------- cooperatives
     cooperatives: bool = _p(True, "switch", "§2.2.3, brief", "Cooperatives form and pool.",
                             group="cooperatives")
-    coop_formation_rate: float = _p(6.784e-04, "1/month per capable leader", "assumption",
+    coop_formation_rate: float = _p(0.0009355, "1/month per capable leader", "assumption",
                                     "Chance a capable leader founds a cooperative in a month.",
                                     0, 1, "cooperatives")
     coop_leader_min_skill: float = _p(0.55, "skill", "assumption", "Skill needed to lead.", 0,
@@ -441,7 +441,7 @@ class Parameters:
     station_inexperienced_share: float = _p(0.45, "share of staff", "§4.2: 45% inexperienced",
                                             "Staff without CBEC experience.", 0, 1, "stations")
     station_capacity_per_staff: float = _p(
-        86.9, "services/month (1:1)", "assumption", "Seller services (FX, customs, "
+        108.9, "services/month (1:1)", "assumption", "Seller services (FX, customs, "
         "applications) one experienced staff member handles a month; half if inexperienced.",
         0, 1e6, "stations")
     staff_learning_months: float = _p(36.0, "months", "assumption", "Mean time for an "
@@ -482,7 +482,7 @@ class Parameters:
     reward_rate_small: float = _p(0.03, "share of turnover", "§5.1.1: 3% for 0.5-2M",
                                   "Reward from the threshold to 2M (paid only when the "
                                   "threshold is below 2M).", 0, 1, "subsidies")
-    takeup_base: float = _p(0.7519, "probability", "assumption: §4.1 65% report cumbersome "
+    takeup_base: float = _p(0.7787, "probability", "assumption: §4.1 65% report cumbersome "
                             "procedures", "Chance an eligible entity completes the application "
                             "without help.", 0, 1, "subsidies")
     takeup_with_help: float = _p(0.8, "probability", "assumption",

@@ -57,7 +57,7 @@ def test_spread_makes_adoption_fall_with_distance_from_poles():
     without = near_far_ratio(runs(seeds=seeds, **{**common, "spread_effect": False}))
     assert with_spread > 1.25
     assert abs(without - 1.0) < 0.2  # about flat: nothing else ties adoption to the poles
-    assert with_spread > 1.2 * without
+    assert with_spread > without + 0.1  # the spread itself adds a clear gradient
 
 
 def test_backwash_moves_returnees_toward_the_poles():
