@@ -105,7 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--check", action="store_true", help="compare with the facts only")
     cal.add_argument("--params", metavar="FILE", help="with --check: a JSON file of parameter "
                      "values to check (e.g. best_params.json; default: the model defaults)")
+    cal.add_argument("--box", metavar="FILE", help="fit only these parameters: a JSON file "
+                     '{"name": [low, high], ...} (default: every free parameter over its prior)')
     cal.add_argument("--seeds", type=int, help="common seeds per point (fit 3, check 10)")
+    cal.add_argument("--seed", type=int, help="base seed of the hypercubes and runs (fit 2022, "
+                     "check 2023)")
     cal.add_argument("--samples", type=int, help="points per round (default 200)")
     cal.add_argument("--rounds", type=int, help="rounds (default 2)")
     cal.add_argument("--accept", type=float, default=0.1, help="share of points accepted")
@@ -196,6 +200,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     factory = executor_factory(args)
     _positive(args, "seeds", "samples", "rounds")
+    if args.seed is not None and args.seed < 0:
+        raise UsageError(f"--seed must be 0 or more, got {args.seed}")
     if args.scale is not None:
         Parameters.from_dict({"household_scale": args.scale})
     if args.check:
@@ -206,8 +212,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             except (OSError, ValueError) as exc:
                 raise UsageError(f"--params {args.params}: {exc}") from None
         seeds = args.seeds or 10
+        seed = {} if args.seed is None else {"seed": args.seed}
         table = calibrate.check(args.out, params, seeds=seeds, scale=args.scale,
-                                executor_factory=factory, progress=not args.no_progress)
+                                executor_factory=factory, progress=not args.no_progress, **seed)
         shown = table[["fact", "target", "simulated", "ci_low", "ci_high", "tolerance", "ok"]]
         print(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         missed = int((~table["ok"]).sum())
@@ -216,10 +223,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return EXIT_INCOMPLETE if missed else EXIT_OK
     if not 0 < args.accept <= 1:
         raise UsageError(f"--accept must be a share in (0, 1], got {args.accept}")
+    box = _read_box(args.box) if args.box else None
+    seed = {} if args.seed is None else {"seed": args.seed}
     result = calibrate.fit(args.out, samples=args.samples or 200, seeds=args.seeds or 3,
                            rounds=args.rounds or 2, accept=args.accept,
-                           scale=args.scale or 0.01, executor_factory=factory,
-                           progress=not args.no_progress)
+                           scale=args.scale or 0.01, box=box, executor_factory=factory,
+                           progress=not args.no_progress, **seed)
     print(calibrate.fit_report(result))
     print(f"posterior in {args.out / 'posterior.csv'}, best point in "
           f"{args.out / 'best_params.json'}")
@@ -245,6 +254,31 @@ def cmd_claims(args: argparse.Namespace) -> int:
     print(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     print(f"table in {args.out / 'claims.csv'}, figure in {args.out / 'claims.png'}")
     return EXIT_OK
+
+
+def _read_box(path: str) -> dict[str, tuple[float, float]]:
+    """A search box from a JSON file ``{"name": [low, high], ...}``, checked before any run."""
+    import json
+    import math
+
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--box {path}: {exc}") from None
+    if not isinstance(raw, dict) or not raw:
+        raise UsageError(f'--box {path}: expected a JSON object {{"name": [low, high], ...}}')
+    box: dict[str, tuple[float, float]] = {}
+    for name, bounds in raw.items():
+        ok = (isinstance(bounds, list) and len(bounds) == 2
+              and all(isinstance(b, (int, float)) and not isinstance(b, bool)
+                      and math.isfinite(b) for b in bounds))
+        if not ok or not bounds[0] < bounds[1]:
+            raise UsageError(f"--box {path}: '{name}' = {bounds!r} is not allowed; allowed: "
+                             "[low, high] with low < high")
+        for value in bounds:  # names and values the parameters allow
+            Parameters.from_dict({name: value})
+        box[name] = (float(bounds[0]), float(bounds[1]))
+    return box
 
 
 def _positive(args: argparse.Namespace, *names: str) -> None:

@@ -57,6 +57,27 @@ def test_fit_writes_posterior_inside_the_prior_and_resumes(tmp_path):
     assert mtimes == {p: p.stat().st_mtime_ns for p in (tmp_path / "round-1" / "runs").iterdir()}
 
 
+def test_calibrate_fits_the_box_given_in_a_file(tmp_path, capsys):
+    box = tmp_path / "box.json"
+    out = tmp_path / "fit"
+    argv = ["calibrate", "--out", str(out), "--box", str(box), "--samples", "2", "--rounds", "1",
+            "--seeds", "1", "--scale", "0.002", "--workers", "0", "--no-progress"]
+    box.write_text('{"takeup_base": [0.5, 0.7]}', encoding="utf-8")
+    assert main(argv) == 0
+    posterior = pd.read_csv(out / "posterior.csv")
+    assert posterior["takeup_base"].between(0.5, 0.7).all()
+    assert "awareness_initial" not in posterior  # only the box is searched
+    capsys.readouterr()
+    for text, message in (('{"takeup_base": [0.7, 0.5]}', "'takeup_base' = [0.7, 0.5] is not "
+                           "allowed; allowed: [low, high] with low < high"),
+                          ('{"takeup_bas": [0.5, 0.7]}', "did you mean 'takeup_base'"),
+                          ("[0.5, 0.7]", "expected a JSON object")):
+        box.write_text(text, encoding="utf-8")
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+
+
 def test_fit_rejects_a_prior_outside_the_allowed_range(tmp_path):
     with pytest.raises(ValueError, match="takeup_base"):
         calibrate.fit(tmp_path, box={"takeup_base": (0.5, 1.5)}, samples=2)
