@@ -200,8 +200,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     factory = executor_factory(args)
     _positive(args, "seeds", "samples", "rounds")
-    if args.seed is not None and args.seed < 0:
-        raise UsageError(f"--seed must be 0 or more, got {args.seed}")
+    if args.seed is not None:
+        from model.run import check_seed
+
+        check_seed(args.seed)
     if args.scale is not None:
         Parameters.from_dict({"household_scale": args.scale})
     if args.check:
@@ -257,7 +259,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 
 def _read_box(path: str) -> dict[str, tuple[float, float]]:
-    """A search box from a JSON file ``{"name": [low, high], ...}``, checked before any run."""
+    """A search box from a JSON file ``{"name": [low, high], ...}``; the names and values are
+    checked against the parameters by :func:`experiments.calibrate.fit` before any run."""
     import json
     import math
 
@@ -275,8 +278,6 @@ def _read_box(path: str) -> dict[str, tuple[float, float]]:
         if not ok or not bounds[0] < bounds[1]:
             raise UsageError(f"--box {path}: '{name}' = {bounds!r} is not allowed; allowed: "
                              "[low, high] with low < high")
-        for value in bounds:  # names and values the parameters allow
-            Parameters.from_dict({name: value})
         box[name] = (float(bounds[0]), float(bounds[1]))
     return box
 
