@@ -38,6 +38,8 @@ class Cooperative(mesa.Agent):
         n_members: members at the last count.
         turnover_last_year: pooled CBEC revenue of the last calendar year, yuan.
         subsidies_received: turnover rewards received, yuan.
+        firm_month: December it first received a reward as an enterprise past 5M yuan (a new
+            firm, §4.1), 0 if it was past 5M at the start, -1 if never.
         active: False once dissolved.
     """
 
@@ -53,6 +55,7 @@ class Cooperative(mesa.Agent):
         self.n_members = 0
         self.turnover_last_year = 0.0
         self.subsidies_received = 0.0
+        self.firm_month = -1
         self.active = True
 
     def members(self) -> np.ndarray:

@@ -352,6 +352,12 @@ def hurdle(h: Households, idx: np.ndarray, p: Parameters) -> np.ndarray:
     return p.hurdle_base + p.hurdle_risk * h.risk_aversion[idx]
 
 
+# §4.1: the special fund rewards *enterprises* with a yearly CBEC turnover above 5M yuan; an entity
+# (direct seller or cooperative) counts as a new rural CBEC firm when it first receives a turnover
+# reward at or above this turnover (see ``CBECModel._annual_subsidies``)
+FIRM_TURNOVER_YUAN = 5e6
+
+
 def reward_rate(turnover: np.ndarray, p: Parameters) -> np.ndarray:
     """Turnover reward rate for entities at or above the subsidy threshold (§4.1, §5.1.1)."""
     t = np.asarray(turnover, dtype=float)

@@ -670,6 +670,13 @@ class CBECModel(mesa.Model):
         self.subsidy_recipients = int(takes.sum())
         self.subsidy_coverage = float(takes.mean()) if len(takes) else 0.0
         nd = len(direct)
+        # the first reward as an enterprise past 5M yuan makes a new firm (§4.1)
+        enterprise = takes & (turnover >= econ.FIRM_TURNOVER_YUAN)
+        first = direct[enterprise[:nd] & (h.firm_month[direct] < 0)]
+        h.firm_month[first] = m
+        for c, is_firm in zip(coops, enterprise[nd:], strict=True):
+            if is_firm and c.firm_month < 0:
+                c.firm_month = m
         self._pay_households("turnover_reward", direct, paid[:nd])
         coop_paid = np.zeros(n_ids)
         coop_paid[coop_ids] = paid[nd:]

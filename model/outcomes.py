@@ -15,14 +15,13 @@ import pandas as pd
 
 from agents.logistics import MARKETS
 from model import economics as econ
+from model.economics import FIRM_TURNOVER_YUAN
 from model.households import EXITED, PRODUCTS, SELLING, UNAWARE
 
 if TYPE_CHECKING:
     from model.model import CBECModel
 
 CORE_RADIUS_KM = 40.0  # assumption: counties whose seat is within 40 km of a pilot-zone pole
-# assumption: a direct seller past the §4.1 large-entity threshold (5M yuan a year) is a firm
-FIRM_TURNOVER_YUAN = 5e6
 PROFESSIONAL_SKILL = 0.6  # assumption: a seller at this skill counts as a CBEC professional
 DISTANCE_BANDS = (0, 50, 100, 150, 1000)  # km to the nearest pilot-zone pole
 
@@ -82,8 +81,8 @@ COLUMNS = {
                                      "experienced station staff, secondees)",
     "new_sellers_month_real": "households starting to sell this month",
     "sellers_growth_12m": "sellers now over sellers 12 months ago, minus 1",
-    "firms_new_total_real": "firms registered since the start (cooperatives and sellers past "
-                            "5M yuan/year)",
+    "firms_new_total_real": "new firms since the start: entities first rewarded on 5M yuan "
+                            "a year or more (§4.1)",
     "firms_new_tea_chili_share": "tea or chili share of those new firms",
     "trained_total_real": "people trained so far",
 }
@@ -194,11 +193,10 @@ class Recorder:
         row["new_sellers_month_real"] = float((h.start_month[sellers] == m).sum()) / scale
         year_ago = self.rows[m - 12]["sellers"] if m >= 12 else 0
         row["sellers_growth_12m"] = len(sellers) / year_ago - 1 if year_ago else float("nan")
-        firm_now = direct[(h.revenue_trailing[direct] >= FIRM_TURNOVER_YUAN)
-                          & (h.firm_month[direct] < 0)]
-        h.firm_month[firm_now] = m
+        if m == 0:  # entities past the enterprise threshold at the start are not new firms
+            h.firm_month[direct[h.revenue_trailing[direct] >= FIRM_TURNOVER_YUAN]] = 0
         new_firm_hh = h.firm_month > 0
-        new_coops = [c for c in model.cooperatives.values() if c.founded_month >= 1]
+        new_coops = [c for c in model.cooperatives.values() if c.firm_month > 0]
         n_new = float(new_firm_hh.sum()) / scale + len(new_coops) / scale
         tc = (np.isin(h.product[new_firm_hh], (0, 1)).sum()
               + sum(c.product in (0, 1) for c in new_coops)) / scale

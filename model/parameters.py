@@ -375,9 +375,10 @@ class Parameters:
     returnee_skill_boost: float = _p(0.1956, "skill units", "assumption: eastern know-how",
                                      "Skill a returnee entrepreneur brings.", 0, 1, "returnees")
     entrepreneur_volume_multiple: float = _p(
-        4.877, "multiple of sales potential", "assumption: a returnee's business buys from "
-        "neighbours instead of selling one farm's surplus", "Volume of a returnee "
-        "entrepreneur's business relative to the household's own potential.", 1, 100,
+        4.877, "median households' potentials", "assumption: a returnee's business buys from "
+        "neighbours instead of selling one farm's surplus", "A returnee entrepreneur's "
+        "business adds (this - 1) x sales_median_yuan to the household's own potential: a "
+        "median household's business handles this many households' volume.", 1, 100,
         "returnees")
     startup_support_return_boost: float = _p(0.3, "share", "assumption",
                                              "Extra return hazard with start-up support.", 0,

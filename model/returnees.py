@@ -88,7 +88,7 @@ class ReturneeFlows:
         h.entrepreneur[starts] = True
         h.entrepreneur_month[starts] = month
         h.risk_aversion[starts] *= ENTREPRENEUR_RISK_FACTOR
-        h.sales_potential[starts] *= p.entrepreneur_volume_multiple
+        h.sales_potential[starts] += (p.entrepreneur_volume_multiple - 1.0) * p.sales_median_yuan
         h.capable[starts] = True
         h.learned_skill[starts] = np.minimum(h.learned_skill[starts] + p.returnee_skill_boost,
                                              0.6)

@@ -234,6 +234,33 @@ def test_subsidies_can_be_switched_off():
     assert r.outcomes["subsidy_coverage"].max() == 0
 
 
+def test_new_firms_are_entities_first_rewarded_past_5m_yuan():
+    """§4.1: the fund's reward for enterprises past 5M yuan made the new firms. A direct seller
+    counts when it first receives a reward on 5M yuan or more, not when it merely sells that
+    much; sellers past 5M at the start are not new."""
+    m = CBECModel(rng=3, household_scale=0.005, months=24)
+    h = m.households
+    at_start = np.flatnonzero(h.firm_month == 0)
+    for _ in range(11):
+        m.step()
+    assert (h.firm_month > 0).sum() == 0  # no reward is paid before December
+    sellers = np.flatnonzero(h.status == SELLING)
+    big = sellers[(h.coop[sellers] < 0) & (h.firm_month[sellers] < 0)]
+    h.sales_ytd[big[:5]] = 6e6
+    h.start_month[big[:5]] = -12  # registered long enough
+    before = h.subsidies_received.copy()
+    m.step()  # December
+    first = np.flatnonzero(h.firm_month == 12)
+    assert len(first) > 0
+    assert np.all(h.subsidies_received[first] > before[first])  # each one took its reward
+    assert np.all(h.firm_month[at_start] == 0)
+    assert set(first) <= set(big[:5]) | set(np.flatnonzero(h.sales_ytd >= 5e6))
+    assert m.recorder.latest["firms_new_total_real"] == pytest.approx(
+        (len(first) + sum(c.firm_month > 0 for c in m.cooperatives.values())) / 0.005)
+    off = runs(seeds=(0,), subsidies=False)[0]
+    assert off.outcomes["firms_new_total_real"].max() == 0
+
+
 # ----------------------------------------------------------------- returnees
 def test_returnees_return_start_businesses_and_respond_to_support():
     base = runs(months=24)
@@ -243,6 +270,23 @@ def test_returnees_return_start_businesses_and_respond_to_support():
     assert mean_outcome(support, "returns_month_real", range(1, 25)) > mean_outcome(
         base, "returns_month_real", range(1, 25))
     assert off.outcomes["returnees_total_real"].max() == 0
+
+
+def test_a_returnee_business_adds_neighbours_volume_not_a_multiple_of_its_own():
+    """An entrepreneur's business adds (multiple - 1) median households of volume to the
+    household's own potential: a large farm does not become five times larger."""
+    m = CBECModel(rng=2, household_scale=0.005, months=12)
+    h = m.households
+    potential = h.sales_potential.copy()
+    for _ in range(6):
+        m.step()
+    new = np.flatnonzero(h.entrepreneur)
+    assert len(new) > 20
+    p = m.params
+    assert np.allclose(h.sales_potential[new] - potential[new],
+                       (p.entrepreneur_volume_multiple - 1) * p.sales_median_yuan, rtol=1e-5)
+    others = np.flatnonzero(~h.entrepreneur)
+    assert np.array_equal(h.sales_potential[others], potential[others])
 
 
 # -------------------------------------------------------------- cooperatives
