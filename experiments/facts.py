@@ -20,6 +20,8 @@ import pandas as pd
 YEAR_2022 = range(1, 13)
 YEAR_2023 = range(13, 25)
 DECEMBER_2022, DECEMBER_2023 = 12, 24
+#: a fact further off than this many tolerances counts as this far off in :func:`distance`
+DISTANCE_CLIP = 10.0
 
 
 def _at(out: pd.DataFrame, column: str, month: int) -> float:
@@ -127,7 +129,10 @@ def compare(values: pd.DataFrame) -> pd.DataFrame:
 
 def distance(values: pd.DataFrame) -> pd.Series:
     """Root-mean-square of (simulated mean - target) / tolerance per point: 1 means every fact
-    is, on average, one tolerance off. A missing fact counts as 5 tolerances off."""
+    is, on average, one tolerance off. A fact further off than :data:`DISTANCE_CLIP` tolerances,
+    or missing, counts as that far off (the first five fits clipped at 5, which hid how far a
+    count such as the new firms was off)."""
     means = values.groupby("point")[[f.name for f in FACTS]].mean()
     z = pd.DataFrame({f.name: (means[f.name] - f.target) / f.tolerance for f in FACTS})
-    return np.sqrt((z.fillna(5.0).clip(-5, 5) ** 2).mean(axis=1))
+    z = z.fillna(DISTANCE_CLIP).clip(-DISTANCE_CLIP, DISTANCE_CLIP)
+    return np.sqrt((z**2).mean(axis=1))
