@@ -213,6 +213,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 params = json.loads(Path(args.params).read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise UsageError(f"--params {args.params}: {exc}") from None
+            if not isinstance(params, dict):
+                raise UsageError(f'--params {args.params}: expected a JSON object '
+                                 f'{{"name": value, ...}}, got {type(params).__name__}')
         seeds = args.seeds or 10
         seed = {} if args.seed is None else {"seed": args.seed}
         table = calibrate.check(args.out, params, seeds=seeds, scale=args.scale,
@@ -222,6 +225,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         missed = int((~table["ok"]).sum())
         print(f"{len(table) - missed} of {len(table)} facts within tolerance; "
               f"table in {args.out / 'calibration.csv'}")
+        if missed:
+            print("missed: " + ", ".join(table.loc[~table["ok"], "description"])
+                  + "; docs/calibration.md says why each one misses (exit code 1)")
         return EXIT_INCOMPLETE if missed else EXIT_OK
     if not 0 < args.accept <= 1:
         raise UsageError(f"--accept must be a share in (0, 1], got {args.accept}")

@@ -40,7 +40,7 @@ from model.world import DATA_DIR  # noqa: E402
 FUND_END_MONTH = 48  # December 2025: the end of the special fund's period (§3.2)
 SELLERS_2025 = "sellers (province) [2025-12]"
 COST_2025 = "fiscal cost 2022-2025 (yuan)"
-PER_SELLER = "cost per additional seller over the baseline (yuan)"
+PER_SELLER = "fiscal cost 2022-2025 per additional seller [2025-12] over the baseline (yuan)"
 FUND_MULTIPLE = "fiscal cost 2022-2025 / the 200M-yuan fund (times)"
 
 SUMMARY_COLUMNS = {
@@ -55,7 +55,7 @@ SUMMARY_COLUMNS = {
     "delivery_days": "delivery days",
     "collection_rate": "collection rate",
     "core_periphery_gap": "core-periphery gap",
-    "cbec_income_per_household_yuan": "CBEC income per household (yuan/yr)",
+    "cbec_income_per_household_yuan": "CBEC income per rural household, sellers or not (yuan/yr)",
     "turnover_month_yuan": "CBEC turnover (yuan/month)",
     "fiscal_cost_total_yuan": "fiscal cost to date (yuan)",
 }
@@ -198,7 +198,8 @@ def write_result(name: str, result: RunResult, out: Path) -> Path:
         result.fiscal.to_parquet(tmp / "fiscal.parquet", index=False)
         by_instrument = result.fiscal_by_instrument((2022, 2025)).rename("cost_yuan").to_frame()
         fund = result.params.special_fund_yuan
-        by_instrument["share_of_fund"] = by_instrument["cost_yuan"] / fund
+        by_instrument.loc["total"] = by_instrument["cost_yuan"].sum()
+        by_instrument["multiple_of_fund"] = by_instrument["cost_yuan"] / fund
         by_instrument.to_csv(tmp / "fiscal_2022_2025.csv")
         (tmp / "params.json").write_text(json.dumps(
             {"scenario": name, "seed": result.seed, "params": result.params.to_dict()},

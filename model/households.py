@@ -78,7 +78,8 @@ class Households:
     sales_ytd: np.ndarray       # float32, CBEC revenue this calendar year, yuan
     subsidies_received: np.ndarray  # float64, yuan, cumulative
     last_unsold_month: np.ndarray  # int16, -1000 if never
-    firm_month: np.ndarray      # int16, month it became a registered firm (see outcomes), -1
+    firm_month: np.ndarray      # int16, December of its first reward on >= 5M yuan (a new firm,
+                                # see CBECModel._annual_subsidies); 0 at the start, -1 never
 
     @property
     def n(self) -> int:

@@ -83,8 +83,18 @@ COLUMNS = {
     "sellers_growth_12m": "sellers now over sellers 12 months ago, minus 1",
     "firms_new_total_real": "new firms since the start: entities first rewarded on 5M yuan "
                             "a year or more (§4.1)",
-    "firms_new_tea_chili_share": "tea or chili share of those new firms",
+    "firms_new_tea_chili_share": "tea or chili share of those new firms (NaN before the first)",
     "trained_total_real": "people trained so far",
+    "subsidy_recipients_real": "entities that received a turnover subsidy last December, "
+                               "province-equivalent",
+    "exited": "household agents that have stopped selling for good",
+    **{f"sellers_{name}": f"seller agents in the {name} line" for name in PRODUCTS},
+    **{f"adoption_share_{name}": f"sellers / households in the {name} line"
+       for name in PRODUCTS},
+    **{f"exports_{market}_month_yuan": f"exports to {market.upper()} this month (fixed market "
+       "mix), province-equivalent yuan" for market in ("asean", "eu", "us")},
+    **{f"pole_strength_{pole}": f"strength of the {pole.capitalize()} growth pole (0 before it "
+       "is active)" for pole in ("guiyang", "zunyi", "tongren")},
 }
 
 

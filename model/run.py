@@ -55,8 +55,14 @@ class RunResult:
         return table
 
     def fiscal_by_instrument(self, years: tuple[int, int] | None = None) -> pd.Series:
-        """Total cost per instrument, optionally for calendar years ``(first, last)``."""
+        """Total cost per instrument, optionally for calendar years ``(first, last)``, both
+        included: ``(2022, 2025)`` is the special fund's period."""
         f = self.fiscal
+        if years is not None and not (isinstance(years, tuple) and len(years) == 2
+                                      and all(isinstance(y, int) for y in years)
+                                      and years[0] <= years[1]):
+            raise ParameterError(f"years = {years!r} is not allowed; allowed: a tuple "
+                                 "(first, last) of calendar years, e.g. (2022, 2025)")
         if years is not None and len(f):
             start = self.params.start_year
             year = start + (f["month"] - 1) // 12

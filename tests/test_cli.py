@@ -108,6 +108,10 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "holds no sweep" in user_error(capsys, ["analyze", str(tmp_path)])
     assert "does not exist" in user_error(capsys, ["analyze", str(tmp_path / "none")])
     assert "unknown group" in user_error(capsys, ["params", "--group", "nope"])
+    not_an_object = tmp_path / "list.json"
+    not_an_object.write_text("[1, 2]", encoding="utf-8")
+    assert "expected a JSON object" in user_error(
+        capsys, ["calibrate", "--check", "--out", out, "--params", str(not_an_object)])
     assert not (tmp_path / "out").exists()
 
 

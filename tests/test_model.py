@@ -109,6 +109,8 @@ def test_outcomes_cover_the_brief(stepped):
               "exports_eu_month_yuan", "exports_us_month_yuan", "fiscal_cost_total_yuan",
               "pole_strength_tongren", "haul_km_households"]
     assert not [c for c in needed if c not in out.columns]
+    from model.outcomes import COLUMNS  # every column is described, and only those exist
+    assert sorted(out.columns) == sorted(COLUMNS)
     # Tongren's pole switches on in January 2024 (month 25)
     assert out.loc[out["month"] == 24, "pole_strength_tongren"].item() == 0
     assert out.loc[out["month"] == 25, "pole_strength_tongren"].item() > 0
@@ -189,6 +191,9 @@ def test_run_result_groupings():
         r.by("village")
     fiscal = r.fiscal_by_instrument((2022, 2025))
     assert "training" in fiscal.index and (fiscal >= 0).all()
+    assert r.fiscal_by_instrument((2022, 2022)).sum() < fiscal.sum()  # 2022 only
+    with pytest.raises(ValueError, match="a tuple"):
+        r.fiscal_by_instrument(range(2022, 2026))  # would silently mean 2022-2023
 
 
 def test_pricing_in_blocks_gives_the_same_accounts_and_run(stepped, monkeypatch):
