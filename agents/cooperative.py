@@ -39,7 +39,7 @@ class Cooperative(mesa.Agent):
         turnover_last_year: pooled CBEC revenue of the last calendar year, yuan.
         subsidies_received: turnover rewards received, yuan.
         firm_month: December it first received a reward as an enterprise past 5M yuan (a new
-            firm, §4.1), 0 if it was past 5M at the start, -1 if never.
+            firm, §4.1), -1 if never.
         active: False once dissolved.
     """
 

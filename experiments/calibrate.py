@@ -35,7 +35,7 @@ CALIBRATION_MONTHS = 24  # every fact is read by December 2023
 #: Free parameters with their prior range. Everything else is a paper value, a data value or
 #: a stated assumption (docs/calibration.md).
 FREE_PARAMETERS: dict[str, tuple[float, float]] = {
-    "awareness_initial": (0.05, 0.60),
+    "awareness_initial": (0.05, 0.65),
     "awareness_base_rate": (0.0, 0.002),
     "peer_effect": (0.0, 0.5),
     "digital_capable_share": (0.15, 0.6),
@@ -81,11 +81,20 @@ def _hypercube(box: Mapping[str, tuple[float, float]], n: int, seed: int) -> lis
 
 
 def _check_box(box: Mapping[str, tuple[float, float]]) -> None:
+    """Each range must be a free parameter's and lie within its prior (:data:`FREE_PARAMETERS`):
+    the posterior the claims draw from stays inside the documented priors."""
     for name, (lo, hi) in box.items():
         Parameters.from_dict({name: lo})
         Parameters.from_dict({name: hi})
         if not lo < hi:
             raise ValueError(f"prior range of '{name}' is empty: [{lo}, {hi}]")
+        if name not in FREE_PARAMETERS:
+            raise ValueError(f"'{name}' is not a free parameter; allowed: "
+                             f"{', '.join(FREE_PARAMETERS)}")
+        prior_lo, prior_hi = FREE_PARAMETERS[name]
+        if lo < prior_lo or hi > prior_hi:
+            raise ValueError(f"range of '{name}' = [{lo}, {hi}] is not allowed; allowed: "
+                             f"within its prior [{prior_lo}, {prior_hi}]")
 
 
 def fit(out: str | Path, samples: int = 200, seeds: int = 3, rounds: int = 2,

@@ -8,9 +8,11 @@ free parameters: the spread across replications then carries both stochastic and
 uncertainty. Each replication gives one estimate; the table reports their mean and 95%
 interval (t-based over replications) and a verdict:
 
-* **supported**: the interval overlaps the paper's value plus or minus the tolerance;
+* **supported**: the interval overlaps the paper's value plus or minus the tolerance and the
+  baseline's interval does not (the proposal, not the baseline, gets there);
 * **partly supported**: the scenario moves the outcome in the claimed direction, clearly
-  (the interval of the paired difference from the baseline excludes 0), but not as far;
+  (the interval of the paired difference from the baseline excludes 0), but not as far, or
+  the baseline is already within the paper's range without the proposal;
 * **not supported**: no clear effect in the claimed direction;
 * **not testable**: the outcome never exists in the runs (for example, no industry belt forms).
 
@@ -151,16 +153,20 @@ def _interval(values: np.ndarray) -> tuple[float, float, float]:
 
 def verdict(claim: Claim, estimates: np.ndarray, differences: np.ndarray) -> str:
     """The verdict rule of the module docstring."""
-    mean, low, high = _interval(estimates)
-    if not np.isfinite(mean):
+    if not np.isfinite(_interval(estimates)[0]):
         return "not testable"
     target_lo = claim.paper_value - claim.tolerance
     target_hi = claim.paper_value + claim.tolerance
     if claim.tolerance == 0:  # an upper or lower bound ("under 50 yuan")
         target_lo, target_hi = (-np.inf, claim.paper_value) if claim.direction < 0 else (
             claim.paper_value, np.inf)
-    lo, hi = (low, high) if np.isfinite(low) else (mean, mean)
-    if hi >= target_lo and lo <= target_hi:
+
+    def within(values: np.ndarray) -> bool:
+        m, low, high = _interval(values)
+        lo, hi = (low, high) if np.isfinite(low) else (m, m)
+        return bool(hi >= target_lo and lo <= target_hi)
+
+    if within(estimates) and not within(estimates - differences):
         return "supported"
     d_mean, d_low, d_high = _interval(differences)
     if np.isfinite(d_low) and ((claim.direction > 0 and d_low > 0)

@@ -151,6 +151,9 @@ class CBECModel(mesa.Model):
         h.start_month[start] = registered
         h.months_selling[start] = -registered
         self._warm_start(start)
+        # sellers past the enterprise threshold at the start are firms already, not new ones
+        past = start[h.revenue_trailing[start] >= econ.FIRM_TURNOVER_YUAN]
+        h.firm_month[past] = 0
         self.recorder = Recorder(self)
         self.recorder.record(0)
         self.datacollector = mesa.DataCollector(model_reporters={

@@ -15,7 +15,6 @@ import pandas as pd
 
 from agents.logistics import MARKETS
 from model import economics as econ
-from model.economics import FIRM_TURNOVER_YUAN
 from model.households import EXITED, PRODUCTS, SELLING, UNAWARE
 
 if TYPE_CHECKING:
@@ -203,8 +202,6 @@ class Recorder:
         row["new_sellers_month_real"] = float((h.start_month[sellers] == m).sum()) / scale
         year_ago = self.rows[m - 12]["sellers"] if m >= 12 else 0
         row["sellers_growth_12m"] = len(sellers) / year_ago - 1 if year_ago else float("nan")
-        if m == 0:  # entities past the enterprise threshold at the start are not new firms
-            h.firm_month[direct[h.revenue_trailing[direct] >= FIRM_TURNOVER_YUAN]] = 0
         new_firm_hh = h.firm_month > 0
         new_coops = [c for c in model.cooperatives.values() if c.firm_month > 0]
         n_new = float(new_firm_hh.sum()) / scale + len(new_coops) / scale

@@ -199,7 +199,8 @@ def test_full_service_stations_cut_fx_trips_to_guiyang():
                                 station_inexperienced_share=0.0, station_staff=4),
                            "fx_travel_share", months)
     # one staff member per station cannot serve every seller where sellers crowd (§4.2), so
-    # the cut is modest (0.85 -> 0.72 at the sixth fit's defaults) ...
+    # the cut is modest (FX-trip share 0.848 -> 0.721, a ratio of 0.851, at the sixth fit's
+    # defaults) ...
     assert full < 0.9 * base
     # ... with enough staff, most sellers settle FX locally
     assert staffed < 0.5 * base and staffed < full
@@ -237,27 +238,43 @@ def test_subsidies_can_be_switched_off():
 
 def test_new_firms_are_entities_first_rewarded_past_5m_yuan():
     """§4.1: the fund's reward for enterprises past 5M yuan made the new firms. A direct seller
-    counts when it first receives a reward on 5M yuan or more, not when it merely sells that
-    much; sellers past 5M at the start are not new."""
-    m = CBECModel(rng=3, household_scale=0.005, months=24)
+    or a cooperative counts when it first receives a reward on 5M yuan or more, not when it
+    merely sells that much; sellers past 5M at the start are firms already, not new ones."""
+    m = CBECModel(rng=3, household_scale=0.005, months=24, coop_formation_rate=0.05)
     h = m.households
-    at_start = np.flatnonzero(h.firm_month == 0)
+    sellers = np.flatnonzero(h.status == SELLING)
+    at_start = sellers[h.revenue_trailing[sellers] >= 5e6]
+    assert len(at_start) > 0 and np.all(h.firm_month[at_start] == 0)
+    assert np.all(h.firm_month[np.setdiff1d(np.arange(h.n), at_start)] == -1)
     for _ in range(11):
         m.step()
     assert (h.firm_month > 0).sum() == 0  # no reward is paid before December
     sellers = np.flatnonzero(h.status == SELLING)
-    big = sellers[(h.coop[sellers] < 0) & (h.firm_month[sellers] < 0)]
-    h.sales_ytd[big[:5]] = 6e6
-    h.start_month[big[:5]] = -12  # registered long enough
+    direct = sellers[(h.coop[sellers] < 0) & (h.firm_month[sellers] < 0)]
+    pushed = direct[:8]
+    h.sales_ytd[pushed] = 6e6
+    h.start_month[pushed] = -12  # registered long enough
+    coops = [c for c in m.cooperatives.values() if c.active and c.n_members > 0]
+    assert coops
+    for c in coops:  # each co-op's members pool 6M yuan, and it is old enough
+        members = c.members()
+        h.sales_ytd[members] = 6e6 / len(members)
+        c.founded_month = -12
+    h.sales_ytd[at_start] = 6e6  # firms at the start stay old firms when rewarded again
     before = h.subsidies_received.copy()
-    m.step()  # December
-    first = np.flatnonzero(h.firm_month == 12)
-    assert len(first) > 0
-    assert np.all(h.subsidies_received[first] > before[first])  # each one took its reward
+    m.step()  # December: each month's sales add to the year, then rewards are paid
+    paid = np.flatnonzero(h.subsidies_received > before)
+    new_direct = np.flatnonzero(h.firm_month == 12)
+    expected = [i for i in paid if h.coop[i] < 0 and i not in set(at_start)
+                and h.sales_ytd[i] >= 5e6]
+    assert len(new_direct) > 0 and sorted(new_direct) == sorted(expected)
+    assert set(new_direct) & set(pushed)
     assert np.all(h.firm_month[at_start] == 0)
-    assert set(first) <= set(big[:5]) | set(np.flatnonzero(h.sales_ytd >= 5e6))
+    rewarded = [c for c in coops if c.subsidies_received > 0]
+    assert rewarded and all(c.firm_month == 12 for c in rewarded)
+    assert all(c.firm_month == -1 for c in coops if c.subsidies_received == 0)
     assert m.recorder.latest["firms_new_total_real"] == pytest.approx(
-        (len(first) + sum(c.firm_month > 0 for c in m.cooperatives.values())) / 0.005)
+        (len(new_direct) + len(rewarded)) / 0.005)
     off = runs(seeds=(0,), subsidies=False)[0]
     assert off.outcomes["firms_new_total_real"].max() == 0
 

@@ -36,8 +36,9 @@ from model.reference import FIELDS, ReferenceCBECModel
 SCALE = 0.0017  # about 10,000 households
 MONTHS = 24
 SEEDS = range(20)
-# per outcome: 20 outcome-months are tested at once, so the chance that some test flags a
-# difference that is not there is about 20 * ALPHA = 0.4% for each change of the model (with
+# per test: 20 outcome-months, each with two tests (Welch and paired), so the chance that some
+# test flags a difference that is not there is at most 40 * ALPHA = 0.8% for each change of
+# the model; a lower ALPHA also makes a real difference harder to see, hence 20 seeds (with
 # ALPHA = 0.001 and 10 seeds one such false alarm came up: embroidery adoption, p = 0.0003 on
 # seeds 0-9 and p = 0.69 on seeds 0-29)
 ALPHA = 0.0002
