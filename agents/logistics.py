@@ -139,7 +139,6 @@ class LogisticsNetwork:
         self.warehouses: list[OverseasWarehouse] = []
         self.warehouses_per_market = np.zeros(len(MARKETS))
         self.village_orders = np.zeros(len(village_cell))
-        self.county_orders = np.zeros(n_counties)  # last month's orders per county hub
         self.configure()
 
     def configure(self) -> None:
@@ -171,13 +170,13 @@ class LogisticsNetwork:
 
     def county_scale_factors(self) -> np.ndarray:
         """:meth:`CountyHub.scale_factor` of every county hub, in county order."""
-        return hub_scale_factor(self.county_orders, self.model.params)
+        orders = np.array([hub.orders_month for hub in self.county_hubs], dtype=float)
+        return hub_scale_factor(orders, self.model.params)
 
     def record_month(self, county_orders: np.ndarray, village_orders: np.ndarray,
                      market_orders: np.ndarray) -> None:
         """Book last month's volumes on the hubs (model units)."""
-        self.county_orders = np.asarray(county_orders, dtype=float)
-        for hub, orders in zip(self.county_hubs, self.county_orders.tolist(), strict=True):
+        for hub, orders in zip(self.county_hubs, county_orders, strict=True):
             hub.record(orders)
         self.provincial_hub.record(float(county_orders.sum()))
         self.village_orders = village_orders  # pickup points read their volume from here

@@ -110,22 +110,15 @@ STATION_ARRAY_FUNCTIONS = tuple(f for f in FULL_FUNCTIONS if f not in BASIC_FUNC
 
 
 def station_arrays(stations: list[ServiceStation]) -> dict[str, np.ndarray]:
-    """This month's station state as arrays in county order, read in one pass:
-    ``help_fraction``, ``full_service``, ``experienced_staff`` and, for each function in
+    """This month's station state as arrays in county order: ``help_fraction``,
+    ``full_service``, ``experienced_staff`` and, for each function in
     :data:`STATION_ARRAY_FUNCTIONS`, whether it is offered and works
     (:meth:`ServiceStation.offers`)."""
-    rows = []
-    for s in stations:
-        experienced = s.experienced_staff
-        offered = s.functions
-        rows.append([s.help_fraction(), "fx_help" in offered, experienced]
-                    + [f in offered and (experienced > 0 or f not in PROFESSIONAL_FUNCTIONS)
-                       for f in STATION_ARRAY_FUNCTIONS])
-    table = np.array(rows, dtype=float).reshape(len(stations), 3 + len(STATION_ARRAY_FUNCTIONS))
-    out = {"help_fraction": table[:, 0], "full_service": table[:, 1].astype(bool),
-           "experienced_staff": table[:, 2]}
-    for k, f in enumerate(STATION_ARRAY_FUNCTIONS):
-        out[f] = table[:, 3 + k].astype(bool)
+    out = {"help_fraction": np.array([s.help_fraction() for s in stations], dtype=float),
+           "full_service": np.array([s.full_service for s in stations], dtype=bool),
+           "experienced_staff": np.array([s.experienced_staff for s in stations], dtype=float)}
+    for f in STATION_ARRAY_FUNCTIONS:
+        out[f] = np.array([s.offers(f) for s in stations], dtype=bool)
     return out
 
 

@@ -194,30 +194,19 @@ def _add_executor_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``cbec calibrate``: fit the free parameters, or (--check) compare a set with the facts."""
-    import json
-
     from experiments import calibrate
+    from model.run import check_seed
 
     factory = executor_factory(args)
     _positive(args, "seeds", "samples", "rounds")
-    if args.seed is not None:
-        from model.run import check_seed
-
-        check_seed(args.seed)
+    seed = {} if args.seed is None else {"seed": check_seed(args.seed)}
     if args.scale is not None:
         Parameters.from_dict({"household_scale": args.scale})
     if args.check:
         params: dict[str, Any] = {}
         if args.params:
-            try:
-                params = json.loads(Path(args.params).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise UsageError(f"--params {args.params}: {exc}") from None
-            if not isinstance(params, dict):
-                raise UsageError(f'--params {args.params}: expected a JSON object '
-                                 f'{{"name": value, ...}}, got {type(params).__name__}')
+            params = _read_json_object(args.params, "--params", '{"name": value, ...}')
         seeds = args.seeds or 10
-        seed = {} if args.seed is None else {"seed": args.seed}
         table = calibrate.check(args.out, params, seeds=seeds, scale=args.scale,
                                 executor_factory=factory, progress=not args.no_progress, **seed)
         shown = table[["fact", "target", "simulated", "ci_low", "ci_high", "tolerance", "ok"]]
@@ -232,7 +221,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if not 0 < args.accept <= 1:
         raise UsageError(f"--accept must be a share in (0, 1], got {args.accept}")
     box = _read_box(args.box) if args.box else None
-    seed = {} if args.seed is None else {"seed": args.seed}
     result = calibrate.fit(args.out, samples=args.samples or 200, seeds=args.seeds or 3,
                            rounds=args.rounds or 2, accept=args.accept,
                            scale=args.scale or 0.01, box=box, executor_factory=factory,
@@ -264,18 +252,30 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_box(path: str) -> dict[str, tuple[float, float]]:
-    """A search box from a JSON file ``{"name": [low, high], ...}``; the names and values are
-    checked against the parameters by :func:`experiments.calibrate.fit` before any run."""
+def _read_json_object(path: str, option: str, shape: str) -> dict[str, Any]:
+    """The JSON object in the file ``path`` given with ``option``; a one-line UsageError for a
+    missing or unreadable file, bad JSON or anything but an object (``shape`` shows one)."""
     import json
-    import math
 
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise UsageError(f"--box {path}: {exc}") from None
-    if not isinstance(raw, dict) or not raw:
-        raise UsageError(f'--box {path}: expected a JSON object {{"name": [low, high], ...}}')
+        raise UsageError(f"{option} {path}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise UsageError(f"{option} {path}: expected a JSON object {shape}, got "
+                         f"{type(raw).__name__}")
+    return raw
+
+
+def _read_box(path: str) -> dict[str, tuple[float, float]]:
+    """A search box from a JSON file ``{"name": [low, high], ...}``; the names and values are
+    checked against the parameters by :func:`experiments.calibrate.fit` before any run."""
+    import math
+
+    shape = '{"name": [low, high], ...}'
+    raw = _read_json_object(path, "--box", shape)
+    if not raw:
+        raise UsageError(f"--box {path}: expected a JSON object {shape}, got an empty one")
     box: dict[str, tuple[float, float]] = {}
     for name, bounds in raw.items():
         ok = (isinstance(bounds, list) and len(bounds) == 2

@@ -58,15 +58,14 @@ class RunResult:
         """Total cost per instrument, optionally for calendar years ``(first, last)``, both
         included: ``(2022, 2025)`` is the special fund's period."""
         f = self.fiscal
-        if years is not None and not (isinstance(years, tuple) and len(years) == 2
-                                      and all(isinstance(y, int) for y in years)
-                                      and years[0] <= years[1]):
-            raise ParameterError(f"years = {years!r} is not allowed; allowed: a tuple "
-                                 "(first, last) of calendar years, e.g. (2022, 2025)")
-        if years is not None and len(f):
-            start = self.params.start_year
-            year = start + (f["month"] - 1) // 12
-            f = f[(year >= years[0]) & (year <= years[1])]
+        if years is not None:
+            if not (isinstance(years, tuple) and len(years) == 2
+                    and all(isinstance(y, int) for y in years) and years[0] <= years[1]):
+                raise ParameterError(f"years = {years!r} is not allowed; allowed: a tuple "
+                                     "(first, last) of calendar years, e.g. (2022, 2025)")
+            if len(f):
+                year = self.params.start_year + (f["month"] - 1) // 12
+                f = f[(year >= years[0]) & (year <= years[1])]
         return f.groupby("instrument")["cost_yuan"].sum().sort_values(ascending=False)
 
 
@@ -89,6 +88,6 @@ def simulate(params: Mapping[str, Any] | Parameters | None = None, seed: int = 0
     start = time.perf_counter()
     model = CBECModel(rng=seed, params=p)  # same stream as CBECModel(rng=seed)
     model.run()
-    return RunResult(params=p, seed=int(seed), outcomes=model.outcomes(),
+    return RunResult(params=p, seed=seed, outcomes=model.outcomes(),
                      counties=model.counties(), fiscal=model.fiscal_costs(),
                      wall_seconds=time.perf_counter() - start)
