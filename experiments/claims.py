@@ -60,7 +60,7 @@ def _annual(out: pd.DataFrame, column: str) -> pd.Series:
 
 
 def coverage_after(scen: pd.DataFrame, base: pd.DataFrame, p: Parameters) -> float:
-    return float(_decembers_after(scen, p)["subsidy_coverage"].mean())
+    return float(_decembers_after(scen, p)["subsidy_eligible_share"].mean())
 
 
 def belt_logistics_cut(scen: pd.DataFrame, base: pd.DataFrame, p: Parameters) -> float:
@@ -134,10 +134,10 @@ CLAIMS: tuple[Claim, ...] = (
           "talent_plan", professionals_ratio, 2.0, 0.2, +1, "ratio after 2 years"),
 )
 
-KEEP = ("subsidy_coverage", "logistics_per_revenue_belt", "logistics_per_revenue_outside",
-        "fx_cost_per_settlement_yuan", "logistics_cost_share", "delivery_days",
-        "exports_asean_month_yuan", "professionals_per_county_real", "sellers_real",
-        "adoption_share")
+KEEP = ("subsidy_eligible_share", "subsidy_coverage", "logistics_per_revenue_belt",
+        "logistics_per_revenue_outside", "fx_cost_per_settlement_yuan", "logistics_cost_share",
+        "delivery_days", "exports_asean_month_yuan", "professionals_per_county_real",
+        "sellers_real", "adoption_share")
 
 
 def _interval(values: np.ndarray) -> tuple[float, float, float]:

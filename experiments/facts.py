@@ -7,6 +7,12 @@ says "about"; the paper's own sampling error where it gives the sample (the tea/
 the haul. Counts are province-equivalent (``*_real`` outcomes are already divided by
 ``household_scale``). Flow shares (logistics, FX, collection, platform) are 2023 averages;
 stocks are read at December 2023 (month 24).
+
+The subsidy fact is the share of entities that *meet* the turnover reward's conditions, not
+the share that collect it: §4.1 says the conditions (turnover over 2M yuan, registered a year)
+"lead to only 12% of rural entities being able to enjoy subsidies" (导致仅 12% 的乡村主体能享受
+补贴). The share that complete an application (``subsidy_coverage``, lower by the take-up) is
+reported next to it.
 """
 
 from __future__ import annotations
@@ -56,8 +62,9 @@ class Fact:
 
 
 FACTS: tuple[Fact, ...] = (
-    Fact("subsidy_coverage", "rural CBEC entities receiving a subsidy", "§4.1", 0.12, 0.03,
-         lambda o: _at(o, "subsidy_coverage", DECEMBER_2023), ("subsidy_coverage",)),
+    Fact("subsidy_eligible", "rural CBEC entities that qualify for a subsidy", "§4.1", 0.12,
+         0.03, lambda o: _at(o, "subsidy_eligible_share", DECEMBER_2023),
+         ("subsidy_eligible_share",)),
     Fact("entities_below_1m", "entities with annual turnover below 1M yuan", "§4.1", 0.80, 0.03,
          lambda o: _at(o, "share_entities_below_1m", DECEMBER_2023),
          ("share_entities_below_1m",)),

@@ -46,6 +46,7 @@ FUND_MULTIPLE = "fiscal cost 2022-2025 / the 200M-yuan fund (times)"
 SUMMARY_COLUMNS = {
     "sellers_real": "sellers (province)",
     "adoption_share": "adoption share",
+    "subsidy_eligible_share": "entities qualifying for a subsidy",
     "subsidy_coverage": "subsidy coverage",
     "share_entities_below_1m": "entities < 1M yuan",
     "logistics_cost_share": "logistics cost share",
@@ -164,7 +165,7 @@ def plot_core_periphery(result: RunResult, path: Path, title: str) -> None:
 
 COMPARISON_PANELS = (
     ("adoption_share", "households selling cross-border", 100, "%"),
-    ("subsidy_coverage", "entities receiving a turnover subsidy", 100, "%"),
+    ("subsidy_eligible_share", "entities qualifying for a turnover subsidy", 100, "%"),
     ("logistics_cost_share", "logistics / total export cost", 100, "%"),
     ("delivery_days", "delivery time", 1, "days"),
 )

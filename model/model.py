@@ -130,6 +130,7 @@ class CBECModel(mesa.Model):
         self.cell_product_sales_12m = np.zeros((world.n_cells, len(PRODUCTS)))
         self.cell_orders_last = np.zeros(world.n_cells)
         self.subsidy_coverage = 0.0
+        self.subsidy_eligible_share = 0.0
         self.subsidy_recipients = 0
         # --- initial awareness and sellers (January 2022)
         h0 = -np.log(1.0 - min(p.awareness_initial, 0.999))
@@ -603,6 +604,8 @@ class CBECModel(mesa.Model):
             a["gain_rate"] < -self.hurdle(idx))
         leave = (losing & (rng.random(len(idx)) < p.exit_rate_when_losing)) | worse
         leave &= h.months_selling[idx] >= 6  # a business gets half a year before it is judged
+        if p.closure_rate > 0:  # closures for reasons outside the model, at any age
+            leave |= rng.random(len(idx)) < p.closure_rate / 12.0
         gone = idx[leave]
         h.status[gone] = EXITED
         h.exit_month[gone] = m
@@ -668,9 +671,11 @@ class CBECModel(mesa.Model):
                                 [c.years_registered(m) for c in coops]])
         county = np.concatenate([h.county[direct], [c.county for c in coops]]).astype(int)
         rate = econ.reward_rate(turnover, p) * (years >= p.subsidy_min_years)
-        takes = (rate > 0) & (self.rng.random(len(rate)) < self.context.takeup[county])
+        eligible = rate > 0
+        takes = eligible & (self.rng.random(len(rate)) < self.context.takeup[county])
         paid = np.where(takes, rate * turnover, 0.0)
         self.subsidy_recipients = int(takes.sum())
+        self.subsidy_eligible_share = float(eligible.mean()) if len(eligible) else 0.0
         self.subsidy_coverage = float(takes.mean()) if len(takes) else 0.0
         nd = len(direct)
         # the first reward as an enterprise past 5M yuan makes a new firm (§4.1)

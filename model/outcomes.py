@@ -40,6 +40,9 @@ COLUMNS = {
     "entity_turnover_median_yuan": "median trailing annual turnover of entities",
     "share_entities_below_1m": "entities with trailing annual turnover below 1M yuan",
     "subsidy_coverage": "entities that received a turnover subsidy last December",
+    "subsidy_eligible_share": "entities that met last December's turnover-reward conditions "
+                              "(turnover at or above the threshold, registered long enough; "
+                              "§4.1's 12% who 'can benefit')",
     "fiscal_cost_month_yuan": "public cost this month, all instruments",
     "fiscal_cost_total_yuan": "cumulative public cost",
     "returns_month_real": "out-migrants returning this month, province-equivalent",
@@ -160,6 +163,7 @@ class Recorder:
         row["share_entities_below_1m"] = (float((entity_turnover < 1e6).mean())
                                           if len(entity_turnover) else float("nan"))
         row["subsidy_coverage"] = model.subsidy_coverage
+        row["subsidy_eligible_share"] = model.subsidy_eligible_share
         row["subsidy_recipients_real"] = model.subsidy_recipients / scale
         row["fiscal_cost_month_yuan"] = model.fiscal.month_total(m)
         row["fiscal_cost_total_yuan"] = model.fiscal.total()

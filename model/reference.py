@@ -271,15 +271,17 @@ class FarmerHousehold(mesa.Agent):
                 "payments": payments}
 
     def judge(self, month: int, gain_rate: float) -> None:
-        """Exit after sustained losses, or when clearly worse than the domestic route; a business
-        gets half a year before it is judged."""
+        """Exit after sustained losses, or when clearly worse than the domestic route (a
+        business gets half a year before it is judged), or close at any age at
+        ``closure_rate`` a year."""
         p = self.model.params
         rnd = self.model.random
-        if self.months_selling < 6:
-            return
-        worse = rnd.random() < p.review_rate / 2 and gain_rate < -self.hurdle()
-        losing = self.profit_trailing < 0 and rnd.random() < p.exit_rate_when_losing
-        if worse or losing:
+        closes = p.closure_rate > 0 and rnd.random() < p.closure_rate / 12.0
+        judged = self.months_selling >= 6
+        worse = judged and rnd.random() < p.review_rate / 2 and gain_rate < -self.hurdle()
+        losing = (judged and self.profit_trailing < 0
+                  and rnd.random() < p.exit_rate_when_losing)
+        if closes or worse or losing:
             self.status = EXITED
             self.exit_month = month
             self.coop = -1
