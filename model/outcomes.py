@@ -26,7 +26,7 @@ DISTANCE_BANDS = (0, 50, 100, 150, 1000)  # km to the nearest pilot-zone pole
 
 COLUMNS = {
     "month": "model month (0 = start state, 1 = January of start_year)",
-    "date": "first day of the month",
+    "date": "first day of the month (month 0, the start state, is dated the December before)",
     "households": "household agents",
     "aware_share": "share of households aware of CBEC (aware, selling or exited)",
     "sellers": "households selling cross-border (agents)",
@@ -138,7 +138,7 @@ class Recorder:
         direct = sellers[coop_of < 0]
         members = sellers[coop_of >= 0]
         active_coops = np.unique(coop_of[coop_of >= 0])
-        row: dict = {"month": m, "date": self.start + pd.DateOffset(months=max(m - 1, 0)),
+        row: dict = {"month": m, "date": self.start + pd.DateOffset(months=m - 1),
                      "households": n}
         row["aware_share"] = float((status != UNAWARE).sum() / max(n, 1))
         row["sellers"] = len(sellers)

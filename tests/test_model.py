@@ -100,6 +100,7 @@ def test_outcomes_cover_the_brief(stepped):
     out = stepped.outcomes()
     assert list(out["month"]) == list(range(37))
     assert out["date"].iloc[1] == pd.Timestamp("2022-01-01")
+    assert out["date"].iloc[0] == pd.Timestamp("2021-12-01")  # the start state
     needed = ["adoption_share", "sellers_tea", "sellers_chili", "sellers_embroidery",
               "entities", "share_entities_below_1m", "subsidy_coverage", "returns_month_real",
               "returnee_entrepreneurs_month_real", "clusters", "belts",
