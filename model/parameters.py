@@ -293,7 +293,8 @@ class Parameters:
     closure_rate: float = _p(0.1523, "1/year", "assumption: small online shops also close for "
                              "reasons the model does not represent (migration, illness, family, "
                              "a platform account lost); no published Guizhou figure",
-                             "Chance per year that a seller stops regardless of its economics.",
+                             "Yearly rate (applied as rate / 12 a month) at which a seller "
+                             "stops regardless of its economics.",
                              0, 1, "adoption")
     reentry_months: int = _p(24, "months", "assumption", "Months before an exited household "
                              "may consider CBEC again.", 0, 600, "adoption")
@@ -383,7 +384,7 @@ class Parameters:
     entrepreneur_volume_multiple: float = _p(
         8.066, "multiple of sales_median_yuan", "assumption: a returnee's business buys from "
         "neighbours instead of selling one farm's surplus", "A returnee entrepreneur's "
-        "business adds (this - 1) x sales_median_yuan (about 237,000 yuan a year at the "
+        "business adds (this - 1) x sales_median_yuan (about 296,000 yuan a year at the "
         "defaults) to the household's own potential, so a median household's business is this "
         "many times its own; changing sales_median_yuan resizes it too.", 1, 100,
         "returnees")

@@ -9,7 +9,7 @@ import pytest
 
 from model import CBECModel
 from model.clusters import detect
-from model.households import SELLING
+from model.households import EXITED, SELLING
 from model.parameters import Parameters
 from model.run import simulate
 from model.world import build_world
@@ -158,13 +158,18 @@ def test_sellers_close_at_the_closure_rate_whatever_their_economics():
                       review_rate=0.0, closure_rate=rate)
         h = m.households
         sellers = np.flatnonzero(h.status == SELLING)
-        h.months_selling[sellers[: len(sellers) // 2]] = 0  # young businesses close too
+        young = sellers[: len(sellers) // 2]
+        h.months_selling[young] = 0  # young businesses close too
         m.step()
-        return (h.status[sellers] == 3).mean(), len(sellers)
+        gone = sellers[h.status[sellers] == EXITED]
+        assert np.all(h.coop[gone] == -1)  # a closing member leaves its cooperative
+        return (h.status[young] == EXITED).mean(), (h.status[sellers] == EXITED).mean(), len(
+            sellers)
 
-    assert closed(0.0)[0] == 0.0
-    share, n = closed(0.6)  # 5% a month
+    assert closed(0.0)[1] == 0.0
+    young, share, n = closed(0.6)  # 5% a month
     assert abs(share - 0.05) < 4 * np.sqrt(0.05 * 0.95 / n)
+    assert abs(young - 0.05) < 4 * np.sqrt(0.05 * 0.95 / (n // 2))
 
 
 def test_margin_carries_every_cost_and_price_term():
@@ -238,6 +243,10 @@ def test_lower_turnover_threshold_raises_subsidy_coverage():
     december = [12, 24]
     assert mean_outcome(low, "subsidy_coverage", december) > mean_outcome(
         base, "subsidy_coverage", december) + 0.05
+    # the entities that qualify (§4.1's 12%) rise more: a threshold at a quarter of the old
+    # one takes in a much larger part of the size distribution
+    assert mean_outcome(low, "subsidy_eligible_share", december) > mean_outcome(
+        base, "subsidy_eligible_share", december) + 0.2
 
 
 def test_one_stop_platform_raises_take_up():

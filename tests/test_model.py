@@ -21,7 +21,8 @@ from model.households import AWARE, SELLING, UNAWARE
 from model.run import simulate
 
 SMALL = {"household_scale": 0.004, "months": 24}
-SHARE_COLUMNS = ("aware_share", "adoption_share", "subsidy_coverage", "share_entities_below_1m",
+SHARE_COLUMNS = ("aware_share", "adoption_share", "subsidy_coverage", "subsidy_eligible_share",
+                 "share_entities_below_1m",
                  "logistics_cost_share", "logistics_cost_share_coastal", "collection_rate",
                  "fx_travel_share", "unsold_share", "platform_order_share",
                  "share_sellers_in_clusters", "returnee_entrepreneur_cbec_share")
@@ -42,6 +43,7 @@ def stepped():
         for col in SHARE_COLUMNS:
             v = row[col]
             assert np.isnan(v) or 0.0 <= v <= 1.0, (col, v)
+        assert row["subsidy_coverage"] <= row["subsidy_eligible_share"]  # recipients qualify
         numeric = {k: v for k, v in row.items() if isinstance(v, (int, float, np.number))}
         allowed_nan = {"returnee_destination_pole_km", "returnee_entrepreneur_cbec_share",
                        "firms_new_tea_chili_share", "logistics_per_revenue_belt",
