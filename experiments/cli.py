@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "values to check (e.g. best_params.json; default: the model defaults)")
     cal.add_argument("--box", metavar="FILE", help="fit only these parameters: a JSON file "
                      '{"name": [low, high], ...} (default: every free parameter over its prior)')
-    cal.add_argument("--seeds", type=int, help="common seeds per point (fit 3, check 40)")
+    cal.add_argument("--seeds", type=int, help="common seeds per point (fit 3, check 100)")
     cal.add_argument("--seed", type=int, help="base seed of the hypercubes and runs (fit 2022, "
                      "check 2023)")
     cal.add_argument("--samples", type=int, help="points per round (default 200)")
@@ -206,7 +206,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         params: dict[str, Any] = {}
         if args.params:
             params = _read_json_object(args.params, "--params", '{"name": value, ...}')
-        seeds = args.seeds or 40
+        seeds = args.seeds or 100
         table = calibrate.check(args.out, params, seeds=seeds, scale=args.scale,
                                 executor_factory=factory, progress=not args.no_progress, **seed)
         shown = table[["fact", "target", "simulated", "ci_low", "ci_high", "tolerance", "ok"]]

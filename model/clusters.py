@@ -10,6 +10,10 @@ make a spurious cluster, while at 1:1 the bound changes counts of hundreds by a 
 cell must also hold at least one seller itself. A cluster is a connected (8-neighbour) set of
 qualifying cells; a *town* is a cluster of 3 or more cells; an industry belt is a cluster in which
 one product line has at least ``belt_dominance`` of sales.
+
+A looser, county-level notion sits beside it (:func:`county_industry_clusters`): the sellers of
+one product line in a county form a county industrial cluster once they are numerous enough.
+A seller is in a cluster if its cell is in one or its county's line is one.
 """
 
 from __future__ import annotations
@@ -46,6 +50,20 @@ class ClusterState:
     def empty(cls, n_cells: int) -> ClusterState:
         z = np.zeros(n_cells, dtype=bool)
         return cls(z, z.copy(), np.zeros(n_cells, int), np.full(n_cells, -1), 0, 0, 0, 0)
+
+
+def county_industry_clusters(p: Parameters, shops: np.ndarray) -> np.ndarray:
+    """County industrial clusters (§3.3.3): ``shops`` is sellers per (county, product line), in
+    agents. A county's line is a cluster when the one-sided 95% lower bound of its count, taken
+    at the reference scale as for cells, reaches ``p.industry_cluster_min_shops`` at 1:1.
+    Returns a bool array of the same shape."""
+    if not p.clusters or p.industry_cluster_min_shops <= 0:
+        return np.zeros(shops.shape, dtype=bool)
+    scale = p.household_scale
+    thin = min(1.0, CLUSTER_REFERENCE_SCALE / scale)
+    shops = shops.astype(float)
+    low = np.maximum(shops - CLUSTER_CONFIDENCE_Z * np.sqrt(shops / thin), 0.0)
+    return low / scale >= p.industry_cluster_min_shops
 
 
 def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray,

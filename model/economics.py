@@ -58,6 +58,7 @@ class MarketContext:
     haul_km: np.ndarray          # cell: road km from the cell to the county seat
     density_factor: np.ndarray   # cell: first-mile cost factor from consolidated volume
     in_cluster: np.ndarray       # cell: bool
+    industry_cluster: np.ndarray  # (county, product): bool, a county industrial cluster
     belt_centre: np.ndarray      # cell: bool, a funded belt shipping centre is in reach
     knowhow: np.ndarray          # cell: know-how level
     has_point: np.ndarray        # village: bool, pickup point
@@ -128,8 +129,8 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
     ``trunk_rate``, ``fx_help``, ``fx`` (yuan/year), ``info``; ``platform`` and ``customs``
     (yuan/year for the entity) are (2, 88): row 0 direct sellers, row 1 co-op members. Cell
     arrays: ``haul_km`` without a pickup point, first-mile cost per order (yuan) without
-    (``first_mile``) and with (``first_mile_point``) a pickup point, ``acquisition`` (cost
-    share factor) and ``cluster_info`` (market information inside a cluster).
+    (``first_mile``) and with (``first_mile_point``) a pickup point, ``acquisition_inside``
+    (cost share factor in a cluster; ``acquisition_outside`` is one number).
     """
     if ctx.tables is not None and ctx.tables[0] is p:
         return ctx.tables[1]
@@ -164,10 +165,10 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
     t["first_mile"] = p.first_mile_cost_per_km * haul * ctx.density_factor
     t["first_mile_point"] = p.first_mile_cost_per_km * p.pickup_point_haul_km * (
         ctx.density_factor)
-    acquisition = np.where(ctx.in_cluster, 1.0 - p.belt_marketing_cut * ctx.belt_centre,
-                           1.0 + p.outside_cluster_acquisition_premium)
-    t["acquisition"] = acquisition * (0.85 if p.professional_services else 1.0)
-    t["cluster_info"] = 0.1 * ctx.in_cluster
+    services = 0.85 if p.professional_services else 1.0
+    t["acquisition_inside"] = (1.0 - p.belt_marketing_cut * ctx.belt_centre) * services
+    t["acquisition_outside"] = np.asarray((1.0 + p.outside_cluster_acquisition_premium)
+                                          * services)
     ctx.tables = (p, t)
     return t
 
@@ -239,7 +240,8 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
         loss_cost = loss
 
     # --- unsold risk without market information (§4.2)
-    info = t["info"][county] + t["cluster_info"][cell]
+    in_cluster = ctx.in_cluster[cell] | ctx.industry_cluster[county, prod]
+    info = t["info"][county] + 0.1 * in_cluster
     if any_coop:
         info = info + 0.25 * in_coop
     info = np.clip(info, 0.0, 0.95)
@@ -247,7 +249,9 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     unsold = unsold_prob * (p.unsold_fraction * UNSOLD_WRITE_DOWN) * revenue
 
     # --- customer acquisition (+30% outside clusters, §3.3.3)
-    acquisition = revenue * (p.acquisition_cost_share * (1.5 - skill) * t["acquisition"][cell])
+    acquisition_factor = np.where(in_cluster, t["acquisition_inside"][cell],
+                                  t["acquisition_outside"])
+    acquisition = revenue * (p.acquisition_cost_share * (1.5 - skill) * acquisition_factor)
 
     # --- certification and trademark (§5.1.1), shared inside a cooperative
     cert_full = t["certification"][prod] / n_share

@@ -18,7 +18,7 @@ from agents.cooperative import Cooperative, form_cooperatives
 from agents.logistics import LogisticsNetwork
 from agents.station import build_stations, configure_stations, station_arrays
 from model import economics as econ
-from model.clusters import ClusterState, detect
+from model.clusters import ClusterState, county_industry_clusters, detect
 from model.fiscal import FiscalLedger
 from model.households import (
     AWARE,
@@ -122,6 +122,8 @@ class CBECModel(mesa.Model):
         self.cooperatives: dict[int, Cooperative] = {}
         self._next_coop = 0
         self.clusters = ClusterState.empty(world.n_cells)
+        # county industrial clusters: (county, product line) -> bool
+        self.industry_clusters = np.zeros((n_counties, len(PRODUCTS)), dtype=bool)
         self.haul_km = world.dist_to_seat_km * p.road_circuity
         self.cell_sales_history = np.zeros((12, world.n_cells))
         self.cell_product_history = np.zeros((12, world.n_cells, len(PRODUCTS)))
@@ -318,6 +320,7 @@ class CBECModel(mesa.Model):
             info_station=info, takeup=takeup, partner=partner,
             hub_factor=self.logistics.county_scale_factors(), platform_use=platform,
             haul_km=self.haul_km, density_factor=density, in_cluster=self.clusters.in_cluster,
+            industry_cluster=self.industry_clusters,
             belt_centre=self.clusters.in_belt & (p.belt_reward_share > 0),
             knowhow=self.poles.cell_knowhow, has_point=self.logistics.village_has_point,
             demand=demand, intl_rate=intl_rate, warehouse_share=wh_share,
@@ -732,7 +735,8 @@ class CBECModel(mesa.Model):
                         new_warehouses * p.warehouse_running_cost_yuan / 12.0)
 
     def _detect_clusters(self) -> None:
-        """Sum the last 12 months of sales per cell (and product line), then find clusters."""
+        """Sum the last 12 months of sales per cell (and product line), then find clusters:
+        cells (Taobao-village rule) and county industrial clusters (sellers of one line)."""
         h = self.households
         self.cell_sales_12m = self.cell_sales_history.sum(axis=0)
         self.cell_product_sales_12m = self.cell_product_history.sum(axis=0)
@@ -740,6 +744,18 @@ class CBECModel(mesa.Model):
         shops = np.bincount(h.cell[sellers], minlength=self.world.n_cells)
         self.clusters = detect(self.world, self.params, self.cell_sales_12m, shops,
                                self.cell_households, self.cell_product_sales_12m)
+        n_lines = len(PRODUCTS)
+        line = h.county[sellers].astype(np.int64) * n_lines + h.product[sellers]
+        line_shops = np.bincount(line, minlength=len(self.stations) * n_lines)
+        self.industry_clusters = county_industry_clusters(
+            self.params, line_shops.reshape(len(self.stations), n_lines))
+
+    def in_any_cluster(self, idx: np.ndarray) -> np.ndarray:
+        """Whether households ``idx`` are in a cluster: their cell is a cluster cell or their
+        county's product line a county industrial cluster."""
+        h = self.households
+        return (self.clusters.in_cluster[h.cell[idx]]
+                | self.industry_clusters[h.county[idx], h.product[idx]])
 
     # ================================================================ results
     def outcomes(self) -> pd.DataFrame:

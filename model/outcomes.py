@@ -57,7 +57,11 @@ COLUMNS = {
     "belts": "clusters dominated by one product line",
     "cluster_cells": "cells in clusters",
     "largest_cluster_cells": "cells in the largest cluster",
-    "share_sellers_in_clusters": "sellers whose cell is in a cluster",
+    "share_sellers_in_clusters": "sellers in a cluster: their cell is a cluster cell or their "
+                                 "county's product line a county industrial cluster",
+    "share_sellers_in_cell_clusters": "sellers whose cell is a cluster cell (Taobao-village "
+                                      "rule)",
+    "industry_clusters": "county industrial clusters (county and product line pairs)",
     "logistics_cost_share": "logistics / total export cost, over sellers",
     "logistics_cost_share_coastal": "the same for the same sellers at coastal rates",
     "logistics_cost_per_revenue": "logistics cost per yuan of revenue",
@@ -184,8 +188,11 @@ class Recorder:
         row["belts"] = cl.n_belts
         row["cluster_cells"] = int(cl.in_cluster.sum())
         row["largest_cluster_cells"] = cl.largest_cells
-        row["share_sellers_in_clusters"] = (float(cl.in_cluster[h.cell[sellers]].mean())
+        row["share_sellers_in_clusters"] = (float(model.in_any_cluster(sellers).mean())
                                             if len(sellers) else 0.0)
+        row["share_sellers_in_cell_clusters"] = (float(cl.in_cluster[h.cell[sellers]].mean())
+                                                 if len(sellers) else 0.0)
+        row["industry_clusters"] = int(model.industry_clusters.sum())
         self._accounts(row, model, sellers)
         # core-periphery
         sel_core = int(self.hh_core[sellers].sum())
@@ -250,7 +257,7 @@ class Recorder:
         row["logistics_cost_per_revenue"] = float(logistics.sum() / (a["revenue"] * f).sum())
         cl = model.clusters
         belt = cl.in_belt[h.cell[model.month_sellers]]
-        outside = ~cl.in_cluster[h.cell[model.month_sellers]]
+        outside = ~model.in_any_cluster(model.month_sellers)
         for key, mask in (("logistics_per_revenue_belt", belt),
                           ("logistics_per_revenue_outside", outside)):
             rev_m = (a["revenue"] * f)[mask].sum()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model import CBECModel
-from model.clusters import detect
+from model.clusters import county_industry_clusters, detect
 from model.households import EXITED, SELLING
 from model.parameters import Parameters
 from model.run import simulate
@@ -358,6 +358,7 @@ def test_cooperatives_form_take_members_and_can_be_switched_off():
 def test_clusters_lower_members_costs():
     m = CBECModel(rng=1, household_scale=0.003, months=1)
     idx = np.arange(3000)
+    m.context.industry_cluster = np.zeros_like(m.context.industry_cluster)
     outside = m._economics(idx, np.zeros(len(idx)))
     m.context.in_cluster = np.ones(m.world.n_cells, dtype=bool)
     inside = m._economics(idx, np.zeros(len(idx)))
@@ -393,6 +394,39 @@ def test_cluster_rule_finds_connected_taobao_village_cells_and_belts():
     mixed = product.copy()
     mixed[block, 1] = mixed[block, 0]
     assert detect(world, p, sales, shops, households, mixed).n_belts == 0
+
+
+def test_county_industrial_clusters_are_a_lines_sellers_in_a_county():
+    """§3.3.3: a county's sellers of one product line form a county industrial cluster once
+    numerous enough (a 95% lower bound, as for cells); its sellers pay no outside premium."""
+    p = Parameters(household_scale=0.02, industry_cluster_min_shops=1000)
+    shops = np.zeros((88, 4))
+    shops[5, 1] = 40  # 2,000 real shops; lower bound 29.6 agents = 1,481 real: a cluster
+    shops[6, 0] = 22  # 1,100 real shops; lower bound 14.3 agents = 715 real: not yet
+    found = county_industry_clusters(p, shops)
+    assert found[5, 1] and found.sum() == 1
+    assert not county_industry_clusters(p.replace(industry_cluster_min_shops=0), shops).any()
+    assert not county_industry_clusters(p.replace(clusters=False), shops).any()
+    # the premium: sellers of one county's line, none of them in a cluster cell
+    m = CBECModel(rng=1, household_scale=0.003, months=1)
+    h = m.households
+    m.context.in_cluster = np.zeros(m.world.n_cells, dtype=bool)
+    m.context.industry_cluster = np.zeros_like(m.context.industry_cluster)
+    county, product = divmod(int(np.bincount(h.county * 4 + h.product).argmax()), 4)
+    idx = np.flatnonzero((h.county == county) & (h.product == product))
+    assert len(idx) > 10
+    other = np.flatnonzero((h.county == county) & (h.product != product))  # its other lines
+    outside = m._economics(idx, np.zeros(len(idx)))
+    other_before = m._economics(other, np.zeros(len(other)))["acquisition"]
+    line = np.zeros_like(m.context.industry_cluster)
+    line[county, product] = True
+    m.context.industry_cluster = line
+    inside = m._economics(idx, np.zeros(len(idx)))
+    assert outside["acquisition"] / inside["acquisition"] == pytest.approx(np.full(len(idx), 1.3))
+    assert np.array_equal(m._economics(other, np.zeros(len(other)))["acquisition"], other_before)
+    # the outcome counts both kinds of cluster
+    r = runs(seeds=(0,), months=24)[0].outcomes
+    assert (r["share_sellers_in_clusters"] >= r["share_sellers_in_cell_clusters"]).all()
 
 
 def test_cluster_rule_is_not_fooled_by_small_samples():
