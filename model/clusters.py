@@ -5,15 +5,15 @@ least 10 million yuan and at least 100 active shops, or shops in at least 10% of
 Taobao town has at least 3 such villages. Here a *cell* plays the village. Its sales and shops are
 rescaled to 1:1 (divided by ``household_scale``) and averaged over its 3x3 neighbourhood before the
 rule is applied, and the window's shop count is replaced by its one-sided 95% Poisson lower bound
-(``shops - 1.64 sqrt(shops)``, in agents): at small scales a handful of agents met by chance cannot
-make a spurious cluster, while at 1:1 the bound changes counts of hundreds by a few percent. The
-cell must also hold at least one seller itself. A cluster is a connected (8-neighbour) set of
-qualifying cells; a *town* is a cluster of 3 or more cells; an industry belt is a cluster in which
-one product line has at least ``belt_dominance`` of sales.
+(``shops - 1.64 sqrt(shops)``, in agents, taken as if households were sampled at the reference
+scale 0.02 at every scale): a handful of agents met by chance cannot make a spurious cluster, and
+the rule is equally strict at 1:1. The cell must also hold at least one seller itself. A cluster
+is a connected (8-neighbour) set of qualifying cells; a *town* is a cluster of 3 or more cells;
+an industry belt is a cluster in which one product line has at least ``belt_dominance`` of sales.
 
 A looser, county-level notion sits beside it (:func:`county_industry_clusters`): the sellers of
-one product line in a county form a county industrial cluster once they are numerous enough.
-A seller is in a cluster if its cell is in one or its county's line is one.
+one industry (tea, chili or embroidery) in a county form a county industrial cluster once they
+are numerous enough.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from model.households import OTHER
 from model.parameters import Parameters
 from model.world import World
 
@@ -56,14 +57,17 @@ def county_industry_clusters(p: Parameters, shops: np.ndarray) -> np.ndarray:
     """County industrial clusters (§3.3.3): ``shops`` is sellers per (county, product line), in
     agents. A county's line is a cluster when the one-sided 95% lower bound of its count, taken
     at the reference scale as for cells, reaches ``p.industry_cluster_min_shops`` at 1:1.
-    Returns a bool array of the same shape."""
+    Only the named industries (tea, chili, embroidery) can form one: "other" is a catch-all,
+    not an industry. Returns a bool array of the same shape."""
     if not p.clusters or p.industry_cluster_min_shops <= 0:
         return np.zeros(shops.shape, dtype=bool)
     scale = p.household_scale
     thin = min(1.0, CLUSTER_REFERENCE_SCALE / scale)
     shops = shops.astype(float)
     low = np.maximum(shops - CLUSTER_CONFIDENCE_Z * np.sqrt(shops / thin), 0.0)
-    return low / scale >= p.industry_cluster_min_shops
+    found = low / scale >= p.industry_cluster_min_shops
+    found[:, OTHER] = False
+    return found
 
 
 def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray,

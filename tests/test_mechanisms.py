@@ -397,12 +397,14 @@ def test_cluster_rule_finds_connected_taobao_village_cells_and_belts():
 
 
 def test_county_industrial_clusters_are_a_lines_sellers_in_a_county():
-    """§3.3.3: a county's sellers of one product line form a county industrial cluster once
-    numerous enough (a 95% lower bound, as for cells); its sellers pay no outside premium."""
+    """§3.3.3: a county's sellers of one industry form a county industrial cluster once
+    numerous enough (a 95% lower bound, as for cells); its sellers pay no outside premium and
+    know their markets better. "Other" is a catch-all, not an industry: never a cluster."""
     p = Parameters(household_scale=0.02, industry_cluster_min_shops=1000)
     shops = np.zeros((88, 4))
     shops[5, 1] = 40  # 2,000 real shops; lower bound 29.6 agents = 1,481 real: a cluster
     shops[6, 0] = 22  # 1,100 real shops; lower bound 14.3 agents = 715 real: not yet
+    shops[7, 3] = 400  # 20,000 shops of "other": not an industry
     found = county_industry_clusters(p, shops)
     assert found[5, 1] and found.sum() == 1
     assert not county_industry_clusters(p.replace(industry_cluster_min_shops=0), shops).any()
@@ -412,7 +414,9 @@ def test_county_industrial_clusters_are_a_lines_sellers_in_a_county():
     h = m.households
     m.context.in_cluster = np.zeros(m.world.n_cells, dtype=bool)
     m.context.industry_cluster = np.zeros_like(m.context.industry_cluster)
-    county, product = divmod(int(np.bincount(h.county * 4 + h.product).argmax()), 4)
+    lines = np.bincount(h.county * 4 + h.product, minlength=88 * 4).reshape(88, 4)
+    lines[:, 3] = 0  # an industry, not "other"
+    county, product = divmod(int(lines.argmax()), 4)
     idx = np.flatnonzero((h.county == county) & (h.product == product))
     assert len(idx) > 10
     other = np.flatnonzero((h.county == county) & (h.product != product))  # its other lines
@@ -423,7 +427,19 @@ def test_county_industrial_clusters_are_a_lines_sellers_in_a_county():
     m.context.industry_cluster = line
     inside = m._economics(idx, np.zeros(len(idx)))
     assert outside["acquisition"] / inside["acquisition"] == pytest.approx(np.full(len(idx), 1.3))
+    assert (inside["unsold"] <= outside["unsold"]).all() and (
+        inside["unsold"] < outside["unsold"]).any()  # market information + 0.1
     assert np.array_equal(m._economics(other, np.zeros(len(other)))["acquisition"], other_before)
+    # detection counts sellers, not households: the line becomes a cluster when enough sell
+    h.status[idx] = 1  # aware, none selling
+    m._detect_clusters()
+    before = m.industry_clusters.copy()
+    assert not before[county, product] and not m.in_any_cluster(idx).any()
+    h.status[idx] = SELLING
+    m._detect_clusters()
+    assert m.industry_clusters[county, product]
+    assert (m.industry_clusters & ~before).sum() == 1  # that line and no other
+    assert m.in_any_cluster(idx).all()
     # the outcome counts both kinds of cluster
     r = runs(seeds=(0,), months=24)[0].outcomes
     assert (r["share_sellers_in_clusters"] >= r["share_sellers_in_cell_clusters"]).all()
