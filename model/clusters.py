@@ -53,6 +53,21 @@ class ClusterState:
         return cls(z, z.copy(), np.zeros(n_cells, int), np.full(n_cells, -1), 0, 0, 0, 0)
 
 
+def shops_lower_bound(shops: np.ndarray, scale: float) -> np.ndarray:
+    """One-sided 95% Poisson lower bound of shop counts (agents), taken as if households were
+    sampled at :data:`CLUSTER_REFERENCE_SCALE` whatever ``scale`` is, so that both cluster rules
+    are equally strict at 1:1 and at the default scale (stricter below it)."""
+    thin = min(1.0, CLUSTER_REFERENCE_SCALE / scale)
+    return np.maximum(shops - CLUSTER_CONFIDENCE_Z * np.sqrt(shops / thin), 0.0)
+
+
+def in_a_cluster(cell_clusters: np.ndarray, industry_clusters: np.ndarray, cell: np.ndarray,
+                 county: np.ndarray, product: np.ndarray) -> np.ndarray:
+    """Whether households (given by cell, county and product line) are in a cluster: their cell
+    is a cluster cell or their county's industry a county industrial cluster."""
+    return cell_clusters[cell] | industry_clusters[county, product]
+
+
 def county_industry_clusters(p: Parameters, shops: np.ndarray) -> np.ndarray:
     """County industrial clusters (§3.3.3): ``shops`` is sellers per (county, product line), in
     agents. A county's line is a cluster when the one-sided 95% lower bound of its count, taken
@@ -62,10 +77,7 @@ def county_industry_clusters(p: Parameters, shops: np.ndarray) -> np.ndarray:
     if not p.clusters or p.industry_cluster_min_shops <= 0:
         return np.zeros(shops.shape, dtype=bool)
     scale = p.household_scale
-    thin = min(1.0, CLUSTER_REFERENCE_SCALE / scale)
-    shops = shops.astype(float)
-    low = np.maximum(shops - CLUSTER_CONFIDENCE_Z * np.sqrt(shops / thin), 0.0)
-    found = low / scale >= p.industry_cluster_min_shops
+    found = shops_lower_bound(shops.astype(float), scale) / scale >= p.industry_cluster_min_shops
     found[:, OTHER] = False
     return found
 
@@ -85,11 +97,7 @@ def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray
     shops_w = world.window_sum(shops.astype(float))
     sales_w = world.window_sum(sales_12m)
     hh_w = world.window_sum(households.astype(float))
-    # the bound is taken as if every run sampled households at the reference scale, so that
-    # the rule is equally strict at 1:1 and at the default scale
-    thin = min(1.0, CLUSTER_REFERENCE_SCALE / scale)
-    z = CLUSTER_CONFIDENCE_Z
-    shops_low = np.maximum(shops_w - z * np.sqrt(shops_w / thin), 0.0)
+    shops_low = shops_lower_bound(shops_w, scale)
     sales_low = np.divide(sales_w * shops_low, shops_w, out=np.zeros_like(sales_w),
                           where=shops_w > 0)
     sales_real = sales_low / cells_w / scale

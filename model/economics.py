@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from model.clusters import in_a_cluster
 from model.households import CHILI, EMBROIDERY, TEA, Households
 from model.parameters import Parameters
 
@@ -240,7 +241,7 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
         loss_cost = loss
 
     # --- unsold risk without market information (§4.2)
-    in_cluster = ctx.in_cluster[cell] | ctx.industry_cluster[county, prod]
+    in_cluster = in_a_cluster(ctx.in_cluster, ctx.industry_cluster, cell, county, prod)
     info = t["info"][county] + 0.1 * in_cluster
     if any_coop:
         info = info + 0.25 * in_coop

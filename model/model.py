@@ -18,7 +18,7 @@ from agents.cooperative import Cooperative, form_cooperatives
 from agents.logistics import LogisticsNetwork
 from agents.station import build_stations, configure_stations, station_arrays
 from model import economics as econ
-from model.clusters import ClusterState, county_industry_clusters, detect
+from model.clusters import ClusterState, county_industry_clusters, detect, in_a_cluster
 from model.fiscal import FiscalLedger
 from model.households import (
     AWARE,
@@ -754,8 +754,8 @@ class CBECModel(mesa.Model):
         """Whether households ``idx`` are in a cluster: their cell is a cluster cell or their
         county's product line a county industrial cluster."""
         h = self.households
-        return (self.clusters.in_cluster[h.cell[idx]]
-                | self.industry_clusters[h.county[idx], h.product[idx]])
+        return in_a_cluster(self.clusters.in_cluster, self.industry_clusters, h.cell[idx],
+                            h.county[idx], h.product[idx])
 
     # ================================================================ results
     def outcomes(self) -> pd.DataFrame:
