@@ -9,6 +9,11 @@ Confidence intervals are Student-t intervals of the mean across replications. So
 indices are computed on each design point's mean across replications (SALib, bootstrap
 confidence intervals); both need a result at every design point, so an outcome is skipped, with
 a note, when a point has none.
+
+Nothing in the sweep directory is taken on trust: the manifest is checked against its schema
+and its own fingerprints, the design table against the manifest and the spec, and every run
+file's run id, seed and parameter values against the design; anything that does not match is
+refused (StorageError) with a message saying what and how to repair it.
 """
 
 from __future__ import annotations
@@ -23,9 +28,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.design import UNIT_PREFIX, design_seed
+from experiments.design import UNIT_PREFIX, build_design, design_seed
 from experiments.runner import META_COLUMNS, PARAM_PREFIX
-from experiments.storage import SweepStore
+from experiments.spec import SpecError, spec_from_manifest
+from experiments.storage import (
+    StorageError,
+    SweepStore,
+    check_output_dir,
+    check_run_frame,
+    provenance,
+)
 
 CONFIDENCE = 0.95
 MAX_CURVE_POINTS = 8  # above this many points, monthly curves pool all runs
@@ -57,24 +69,30 @@ def analyze(out: str | Path, *, write: bool = True, figures: bool = True) -> pd.
     return analyze_sweep(out, write=write, figures=figures).summary
 
 
-def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True) -> SweepAnalysis:
-    """Analyse the sweep in `out`; see :func:`analyze`."""
+def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True,
+                  into: str | Path | None = None) -> SweepAnalysis:
+    """Analyse the sweep in `out`; see :func:`analyze`. `into` writes the analysis there
+    instead of ``out/analysis`` (checked writable before anything is read)."""
     store = SweepStore(out)
     manifest = store.require_manifest()
+    folder = Path(into) if into is not None else store.out / ANALYSIS
+    if write:
+        check_output_dir(folder, "the analysis folder" if into is None else "--analysis-out")
+    notes: list[str] = []
     spec = manifest["spec"]
     names = tuple(manifest["design"]["parameters"])
     kind = manifest["design"]["kind"]
-    table = store.read_design()
+    table = store.read_design(manifest)
     points = table.drop_duplicates("point").sort_values("point").reset_index(drop=True)
+    _check_design_values(manifest, points, names, store, notes)
     design = points[["point", *names]]
 
-    notes: list[str] = []
     finished, failed = store.finished_ids(), store.failed_ids()
     ids = list(dict.fromkeys(table["run_id"]))
     n_failed = sum(i in failed for i in ids)
     n_missing = sum(i not in finished and i not in failed for i in ids)
     if n_failed:
-        timed_out = sum(bool(store.read_error(i).get("timeout")) for i in ids if i in failed)
+        timed_out = sum(bool(_read_error(store, i).get("timeout")) for i in ids if i in failed)
         notes.append(f"{n_failed} of {len(ids)} runs failed ({timed_out} of them by the time "
                      f"limit); their errors are in runs/<run_id>.error.json. Rerun with "
                      f"`cbec sweep SPEC --out {out} --retry-failed` to try them again.")
@@ -83,7 +101,9 @@ def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True) 
                      "(run the same `cbec sweep` command again to finish it).")
 
     group_of = _curve_groups(table, len(points))
-    run_values, curves, outcomes = _read_runs(store, ids, finished, spec["outputs"], group_of)
+    expected = _expected_runs(table, names)
+    run_values, curves, outcomes = _read_runs(store, ids, finished, spec["outputs"], group_of,
+                                              expected, notes)
     if not outcomes:
         notes.append("no finished runs: nothing to summarise.")
     summary = point_summary(table, run_values, design, outcomes)
@@ -96,8 +116,78 @@ def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True) 
                            run_values=run_values, design=design, kind=kind, names=names,
                            outcomes=tuple(outcomes), notes=notes)
     if write:
-        result.files = _write(result, store.out / ANALYSIS, figures)
+        result.files = _write(result, folder, figures)
     return result
+
+
+def _read_error(store: SweepStore, run: str) -> dict[str, Any]:
+    try:
+        error = store.read_error(run)
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return error if isinstance(error, dict) else {}
+
+
+def _check_design_values(manifest: dict[str, Any], points: pd.DataFrame,
+                         names: tuple[str, ...], store: SweepStore, notes: list[str]) -> None:
+    """The design table's points must be the ones the manifest's spec gives (regenerated; for
+    sampled designs only when the sampling libraries are the versions the sweep used)."""
+    hint = ("; rerun the same `cbec sweep` command to rewrite it from the spec, or restore "
+            "the file")
+    try:
+        spec = spec_from_manifest(manifest["spec"])
+    except SpecError as exc:
+        raise StorageError(f"{store.manifest_path}: {exc}") from None
+    if len(points) != manifest["design"]["points"]:
+        raise StorageError(f"'{store.design_path}' has {len(points)} design points, but the "
+                           f"manifest records {manifest['design']['points']}{hint}")
+    try:
+        expected = build_design(spec, max_runs=max(manifest["design"]["runs"], 1))
+    except (SpecError, KeyError, ValueError, TypeError) as exc:
+        notes.append(f"the design could not be regenerated from the manifest to check it "
+                     f"({exc}); design.parquet was checked against the manifest only.")
+        return
+    columns = list(names)
+    if expected.unit is not None:
+        columns += [UNIT_PREFIX + n for n in names]
+        missing = [c for c in columns if c not in points.columns]
+        if missing:
+            raise StorageError(f"'{store.design_path}' lacks the columns {', '.join(missing)} "
+                               f"a {spec.design.kind} design has{hint}")
+        regenerated = expected.points.copy()
+        for j, name in enumerate(names):
+            regenerated[UNIT_PREFIX + name] = expected.unit[:, j]
+    else:
+        regenerated = expected.points
+    same = len(regenerated) == len(points) and all(
+        np.allclose(points[c].to_numpy(dtype="float64"),
+                    regenerated[c].to_numpy(dtype="float64"), rtol=1e-12, atol=0.0)
+        for c in columns)
+    if same:
+        return
+    recorded = manifest.get("versions", {}) or {}
+    current = provenance()["versions"]
+    changed = [k for k in ("SALib", "scipy", "numpy") if recorded.get(k) != current.get(k)]
+    if spec.design.kind in ("lhs", "sobol", "morris") and changed:
+        notes.append(f"the design could not be checked against the spec: {', '.join(changed)} "
+                     "changed since the sweep, and they draw the sample.")
+        return
+    raise StorageError(f"'{store.design_path}' holds other design points than the manifest's "
+                       f"spec gives (a {spec.design.kind} design over {', '.join(names)}){hint}")
+
+
+def _expected_runs(table: pd.DataFrame, names: tuple[str, ...]
+                   ) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Run id -> (seed, varied values) from the design table."""
+    expected: dict[str, tuple[int, dict[str, Any]]] = {}
+    first = table.drop_duplicates("run_id")
+    for row in first.itertuples(index=False):
+        expected[row.run_id] = (int(row.seed), {n: _native(getattr(row, n)) for n in names})
+    return expected
+
+
+def _native(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
 
 
 # ------------------------------------------------------------------------------ reading
@@ -115,30 +205,68 @@ def _curve_groups(table: pd.DataFrame, n_points: int) -> dict[str, list[int]]:
 
 
 def _read_runs(store: SweepStore, ids: list[str], finished: set[str], outputs: dict[str, Any],
-               group_of: dict[str, list[int]]
+               group_of: dict[str, list[int]],
+               expected: dict[str, tuple[int, dict[str, Any]]] | None = None,
+               notes: list[str] | None = None
                ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Per-run summary values and streamed monthly statistics."""
+    """Per-run summary values and streamed monthly statistics. Every run file is checked
+    against `expected` (run id -> seed and varied values); StorageError listing the files that
+    are unreadable or do not match."""
     rows: list[dict[str, Any]] = []
     outcomes: list[str] = []
     curves = _MonthlyStats()
+    problems: list[str] = []
+    short = 0
+    window = int(outputs.get("window", 12))
     for run in ids:
         if run not in finished:
             continue
-        frame = store.read_result(run).sort_values("month")
+        try:
+            frame = store.read_result(run)
+        except Exception as exc:  # damaged: pyarrow's own error types
+            text = str(exc).strip().splitlines()
+            problems.append(f"runs/{run}.parquet is not a readable Parquet file "
+                            f"({text[0] if text else type(exc).__name__})")
+            continue
+        if expected is not None:
+            seed, varied = expected[run]
+            problem = check_run_frame(frame, run, seed, varied)
+            if problem:
+                problems.append(f"runs/{run}.parquet {problem}")
+                continue
+        frame = frame.sort_values("month")
+        columns = [c for c in frame.columns
+                   if c not in (*META_COLUMNS, "month", "date")
+                   and not c.startswith(PARAM_PREFIX)
+                   and pd.api.types.is_numeric_dtype(frame[c])]
         if not outcomes:
-            outcomes = [c for c in frame.columns
-                        if c not in (*META_COLUMNS, "month", "date")
-                        and not c.startswith(PARAM_PREFIX)
-                        and pd.api.types.is_numeric_dtype(frame[c])]
+            outcomes = columns
+        elif columns != outcomes:
+            problems.append(f"runs/{run}.parquet has the outcomes {columns[:3]}..., other runs "
+                            f"{outcomes[:3]}...")
+            continue
         values = frame[outcomes].astype("float64")
         if outputs.get("final", "last") == "mean":
-            final = values.tail(int(outputs.get("window", 12))).mean()
+            short += len(values) < window
+            final = values.tail(window).mean()
         else:
             final = values.iloc[-1]
         rows.append({"run_id": run, **final.to_dict()})
         months = frame["month"].to_numpy(dtype="int64")
         for group in group_of.get(run, [ALL_RUNS]):
             curves.add(group, months, values.to_numpy())
+    if problems:
+        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more"
+                                           if len(problems) > 3 else "")
+        raise StorageError(f"'{store.out}': {len(problems)} run file"
+                           f"{'s are' if len(problems) != 1 else ' is'} damaged or do"
+                           f"{'' if len(problems) != 1 else 'es'} not match the design: "
+                           f"{shown}. Nothing was analysed. Run the same `cbec sweep` command "
+                           "to redo them (it sets such files aside in rejected/), or restore "
+                           "them")
+    if short and notes is not None:
+        notes.append(f"{short} runs have fewer than window = {window} months; their mean is "
+                     "over all their months.")
     run_values = pd.DataFrame(rows, columns=["run_id", *outcomes])
     return run_values, curves.table(outcomes), outcomes
 
@@ -315,6 +443,30 @@ def _morris_rows(outcome: str, names: tuple[str, ...], si: Any) -> list[dict[str
 
 
 def _write(result: SweepAnalysis, folder: Path, figures: bool) -> list[Path]:
+    """Write the analysis into a temporary folder beside `folder`, then swap it in: an
+    interrupted or failed write (a full disk) leaves the previous analysis, never half of
+    one."""
+    import shutil
+    import tempfile
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", suffix=".tmp", dir=folder.parent))
+    try:
+        written = _write_files(result, tmp, figures)
+        old = None
+        if folder.exists():
+            old = folder.parent / f".{folder.name}-old-{tmp.name}"
+            folder.rename(old)
+        tmp.rename(folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [folder / p.relative_to(tmp) for p in written]
+
+
+def _write_files(result: SweepAnalysis, folder: Path, figures: bool) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     for name, frame in (("summary", result.summary), ("curves", result.curves),

@@ -17,6 +17,10 @@ from experiments.storage import SweepStore
 from model.parameters import Parameters
 
 
+class RunsIncomplete(RuntimeError):
+    """Some runs of a batch failed or could not be run: the results would be partial."""
+
+
 def list_spec(name: str, points: Sequence[Mapping[str, Any]], replications: int, seed: int,
               base: Mapping[str, Any], keep: Sequence[str]) -> Spec:
     """A ``list`` design over ``points`` (parameter overrides, possibly with different keys:
@@ -46,9 +50,11 @@ def run_points(name: str, points: Sequence[Mapping[str, Any]], replications: int
     into ``out`` (resumable) and return all monthly rows with ``point`` and ``replication``."""
     spec = list_spec(name, points, replications, seed, base, keep)
     report = run_sweep(spec, out, executor_factory, progress=progress, quiet=not progress)
-    if report.failed or report.skipped_failed or report.aborted:
-        raise RuntimeError(f"{report.failed + report.skipped_failed} runs of '{name}' failed "
-                           f"(see {out}/runs/*.error.json); fix and rerun with the same --out")
+    if report.aborted:
+        raise RunsIncomplete(f"the runs of '{name}' stopped: {report.aborted}")
+    if report.failed or report.skipped_failed or not report.complete:
+        raise RunsIncomplete(f"'{name}' is {report.state} (see {out}/runs/*.error.json); "
+                             "fix the cause and rerun with the same --out to finish it")
     store = SweepStore(out)
     frames = [store.read_result(run_id) for run_id in sorted(store.finished_ids())]
     frame = pd.concat(frames, ignore_index=True)

@@ -31,9 +31,10 @@ from scipy.stats import qmc
 from experiments.batch import run_points
 from experiments.facts import FACT_COLUMNS, FACTS, compare, distance, facts_table
 from experiments.runner import ExecutorFactory
-from model.parameters import Parameters
+from model.parameters import ParameterError, Parameters
 
 CALIBRATION_MONTHS = 24  # every fact is read by December 2023
+CALIBRATION_START_YEAR = 2022  # the facts are dated 2022-2023
 
 #: Free parameters with their prior range. Everything else is a paper value, a data value or
 #: a stated assumption (docs/calibration.md).
@@ -86,21 +87,41 @@ def _hypercube(box: Mapping[str, tuple[float, float]], n: int, seed: int) -> lis
     return [{k: float(f"{v:.6g}") for k, v in zip(names, row, strict=True)} for row in values]
 
 
-def _check_box(box: Mapping[str, tuple[float, float]]) -> None:
+def check_box(box: Mapping[str, tuple[float, float]]) -> None:
     """Each range must be a free parameter's and lie within its prior (:data:`FREE_PARAMETERS`):
-    the posterior the claims draw from stays inside the documented priors."""
+    the posterior the claims draw from stays inside the documented priors. ParameterError (a
+    ValueError) naming the range otherwise."""
     for name, (lo, hi) in box.items():
         Parameters.from_dict({name: lo})
         Parameters.from_dict({name: hi})
         if not lo < hi:
-            raise ValueError(f"prior range of '{name}' is empty: [{lo}, {hi}]")
+            raise ParameterError(f"prior range of '{name}' is empty: [{lo}, {hi}]")
         if name not in FREE_PARAMETERS:
-            raise ValueError(f"'{name}' is not a free parameter; allowed: "
-                             f"{', '.join(FREE_PARAMETERS)}")
+            raise ParameterError(f"'{name}' is not a free parameter; allowed: "
+                                 f"{', '.join(FREE_PARAMETERS)}")
         prior_lo, prior_hi = FREE_PARAMETERS[name]
         if lo < prior_lo or hi > prior_hi:
-            raise ValueError(f"range of '{name}' = [{lo}, {hi}] is not allowed; allowed: "
-                             f"within its prior [{prior_lo}, {prior_hi}]")
+            raise ParameterError(f"range of '{name}' = [{lo}, {hi}] is not allowed; allowed: "
+                                 f"within its prior [{prior_lo}, {prior_hi}]")
+
+
+def check_params(params: Mapping[str, Any] | None, scale: float | None = None) -> Parameters:
+    """The parameters :func:`check` would run, validated: known names and allowed values, a
+    horizon reaching December 2023 (month :data:`CALIBRATION_MONTHS`, where the facts are
+    read) and the facts' calendar (start year 2022). ParameterError otherwise."""
+    base: dict[str, Any] = {"months": CALIBRATION_MONTHS, **dict(params or {})}
+    if scale is not None:
+        base["household_scale"] = scale
+    p = Parameters.from_dict(base)
+    if p.months < CALIBRATION_MONTHS:
+        raise ParameterError(f"months = {p.months} is too short for the calibration check: the "
+                             f"facts are read up to December 2023 (month {CALIBRATION_MONTHS}); "
+                             f"allowed: {CALIBRATION_MONTHS} or more")
+    if p.start_year != CALIBRATION_START_YEAR:
+        raise ParameterError(f"start_year = {p.start_year} is not allowed for the calibration "
+                             f"check: the facts are dated 2022-2023; allowed: "
+                             f"{CALIBRATION_START_YEAR}")
+    return p
 
 
 def fit(out: str | Path, samples: int = 200, seeds: int = 3, rounds: int = 2,
@@ -112,9 +133,9 @@ def fit(out: str | Path, samples: int = 200, seeds: int = 3, rounds: int = 2,
     ``out/round-K`` and resume after an interruption)."""
     out = Path(out)
     box = dict(box or FREE_PARAMETERS)
-    _check_box(box)
+    check_box(box)
     if not 0 < accept <= 1:
-        raise ValueError(f"accept = {accept} is not allowed; allowed: a share in (0, 1]")
+        raise ParameterError(f"accept = {accept} is not allowed; allowed: a share in (0, 1]")
     base = {"household_scale": scale, "months": CALIBRATION_MONTHS}
     all_rows = []
     accepted = pd.DataFrame()
@@ -180,7 +201,7 @@ def check(out: str | Path, params: Mapping[str, Any] | None = None, seeds: int =
     base: dict[str, Any] = {"months": CALIBRATION_MONTHS, **dict(params or {})}
     if scale is not None:
         base["household_scale"] = scale
-    Parameters.from_dict(base)  # a clear error before anything runs
+    check_params(base)  # a clear error before anything runs
     runs = run_points("calibration-check", [{}], seeds, seed, base, FACT_COLUMNS,
                       out / "check-runs", executor_factory, progress)
     table = compare(facts_table(runs))

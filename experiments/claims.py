@@ -37,7 +37,7 @@ from scipy import stats  # noqa: E402
 from experiments.batch import run_points  # noqa: E402
 from experiments.runner import ExecutorFactory  # noqa: E402
 from model import scenarios  # noqa: E402
-from model.parameters import Parameters  # noqa: E402
+from model.parameters import ParameterError, Parameters  # noqa: E402
 
 Measure = Callable[[pd.DataFrame, pd.DataFrame, Parameters], float]
 
@@ -175,16 +175,78 @@ def verdict(claim: Claim, estimates: np.ndarray, differences: np.ndarray) -> str
     return "not supported"
 
 
-def posterior_draws(path: str | Path | None, n: int, seed: int) -> list[dict[str, float]]:
-    """``n`` draws of the free parameters from a ``posterior.csv`` (empty dicts if None)."""
-    if path is None:
-        return [{} for _ in range(n)]
+def scenario_names(claims: tuple[Claim, ...] | None = None) -> list[str]:
+    """The scenarios a claims run needs: the baseline and each claim's, once each."""
+    return list(dict.fromkeys(["baseline"] + [c.scenario for c in (claims or CLAIMS)]))
+
+
+def min_months(params: Parameters | None = None) -> int:
+    """The shortest horizon every claim can be read from: the first December at least a year
+    after the policy starts (the claims read the policy's full effect from then; with the
+    defaults, month 48, December 2025)."""
+    start = (params or Parameters()).policy_start_month
+    return -(-(start + 12) // 12) * 12
+
+
+def check_months(months: int, what: str = "months") -> int:
+    """ParameterError unless `months` reaches :func:`min_months`."""
+    needed = min_months()
+    if months < needed:
+        raise ParameterError(f"{what} {months} is too short for the claims: they read each "
+                             f"policy's effect from a year after it starts (month "
+                             f"{Parameters().policy_start_month + 12}) to the first December "
+                             f"after that (month {needed}); allowed: {needed} or more")
+    return months
+
+
+def read_posterior(path: str | Path, what: str = "posterior") -> pd.DataFrame:
+    """The fitted-parameter columns of a ``posterior.csv`` from ``cbec calibrate``, checked:
+    a readable CSV with at least one row and one column named after a free parameter
+    (:data:`experiments.calibrate.FREE_PARAMETERS`), every value a number the parameter
+    allows. ParameterError (a ValueError) naming the file and the problem otherwise."""
     from experiments.calibrate import FREE_PARAMETERS
 
-    frame = pd.read_csv(path)
+    shape = ("a posterior.csv from `cbec calibrate`: a header with fitted parameters (e.g. "
+             f"{', '.join(list(FREE_PARAMETERS)[:3])}) and one row per accepted point")
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ParameterError(f"{what} {path} is empty; expected {shape}") from None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ParameterError(f"{what} {path} cannot be read as CSV ({first}); expected "
+                             f"{shape}") from None
     names = [c for c in frame.columns if c in FREE_PARAMETERS]
+    if not names:
+        shown = ", ".join(map(str, frame.columns[:5])) or "none"
+        raise ParameterError(f"{what} {path} has no fitted-parameter columns (its columns: "
+                             f"{shown}); expected {shape}")
+    if frame.empty:
+        raise ParameterError(f"{what} {path} has a header but no rows; expected {shape}")
+    frame = frame[names]
+    for name in names:
+        values = pd.to_numeric(frame[name], errors="coerce")
+        bad = frame[name][values.isna() | ~np.isfinite(values.fillna(0.0))]
+        if len(bad):
+            raise ParameterError(f"{what} {path}: {name} = {bad.iloc[0]!r} (row "
+                                 f"{int(bad.index[0]) + 1}) is not allowed; allowed: a number")
+        frame[name] = values.astype(float)
+    for i, row in enumerate(frame.itertuples(index=False)):
+        try:
+            Parameters.from_dict(dict(zip(names, row, strict=True)))
+        except ParameterError as exc:
+            raise ParameterError(f"{what} {path}, row {i + 1}: {exc}") from None
+    return frame
+
+
+def posterior_draws(path: str | Path | None, n: int, seed: int) -> list[dict[str, float]]:
+    """``n`` draws of the free parameters from a ``posterior.csv`` (empty dicts if None);
+    the file is checked first (:func:`read_posterior`)."""
+    if path is None:
+        return [{} for _ in range(n)]
+    frame = read_posterior(path)
     rows = np.random.default_rng(seed).integers(0, len(frame), n)
-    return [{k: float(frame.iloc[r][k]) for k in names} for r in rows]
+    return [{k: float(frame.iloc[r][k]) for k in frame.columns} for r in rows]
 
 
 def run_claims(out: str | Path, replications: int = 10, scale: float | None = None,
@@ -198,11 +260,15 @@ def run_claims(out: str | Path, replications: int = 10, scale: float | None = No
     base: dict[str, Any] = {"months": months}
     if scale is not None:
         base["household_scale"] = scale
-    names = ["baseline"] + [c.scenario for c in claims]
-    points = [{**scenarios.get(name), **base} for name in dict.fromkeys(names)]
+    names = scenario_names(claims)
+    points = [{**scenarios.get(name), **base} for name in names]
     for point in points:
         Parameters.from_dict(point)  # clear errors first
-    index = {name: i for i, name in enumerate(dict.fromkeys(names))}
+    check_months(months)
+    if replications < 1:
+        raise ParameterError(f"replications = {replications} is not allowed; allowed: 1 or "
+                             "more")
+    index = {name: i for i, name in enumerate(names)}
     draws = posterior_draws(posterior, replications, seed)
     frames = []
     for r, draw in enumerate(draws):

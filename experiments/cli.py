@@ -25,9 +25,10 @@ class UsageError(ValueError):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``cbec`` and ``python -m experiments``; returns the exit status."""
+    from experiments.batch import RunsIncomplete
     from experiments.runner import ExecutorError
     from experiments.spec import SpecError
-    from experiments.storage import StorageError
+    from experiments.storage import StorageError, describe_os_error
 
     parser = build_parser()
     try:
@@ -39,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, SpecError, StorageError, ParameterError, ExecutorError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RunsIncomplete as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except KeyboardInterrupt:
         print("\ninterrupted; finished runs are saved, and the same command resumes",
               file=sys.stderr)
@@ -46,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`, which has exited
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_INCOMPLETE
+    except OSError as exc:  # a file-system error mid-way: say so, without a traceback
+        print(f"error: cannot write {describe_os_error(exc)}; nothing half-written was kept",
+              file=sys.stderr)
+        return EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run named scenarios and write tables and plots",
                          description="Run named scenarios (see `cbec scenarios`).")
     run.add_argument("names", nargs="+", metavar="NAME", help="scenario name(s)")
-    run.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
+    run.add_argument("--out", required=True, metavar="DIR", help="output directory")
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     run.add_argument("--scale", type=float, metavar="X",
                      help="household_scale: agents per real household")
@@ -72,20 +80,25 @@ def build_parser() -> argparse.ArgumentParser:
                            "finishes; the same command after an interruption runs only what "
                            "is missing.")
     sweep.add_argument("spec", type=Path, metavar="SPEC", help="experiment spec (TOML)")
-    sweep.add_argument("--out", required=True, type=Path, metavar="DIR",
-                       help="output directory")
+    sweep.add_argument("--out", required=True, metavar="DIR", help="output directory")
     _add_executor_options(sweep)
     sweep.add_argument("--timeout", type=float, metavar="S",
                        help="per-run time limit in seconds (overrides the spec's)")
     sweep.add_argument("--retry-failed", action="store_true",
                        help="rerun runs recorded as failed")
+    sweep.add_argument("--max-runs", type=int, metavar="N", dest="max_runs",
+                       help="allow designs of up to N runs (default 1,000,000: a larger design "
+                       "is refused before anything is sampled)")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep.set_defaults(handler=cmd_sweep)
 
     analyze = sub.add_parser("analyze", help="summarise a sweep: means, CIs, indices, figures",
                              description="Analyse the sweep in DIR; writes DIR/analysis/.")
-    analyze.add_argument("out", type=Path, metavar="DIR", help="the sweep's --out directory")
+    analyze.add_argument("out", metavar="DIR", help="the sweep's --out directory")
     analyze.add_argument("--no-figures", action="store_true", help="tables only")
+    analyze.add_argument("--analysis-out", metavar="DIR2", dest="analysis_out",
+                         help="write the analysis to DIR2 instead of DIR/analysis (e.g. when "
+                         "DIR is read-only)")
     analyze.set_defaults(handler=cmd_analyze)
 
     params = sub.add_parser("params", help="list every model parameter")
@@ -101,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                          description="ABC rejection on Latin hypercubes (see "
                          "docs/calibration.md); --check writes DIR/calibration.csv and exits 1 "
                          "when a fact misses its tolerance.")
-    cal.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
+    cal.add_argument("--out", required=True, metavar="DIR", help="output directory")
     cal.add_argument("--check", action="store_true", help="compare with the facts only")
     cal.add_argument("--params", metavar="FILE", help="with --check: a JSON file of parameter "
                      "values to check (e.g. best_params.json; default: the model defaults)")
@@ -122,11 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     cl = sub.add_parser("claims", help="test the paper's policy claims against the baseline",
                         description="Each claim's scenario against the baseline with common "
                         "random numbers; writes DIR/claims.csv and DIR/claims.png.")
-    cl.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
+    cl.add_argument("--out", required=True, metavar="DIR", help="output directory")
     cl.add_argument("--replications", type=int, default=10, help="replications (default 10)")
     cl.add_argument("--scale", type=float, metavar="X", help="household_scale")
     cl.add_argument("--months", type=int, default=108, help="horizon (default 108)")
-    cl.add_argument("--posterior", type=Path, metavar="FILE", help="posterior.csv from `cbec "
+    cl.add_argument("--posterior", metavar="FILE", help="posterior.csv from `cbec "
                     "calibrate`: replication r uses posterior draw r (parameter uncertainty)")
     cl.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_executor_options(cl)
@@ -144,10 +157,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     check_seed(args.seed)  # a clear error before anything runs
     overrides: dict[str, Any] = parse_settings(args.settings)
-    if args.scale is not None:
-        overrides["household_scale"] = args.scale
-    if args.months is not None:
-        overrides["months"] = args.months
+    for option, name in (("scale", "household_scale"), ("months", "months")):
+        value = getattr(args, option)
+        if value is None:
+            continue
+        if name in overrides:
+            raise UsageError(f"--{option} {value} and --set {name}={overrides[name]} both set "
+                             f"'{name}'; allowed: one of them")
+        overrides[name] = value
     typed: dict[str, Any] = {}
     for name in args.names:
         start = scenario_overrides(name)
@@ -156,10 +173,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ParameterError as exc:
             raise UsageError(f"scenario '{name}': {exc}") from None
         typed = {k: getattr(params, k) for k in overrides}
+    out = _out_dir(args.out)
     from experiments.report import run_scenarios
 
-    run_scenarios(list(args.names), args.out, seed=args.seed, overrides=typed)
+    run_scenarios(list(args.names), out, seed=args.seed, overrides=typed)
     return EXIT_OK
+
+
+def _out_dir(path: str, option: str = "--out") -> Path:
+    """``path`` checked as an output directory (:func:`experiments.storage.check_output_dir`)."""
+    from experiments.storage import check_output_dir
+
+    return check_output_dir(path, option)
 
 
 def executor_factory(args: argparse.Namespace) -> Any:
@@ -206,28 +231,46 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         params: dict[str, Any] = {}
         if args.params:
             params = _read_json_object(args.params, "--params", '{"name": value, ...}')
+            for name, value in params.items():
+                if not isinstance(value, (bool, int, float, str)):
+                    raise UsageError(f"--params {args.params}: '{name}' = a JSON "
+                                     f"{type(value).__name__} is not allowed; allowed: a "
+                                     "number, true/false or a string")
+            if args.scale is not None and "household_scale" in params:
+                raise UsageError(f"--scale {args.scale} and household_scale = "
+                                 f"{params['household_scale']!r} in --params {args.params} "
+                                 "both set 'household_scale'; allowed: one of them")
         seeds = args.seeds or 100
-        table = calibrate.check(args.out, params, seeds=seeds, scale=args.scale,
+        _at_most(seeds, "--seeds")
+        calibrate.check_params(params, scale=args.scale)
+        out = _out_dir(args.out)
+        table = calibrate.check(out, params, seeds=seeds, scale=args.scale,
                                 executor_factory=factory, progress=not args.no_progress, **seed)
         shown = table[["fact", "target", "simulated", "ci_low", "ci_high", "tolerance", "ok"]]
         print(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         missed = int((~table["ok"]).sum())
         print(f"{len(table) - missed} of {len(table)} facts within tolerance; "
-              f"table in {args.out / 'calibration.csv'}")
+              f"table in {out / 'calibration.csv'}")
         if missed:
             print("missed: " + ", ".join(table.loc[~table["ok"], "description"])
                   + "; docs/calibration.md says why each one misses (exit code 1)")
         return EXIT_INCOMPLETE if missed else EXIT_OK
     if not 0 < args.accept <= 1:
         raise UsageError(f"--accept must be a share in (0, 1], got {args.accept}")
+    if args.params:
+        raise UsageError("--params is for --check; a fit draws the parameters itself (use "
+                         "--box to choose which)")
     box = _read_box(args.box) if args.box else None
-    result = calibrate.fit(args.out, samples=args.samples or 200, seeds=args.seeds or 3,
+    if box is not None:
+        calibrate.check_box(box)
+    _at_most((args.samples or 200) * (args.seeds or 3), "--samples x --seeds")
+    out = _out_dir(args.out)
+    result = calibrate.fit(out, samples=args.samples or 200, seeds=args.seeds or 3,
                            rounds=args.rounds or 2, accept=args.accept,
                            scale=args.scale or 0.01, box=box, executor_factory=factory,
                            progress=not args.no_progress, **seed)
     print(calibrate.fit_report(result))
-    print(f"posterior in {args.out / 'posterior.csv'}, best point in "
-          f"{args.out / 'best_params.json'}")
+    print(f"posterior in {out / 'posterior.csv'}, best point in {out / 'best_params.json'}")
     return EXIT_OK
 
 
@@ -237,18 +280,21 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
     factory = executor_factory(args)
     _positive(args, "replications", "months")
+    _at_most(args.replications * len(claims.scenario_names()), "--replications x scenarios")
     overrides = {"months": args.months}
     if args.scale is not None:
         overrides["household_scale"] = args.scale
     Parameters.from_dict(overrides)
-    if args.posterior is not None and not Path(args.posterior).is_file():
-        raise UsageError(f"--posterior {args.posterior}: no such file")
-    table = claims.run_claims(args.out, replications=args.replications, scale=args.scale,
+    claims.check_months(args.months, "--months")
+    if args.posterior is not None:
+        claims.read_posterior(args.posterior, "--posterior")
+    out = _out_dir(args.out)
+    table = claims.run_claims(out, replications=args.replications, scale=args.scale,
                               months=args.months, posterior=args.posterior,
                               executor_factory=factory, progress=not args.no_progress)
     shown = table[["claim", "paper_value", "estimate", "ci_low", "ci_high", "verdict"]]
     print(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    print(f"table in {args.out / 'claims.csv'}, figure in {args.out / 'claims.png'}")
+    print(f"table in {out / 'claims.csv'}, figure in {out / 'claims.png'}")
     return EXIT_OK
 
 
@@ -261,6 +307,9 @@ def _read_json_object(path: str, option: str, shape: str) -> dict[str, Any]:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"{option} {path}: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{option} {path}: JSON nested too deeply; expected a JSON object "
+                         f"{shape}") from None
     if not isinstance(raw, dict):
         raise UsageError(f"{option} {path}: expected a JSON object {shape}, got "
                          f"{type(raw).__name__}")
@@ -295,33 +344,51 @@ def _positive(args: argparse.Namespace, *names: str) -> None:
             raise UsageError(f"--{name} must be 1 or more, got {value}")
 
 
+def _at_most(runs: int, what: str) -> None:
+    """Refuse more runs than a sweep's ceiling (:data:`experiments.design.MAX_RUNS`)."""
+    from experiments.design import MAX_RUNS
+
+    if runs > MAX_RUNS:
+        raise UsageError(f"{what} = {runs:,} runs is not allowed; allowed: at most "
+                         f"{MAX_RUNS:,} runs")
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``cbec sweep``: run (or resume) a sweep."""
     from experiments.runner import run_sweep
-    from experiments.spec import load_spec
+    from experiments.spec import MAX_TIMEOUT, load_spec
 
     factory = executor_factory(args)
+    out = _out_dir(args.out)
+    if args.max_runs is not None and args.max_runs < 1:
+        raise UsageError(f"--max-runs must be 1 or more, got {args.max_runs}")
+    if args.timeout is not None and not 0 < args.timeout <= MAX_TIMEOUT:
+        raise UsageError(f"--timeout {args.timeout:g} is not allowed; allowed: a number of "
+                         f"seconds above 0 and at most {MAX_TIMEOUT:,.0f} (30 days)")
     spec = load_spec(args.spec)
     if args.timeout is not None:
-        if not args.timeout > 0:
-            raise UsageError(f"--timeout must be a positive number of seconds, got "
-                             f"{args.timeout:g}")
         spec = spec.with_timeout(args.timeout)
-    report = run_sweep(spec, args.out, factory, retry_failed=args.retry_failed,
-                       progress=not args.no_progress)
-    done = report.already_finished + report.finished
-    print(f"{spec.name}: {done} of {report.runs} runs finished ({report.finished} now, "
-          f"{report.failed} failed now, {report.elapsed:.1f} s); results in {args.out}")
+    report = run_sweep(spec, out, factory, retry_failed=args.retry_failed,
+                       progress=not args.no_progress, max_runs=args.max_runs)
+    print(f"{spec.name}: {report.state}; {report.finished} now, {report.failed} failed now, "
+          f"{report.elapsed:.1f} s; results in {out}")
+    if report.rejected:
+        print(f"{report.rejected} damaged or mismatched run files were set aside in "
+              f"{out / 'rejected'} and redone", file=sys.stderr)
     if report.aborted:
         print(f"error: the sweep stopped: {report.aborted}", file=sys.stderr)
         return EXIT_INCOMPLETE
     if report.failed or report.skipped_failed:
         failed = report.failed + report.skipped_failed
         print(f"{failed} run{'s' if failed != 1 else ''} failed; their errors are in "
-              f"{args.out / 'runs'}/*.error.json "
+              f"{out / 'runs'}/*.error.json "
               "(rerun with --retry-failed to try them again)", file=sys.stderr)
         return EXIT_INCOMPLETE
-    print(f"analyse with: cbec analyze {args.out}")
+    if not report.complete:
+        print("error: the sweep is incomplete; run the same command again to finish it",
+              file=sys.stderr)
+        return EXIT_INCOMPLETE
+    print(f"analyse with: cbec analyze {out}")
     return EXIT_OK
 
 
@@ -329,7 +396,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     """``cbec analyze``: tables and figures in DIR/analysis."""
     from experiments.analysis import analyze_sweep
 
-    result = analyze_sweep(args.out, write=True, figures=not args.no_figures)
+    if not args.out.strip():
+        raise UsageError("DIR is empty; allowed: the --out directory of a `cbec sweep`")
+    result = analyze_sweep(args.out, write=True, figures=not args.no_figures,
+                           into=args.analysis_out)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     tables = [p for p in result.files if p.suffix != ".png"]
@@ -377,13 +447,18 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def parse_settings(settings: Sequence[str]) -> dict[str, str]:
-    """``NAME=VALUE`` strings to a dict (values are typed later, by Parameters)."""
+    """``NAME=VALUE`` strings to a dict (values are typed later, by Parameters); a name set
+    twice is refused."""
     out: dict[str, str] = {}
     for item in settings:
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():
             raise UsageError(f"--set expects NAME=VALUE, got '{item}'")
-        out[name.strip()] = value.strip()
+        name = name.strip()
+        if name in out:
+            raise UsageError(f"--set {name}={out[name]} and --set {item.strip()} both set "
+                             f"'{name}'; allowed: once")
+        out[name] = value.strip()
     return out
 
 

@@ -29,6 +29,10 @@ from model.parameters import ParameterError, Parameters
 DESIGN_STREAM = 0x5EED_DE51  # mixed with the master seed for the design's own randomness
 UNIT_PREFIX = "u."  # column prefix of the unit-cube sample in the design table
 SIGNIFICANT_DIGITS = 12  # sampled values are rounded so run ids are stable across platforms
+#: the most runs (design points x replications) a sweep may have unless the caller raises the
+#: ceiling (``cbec sweep --max-runs``): checked before anything is sampled, so an oversized
+#: design is refused at once instead of exhausting memory minutes later.
+MAX_RUNS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,13 @@ class Plan:
 
 
 def design_size(spec: Spec) -> int:
-    """How many design points the spec gives (before replications)."""
+    """How many design points the spec gives (before replications); computed without building
+    the design."""
     d = len(spec.parameters)
     kind = spec.design.kind
     if kind == "grid":
-        return math.prod(len(_grid_values(p)) for p in spec.parameters)
+        return math.prod(len(p.values) if p.values is not None else (p.steps or 2)
+                         for p in spec.parameters)
     if kind == "list":
         return len(spec.parameters[0].values or ())
     n = spec.design.samples or 0
@@ -82,8 +88,27 @@ def design_size(spec: Spec) -> int:
     return n * (d + 1)  # morris
 
 
-def build_design(spec: Spec) -> Design:
-    """The design points of a spec (values typed as the parameters are)."""
+def check_size(spec: Spec, max_runs: int | None = None) -> int:
+    """The number of runs (points x replications) of `spec`; SpecError, naming the ceiling and
+    how to lower the count or raise the ceiling, when it exceeds `max_runs` (default
+    :data:`MAX_RUNS`). Nothing is sampled."""
+    ceiling = MAX_RUNS if max_runs is None else max_runs
+    points = design_size(spec)
+    runs = points * spec.replications
+    if runs > ceiling:
+        what = {"grid": "values (or steps)", "list": "values",
+                "lhs": "samples", "sobol": "samples (N)", "morris": "samples"}[spec.design.kind]
+        raise SpecError(f"the design has {points:,} points x {spec.replications:,} replications "
+                        f"= {runs:,} runs; allowed: at most {ceiling:,} runs. Use fewer "
+                        f"{what} or replications, or raise the ceiling (cbec sweep --max-runs "
+                        "N) if you mean it")
+    return runs
+
+
+def build_design(spec: Spec, max_runs: int | None = None) -> Design:
+    """The design points of a spec (values typed as the parameters are); SpecError first if the
+    design is larger than the ceiling (:func:`check_size`)."""
+    check_size(spec, max_runs)
     kind = spec.design.kind
     names = spec.names
     unit = None
@@ -123,10 +148,11 @@ def run_id(params: Mapping[str, Any], seed: int, model_version: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def plan_sweep(spec: Spec, model_version: str) -> Plan:
+def plan_sweep(spec: Spec, model_version: str, max_runs: int | None = None) -> Plan:
     """Build the design, check every point against the parameter rules, and give each run its
-    seed and id. Raises SpecError before anything runs if a point is not allowed."""
-    design = build_design(spec)
+    seed and id. Raises SpecError before anything runs if a point is not allowed, or before
+    anything is sampled if the design has more than `max_runs` runs (:data:`MAX_RUNS`)."""
+    design = build_design(spec, max_runs)
     seeds = replication_seeds(spec.seed, spec.replications)
     start = {**scenario_overrides(spec.scenario), **spec.base}
     overrides: list[dict[str, Any]] = []

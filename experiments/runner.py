@@ -7,6 +7,15 @@ or the calling process itself. Workers only compute; the parent alone writes, so
 workers need no shared disk. At most ``max_in_flight`` runs are submitted at a time, so memory
 stays bounded however long the sweep.
 
+Nothing is taken on trust: a run is done only when its file is on disk and verified (on resume,
+every existing run file is read back and checked against the design; the ones that fail are
+set aside in ``DIR/rejected`` and redone). A run whose future is lost (its worker process died,
+the Dask scheduler dropped it) is retried, at most :data:`MAX_LOST` times, the last time alone
+so a run that kills its worker is found; a broken local pool is replaced and the sweep goes on.
+A Dask cluster that loses its scheduler, or has no workers for ``lost_after`` seconds, ends the
+sweep with a message saying so. The report (and the manifest) say "done" only when every run of
+the design is on disk and verified, "incomplete, N of M" otherwise.
+
 Time limits are enforced inside the worker. In a thread that is the main thread of its process
 (process-pool workers, in-process runs) a ``SIGALRM`` timer raises :class:`RunTimeout` in the
 run; elsewhere (Dask worker threads) a timer thread raises it asynchronously in the running thread
@@ -20,6 +29,7 @@ import concurrent.futures as cf
 import contextlib
 import ctypes
 import importlib
+import inspect
 import multiprocessing
 import os
 import signal
@@ -27,6 +37,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -37,10 +48,20 @@ import pandas as pd
 
 from experiments.design import Plan, plan_sweep
 from experiments.spec import Spec, SpecError
-from experiments.storage import SweepStore, model_version, now
+from experiments.storage import (
+    PARAM_PREFIX,
+    StorageError,
+    SweepStore,
+    describe_os_error,
+    model_version,
+    now,
+)
 
-PARAM_PREFIX = "param."  # column prefix of the varied parameters in run files
 META_COLUMNS = ("run_id", "point", "replication", "seed")
+MAX_LOST = 3  # a run lost this many times (worker died, future cancelled) is recorded as failed
+SOLO_AFTER = 2  # a run lost this many times is retried alone, to tell what kills the workers
+POLL_SECONDS = 2.0  # how often a waiting sweep checks that its executor is alive
+LOST_AFTER = 60.0  # Dask: seconds without a scheduler connection or any worker before giving up
 
 ExecutorFactory = Callable[[], AbstractContextManager[cf.Executor]]
 
@@ -99,6 +120,35 @@ def resolve_function(path: str) -> Callable[..., Any]:
             raise TypeError(f"'{path}' is not callable")
         _FUNCTIONS[path] = function
     return _FUNCTIONS[path]
+
+
+def check_function(path: str) -> Callable[..., Any]:
+    """Import the run function and check it can serve a sweep: a Python function defined in a
+    source file (run ids hash that file) that takes ``(params, seed=...)``. SpecError naming
+    the function and what is allowed otherwise."""
+    allowed = ("allowed: a Python function in a .py file taking (params, seed=...), e.g. "
+               "'model.run:simulate'")
+    try:
+        function = resolve_function(path)
+    except Exception as exc:
+        raise SpecError(f"[run] function '{path}' cannot be loaded: {type(exc).__name__}: "
+                        f"{exc}") from None
+    if not inspect.isfunction(function):
+        what = ("a class" if inspect.isclass(function) else "a built-in function"
+                if inspect.isbuiltin(function) else f"a {type(function).__name__}")
+        raise SpecError(f"[run] function '{path}' is {what}, not a Python function; {allowed}")
+    module = sys.modules.get(function.__module__)
+    source = getattr(module, "__file__", None)
+    if not source or not source.endswith(".py") or not os.path.isfile(source):
+        raise SpecError(f"[run] function '{path}' is not defined in a Python source file "
+                        f"(its module has {source or 'no file'}); {allowed}")
+    try:
+        inspect.signature(function).bind({}, seed=0)
+    except TypeError:
+        raise SpecError(f"[run] function '{path}' cannot be called as function(params, "
+                        f"seed=...): its signature is {inspect.signature(function)}; "
+                        f"{allowed}") from None
+    return function
 
 
 def execute_run(task: RunTask) -> RunRecord:
@@ -253,25 +303,81 @@ class ProcessPool:
         return f"a local process pool of {self.slots} workers"
 
 
+class _DaskExecutor(cf.Executor):
+    """A Dask client's executor that can tell whether its cluster is still there."""
+
+    def __init__(self, client: Any, where: str, lost_after: float) -> None:
+        self._inner = client.get_executor(pure=False)
+        self._client = client
+        self._where = where
+        self._lost_after = lost_after
+        self._since: dict[str, float] = {}
+        self._checked = 0.0
+        self._workers: int | None = None
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
+        return self._inner.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._inner.shutdown(wait=wait)
+
+    def status(self) -> tuple[str, str | None]:
+        """("ok", None); ("wait", why) while the scheduler is reconnecting or no worker is
+        there; ("lost", message) once that has lasted ``lost_after`` seconds or the client
+        has given up."""
+        now_ = time.monotonic()
+        state = str(getattr(self._client, "status", "running"))
+        if state in ("closing", "closed", "failed"):
+            return "lost", (f"lost the connection to the Dask scheduler of {self._where} "
+                            "(the client gave up reconnecting); runs in flight were not "
+                            "recorded")
+        if state != "running":
+            return self._waiting("scheduler", now_, f"the Dask scheduler of {self._where} is "
+                                 "unreachable (reconnecting)")
+        self._since.pop("scheduler", None)
+        if now_ - self._checked >= POLL_SECONDS or self._workers is None:
+            self._checked = now_
+            try:
+                info = self._client.sync(self._client.scheduler.identity, n_workers=0,
+                                         callback_timeout=max(1.0, POLL_SECONDS))
+                self._workers = int(info.get("n_workers", 0))
+            except Exception:  # no answer this time: judge by the connection state
+                self._workers = self._workers if self._workers is not None else 1
+        if not self._workers:
+            return self._waiting("workers", now_, f"{self._where} has no workers")
+        self._since.pop("workers", None)
+        return "ok", None
+
+    def _waiting(self, what: str, now_: float, why: str) -> tuple[str, str | None]:
+        since = self._since.setdefault(what, now_)
+        if now_ - since >= self._lost_after:
+            return "lost", f"{why} for {self._lost_after:g} s; runs in flight were not recorded"
+        return "wait", why
+
+
 @dataclass(frozen=True)
 class DaskCluster:
     """Factory: the Dask cluster whose scheduler is at `address` (``--scheduler``). Its
-    workers need this project importable (installed, or on their PYTHONPATH)."""
+    workers need this project importable (installed, or on their PYTHONPATH). The sweep ends,
+    saying so, when the scheduler is unreachable or no worker is connected for `lost_after`
+    seconds."""
 
     address: str
     slots: int = 64
+    lost_after: float = LOST_AFTER
 
     @contextlib.contextmanager
     def __call__(self) -> Iterator[cf.Executor]:
         from distributed import Client
 
+        timeout = f"{max(5.0, min(self.lost_after, 20.0)):g}s"
         try:
-            client = Client(self.address, timeout="20s")
+            client = Client(self.address, timeout=timeout)
         except (OSError, TimeoutError, ValueError) as exc:
             raise ExecutorError(f"cannot reach the Dask scheduler at '{self.address}': "
                                 f"{exc}") from None
         with client:
-            yield client.get_executor(pure=False)
+            yield _DaskExecutor(client, f"the Dask cluster at {self.address}", self.lost_after)
 
     def __str__(self) -> str:
         return f"the Dask cluster at {self.address}"
@@ -282,6 +388,7 @@ class DaskLocal:
     """Factory: a local Dask cluster of `workers` single-threaded processes (``--dask-local``)."""
 
     workers: int = 2
+    lost_after: float = LOST_AFTER
 
     @property
     def slots(self) -> int:
@@ -298,10 +405,38 @@ class DaskLocal:
         with (LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                            dashboard_address=None, silence_logs=logging.ERROR) as cluster,
               Client(cluster) as client):
-            yield client.get_executor(pure=False)
+            yield _DaskExecutor(client, "the local Dask cluster", self.lost_after)
 
     def __str__(self) -> str:
         return f"a local Dask cluster of {self.workers} workers"
+
+
+class _Pool:
+    """The executor of a sweep, opened from the factory and replaced when it breaks (a local
+    worker process died: ``BrokenProcessPool``)."""
+
+    def __init__(self, factory: ExecutorFactory) -> None:
+        self.factory = factory
+        self.replaced = 0
+        self._stack = contextlib.ExitStack()
+        self.executor: cf.Executor = self._stack.enter_context(factory())
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.close()
+
+    def replace(self) -> None:
+        old, self._stack = self._stack, contextlib.ExitStack()
+        with contextlib.suppress(Exception):
+            old.close()
+        self.executor = self._stack.enter_context(self.factory())
+        self.replaced += 1
+
+    def status(self) -> tuple[str, str | None]:
+        check = getattr(self.executor, "status", None)
+        return check() if callable(check) else ("ok", None)
 
 
 # -------------------------------------------------------------------------------- sweeps
@@ -314,7 +449,7 @@ class SweepReport:
     name: str
     out: Path
     runs: int  # distinct runs in the design
-    already_finished: int  # found on disk at the start
+    already_finished: int  # found on disk at the start, and verified
     skipped_failed: int  # failed earlier and not retried
     submitted: int = 0
     finished: int = 0
@@ -322,61 +457,101 @@ class SweepReport:
     elapsed: float = 0.0
     aborted: str | None = None
     failed_ids: list[str] = field(default_factory=list)
+    rejected: int = 0  # run files set aside on resume (unreadable or not matching the design)
+    lost: int = 0  # futures lost (worker died, cancelled by the cluster) and retried or failed
+    replaced_pools: int = 0  # times a broken local pool was replaced
+    verified: int = 0  # runs of the design on disk and verified at the end
 
     @property
     def complete(self) -> bool:
-        """Every run of the design has a result."""
-        return self.already_finished + self.finished == self.runs
+        """Every run of the design is on disk and verified."""
+        return self.verified == self.runs
+
+    @property
+    def state(self) -> str:
+        """ "done: M of M runs finished" or "incomplete, N of M runs finished (...)"."""
+        if self.complete:
+            return f"done, {self.runs} of {self.runs} runs finished"
+        failed = self.failed + self.skipped_failed
+        missing = self.runs - self.verified - failed
+        return (f"incomplete, {self.verified} of {self.runs} runs finished ({failed} failed, "
+                f"{max(missing, 0)} not run)")
 
 
 def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | None = None,
               *, retry_failed: bool = False, progress: bool = True, quiet: bool = False,
-              max_in_flight: int | None = None) -> SweepReport:
+              max_in_flight: int | None = None, max_runs: int | None = None) -> SweepReport:
     """Run every run of `spec` not yet in `out`, writing each result as it completes.
 
-    Validation (spec, every design point, the run function, the output directory) happens
-    before anything is written; problems raise SpecError / StorageError. Failed and timed-out
-    runs are recorded (``runs/<id>.error.json``) and the sweep goes on; they are rerun only with
-    `retry_failed`. If the executor breaks (a worker process died) the sweep stops and the report
-    says so in ``aborted``; the same call again resumes. `progress` shows a progress bar on
-    stderr; `quiet` also silences the lines saying what is run where.
+    Validation (spec, design size against `max_runs`, every design point, the run function,
+    the output directory) happens before anything is written; problems raise SpecError /
+    StorageError. Run files already in `out` are verified first; those that fail are set aside
+    (``out/rejected``) and redone. Failed and timed-out runs are recorded
+    (``runs/<id>.error.json``) and the sweep goes on; they are rerun only with `retry_failed`.
+    Lost runs are retried (:data:`MAX_LOST`), a broken local pool is replaced; a lost Dask
+    cluster or a full disk ends the sweep, and the report says why in ``aborted``. The report
+    is :attr:`SweepReport.complete` only when every run is on disk and verified; the same call
+    again resumes. `progress` shows a progress bar on stderr; `quiet` also silences the lines
+    saying what is run where.
     """
     factory = executor_factory or ProcessPool()
-    try:
-        resolve_function(spec.function)
-    except Exception as exc:
-        raise SpecError(f"the run function '{spec.function}' cannot be loaded: "
-                        f"{type(exc).__name__}: {exc}") from None
-    plan = plan_sweep(spec, model_version(spec.function))
+    check_function(spec.function)
+    plan = plan_sweep(spec, model_version(spec.function), max_runs)
     store = SweepStore(out)
     resumed = store.check_compatible(plan)
     started = time.perf_counter()
     fatal: str | None = None
+    expected = _expected(plan)
     # Start the executor before writing anything: a bad scheduler address leaves DIR untouched.
-    with factory() as executor, store.lock():
-        store.initialise(plan, {"started": now(), "executor": str(factory),
-                                "retry_failed": retry_failed, "timeout": spec.timeout,
-                                "argv": sys.argv})
+    with _Pool(factory) as pool, store.lock():
+        try:
+            store.initialise(plan, {"started": now(), "executor": str(factory),
+                                    "retry_failed": retry_failed, "timeout": spec.timeout,
+                                    "argv": sys.argv})
+        except OSError as exc:
+            if not resumed:
+                store.discard()
+            raise StorageError(f"cannot write the sweep to '{out}': "
+                               f"{describe_os_error(exc)}") from None
+        ids = plan.unique_run_ids
+        rejected = store.verify_results(expected) if resumed else {}
+        for run, problem in rejected.items():
+            target = store.set_aside(run)
+            if not quiet:
+                print(f"run file {run}.parquet {problem}; moved to {target} and will be redone",
+                      file=sys.stderr)
         finished = store.finished_ids()
         failed_before = store.failed_ids()
-        ids = plan.unique_run_ids
         todo = [i for i in ids if i not in finished and (retry_failed or i not in failed_before)]
         report = SweepReport(name=spec.name, out=Path(out), runs=len(ids),
                              already_finished=len(finished & set(ids)),
-                             skipped_failed=0 if retry_failed else len(failed_before & set(ids)))
+                             skipped_failed=0 if retry_failed else len(failed_before & set(ids)),
+                             rejected=len(rejected))
         if not quiet:
             _announce(plan, report, len(todo), factory, resumed)
         status = "interrupted"
+        counts = None
         try:
-            fatal = _execute(plan, store, todo, executor, report, progress,
+            fatal = _execute(plan, store, todo, pool, report, progress,
                              max_in_flight or max(4, 4 * getattr(factory, "slots", 16)))
-            status = "aborted" if (fatal or report.aborted) else "done"
+            report.replaced_pools = pool.replaced
+            on_disk = store.finished_ids()
+            report.verified = sum(i in on_disk for i in ids)
+            status = "aborted" if (fatal or report.aborted) else (
+                "done" if report.complete else "incomplete")
+            counts = {"state": "done" if report.complete else "incomplete",
+                      "finished": report.verified, "failed": len(store.failed_ids()),
+                      "runs": report.runs, "summary": report.state}
         finally:
             report.elapsed = time.perf_counter() - started
-            store.finish_invocation({"finished": now(), "status": status,
-                                     "runs_finished": report.finished,
-                                     "runs_failed": report.failed,
-                                     "aborted": fatal or report.aborted})
+            with contextlib.suppress(OSError):  # a full disk must not hide the real message
+                store.finish_invocation({"finished": now(), "status": status,
+                                         "runs_finished": report.finished,
+                                         "runs_failed": report.failed,
+                                         "runs_lost": report.lost,
+                                         "runs_rejected": report.rejected,
+                                         "pools_replaced": pool.replaced,
+                                         "aborted": fatal or report.aborted}, counts)
     if fatal:
         if not resumed and not store.finished_ids():
             store.discard()
@@ -384,68 +559,168 @@ def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | N
     return report
 
 
-def _execute(plan: Plan, store: SweepStore, todo: list[str], executor: cf.Executor,
+def _expected(plan: Plan) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Run id -> (seed, varied values), what each run file must hold."""
+    expected: dict[str, tuple[int, dict[str, Any]]] = {}
+    names = plan.design.names
+    for row in plan.runs.itertuples(index=False):
+        if row.run_id not in expected:
+            expected[row.run_id] = (int(row.seed),
+                                    {n: _native(getattr(row, n)) for n in names})
+    return expected
+
+
+def _execute(plan: Plan, store: SweepStore, todo: list[str], pool: _Pool,
              report: SweepReport, progress: bool, max_in_flight: int) -> str | None:
-    """Submit `todo` with at most `max_in_flight` pending; write each result. Returns a fatal
-    spec problem found by a run, if any."""
+    """Submit `todo` with at most `max_in_flight` pending; write each result. Lost runs are
+    resubmitted (those lost :data:`SOLO_AFTER` times alone), a broken pool replaced, the
+    executor's health checked while waiting. Returns a fatal spec problem found by a run, if
+    any; an infrastructure failure that ends the sweep goes to ``report.aborted``."""
     from tqdm import tqdm
 
     tasks = _tasks(plan, todo)
+    retry: deque[RunTask] = deque()
+    lost: dict[str, int] = {}
+    pending: dict[cf.Future, RunTask] = {}
+    solo: str | None = None  # a run retried alone: nothing else is submitted meanwhile
     bar = tqdm(total=len(todo), desc=plan.spec.name, unit="run", file=sys.stderr,
                disable=not progress or not todo, dynamic_ncols=True, smoothing=0.1)
-    pending: dict[cf.Future, str] = {}
     with bar:
         try:
             while True:
-                while len(pending) < max_in_flight:
-                    task = next(tasks, None)
+                state, why = pool.status()
+                if state == "lost":
+                    report.aborted = why
+                    _cancel(pool.executor, pending)
+                    return None
+                while state == "ok" and solo is None and len(pending) < max_in_flight:
+                    task = retry.popleft() if retry else next(tasks, None)
                     if task is None:
                         break
-                    pending[executor.submit(execute_run, task)] = task.run_id
+                    if lost.get(task.run_id, 0) >= SOLO_AFTER:
+                        if pending:  # wait until it can run alone
+                            retry.appendleft(task)
+                            break
+                        solo = task.run_id
+                    pending[pool.executor.submit(execute_run, task)] = task
                     report.submitted += 1
                 if not pending:
-                    return None
-                done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                    if state == "ok" and not retry:
+                        return None
+                    time.sleep(POLL_SECONDS)  # waiting for the cluster to come back
+                    continue
+                done, _ = cf.wait(pending, timeout=POLL_SECONDS,
+                                  return_when=cf.FIRST_COMPLETED)
+                broken = False
                 for future in done:
-                    run = pending.pop(future)
-                    fatal = _record(store, run, future, report)
+                    task = pending.pop(future)
+                    if task.run_id == solo:
+                        solo = None
+                    outcome = _record(store, task, future, report)
+                    if outcome in ("lost", "broken"):
+                        broken |= outcome == "broken"
+                        _lost(store, task, lost, retry, report, bar)
+                        continue
                     bar.update(1)
                     bar.set_postfix(done=report.finished, failed=report.failed, refresh=False)
-                    if fatal or report.aborted:
-                        _cancel(executor, pending)
-                        return fatal
+                    if outcome not in ("ok", "failed"):  # a fatal spec problem
+                        _cancel(pool.executor, pending)
+                        return outcome
+                    if report.aborted:
+                        _cancel(pool.executor, pending)
+                        return None
+                if broken:  # every future of a broken pool fails: collect them, then replace
+                    finished, stuck = cf.wait(pending, timeout=30)
+                    for future in (*finished, *stuck):
+                        task = pending.pop(future)
+                        future.cancel()
+                        if task.run_id == solo:
+                            solo = None
+                        outcome = _record(store, task, future, report) if future.done() \
+                            else "lost"
+                        if outcome in ("lost", "broken"):
+                            _lost(store, task, lost, retry, report, bar)
+                        else:
+                            bar.update(1)
+                    try:
+                        pool.replace()
+                    except Exception as exc:
+                        report.aborted = (f"a worker process died and a new pool could not be "
+                                          f"started ({type(exc).__name__}: {exc})")
+                        return None
         except BaseException:
-            _cancel(executor, pending)
+            _cancel(pool.executor, pending)
             raise
 
 
-def _record(store: SweepStore, run: str, future: cf.Future, report: SweepReport) -> str | None:
-    """Write one completed future's result or error. Returns a fatal message, if any."""
+def _lost(store: SweepStore, task: RunTask, lost: dict[str, int], retry: deque[RunTask],
+          report: SweepReport, bar: Any) -> None:
+    """Count a lost run; retry it, or record it as failed once lost :data:`MAX_LOST` times."""
+    report.lost += 1
+    count = lost[task.run_id] = lost.get(task.run_id, 0) + 1
+    if count < MAX_LOST:
+        (retry.appendleft if count >= SOLO_AFTER else retry.append)(task)
+        return
+    message = (f"the run was lost {count} times: the worker process running it died (a crash, "
+               "or the OOM killer) or the cluster dropped it; the last time it ran alone, so "
+               "it most likely kills its worker itself")
+    try:
+        store.write_error(task.run_id, {
+            "type": "RunLost", "message": message, "traceback": None, "elapsed": None,
+            "timeout": None, "point": task.point, "replication": task.replication,
+            "seed": task.seed, "varied": task.varied, "function": task.function,
+            "lost": count})
+    except OSError as exc:
+        report.aborted = _disk_message(store, exc)
+        return
+    report.failed += 1
+    report.failed_ids.append(task.run_id)
+    bar.update(1)
+
+
+def _record(store: SweepStore, task: RunTask, future: cf.Future, report: SweepReport) -> str:
+    """Write one completed future's result or error. Returns "ok", "failed", "lost" (the
+    future was cancelled or its worker vanished), "broken" (the pool broke), or a fatal spec
+    problem's message. A result that cannot be written sets ``report.aborted``."""
+    run = task.run_id
     try:
         record: RunRecord = future.result()
     except cf.CancelledError:
-        return None
-    except cf.BrokenExecutor as exc:
-        report.aborted = (f"a worker process died ({type(exc).__name__}: {exc}); runs in "
-                          "flight were not recorded. Run the same command again to resume")
-        return None
+        return "lost"
+    except cf.BrokenExecutor:
+        return "broken"
     except Exception as exc:  # lost in transit: a killed Dask worker, unpicklable data...
         record = RunRecord(run, ok=False, error={
             "type": type(exc).__name__, "message": str(exc),
-            "traceback": "".join(traceback.format_exception(exc)), "elapsed": None})
+            "traceback": "".join(traceback.format_exception(exc)), "elapsed": None,
+            "point": task.point, "replication": task.replication, "seed": task.seed,
+            "varied": task.varied, "function": task.function})
     if record.fatal:
         return (record.error or {}).get("message", "the run function failed")
-    if record.ok and record.frame is not None:
-        store.write_result(run, record.frame)
-        report.finished += 1
-    else:
+    try:
+        if record.ok and record.frame is not None:
+            store.write_result(run, record.frame)
+            report.finished += 1
+            return "ok"
         store.write_error(run, record.error or {})
-        report.failed += 1
-        report.failed_ids.append(run)
-    return None
+    except OSError as exc:
+        report.aborted = _disk_message(store, exc)
+        return "failed"
+    except StorageError as exc:
+        report.aborted = str(exc)
+        return "failed"
+    report.failed += 1
+    report.failed_ids.append(run)
+    return "failed"
 
 
-def _cancel(executor: cf.Executor, pending: dict[cf.Future, str]) -> None:
+def _disk_message(store: SweepStore, exc: OSError) -> str:
+    return (f"cannot write to {describe_os_error(exc)}; nothing half-written was kept and "
+            f"the finished runs are safe. Fix that (free space, permissions) and run the same "
+            f"command to resume")
+
+
+def _cancel(executor: cf.Executor, pending: dict[cf.Future, Any]) -> None:
     for future in pending:
         future.cancel()
     try:

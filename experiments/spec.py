@@ -29,6 +29,9 @@ SAMPLED_KINDS = ("lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "triangular")
 FINAL_MODES = ("last", "mean")
 DEFAULT_FUNCTION = "model.run:simulate"
+#: the longest per-run time limit (seconds): 30 days. Longer ones (or ``inf``) are refused, as
+#: the OS timers that enforce the limit cannot hold them.
+MAX_TIMEOUT = 30 * 24 * 3600.0
 
 _TOP_KEYS = ("name", "description", "scenario", "replications", "seed", "timeout", "base",
              "design", "parameters", "outputs", "run")
@@ -148,16 +151,27 @@ class Spec:
 
     def fingerprint(self) -> str:
         """Hash of everything that decides the results (not the description or time limit)."""
-        content = self.to_dict()
-        del content["description"], content["timeout"]
-        blob = json.dumps(content, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return fingerprint_of(self.to_dict())
 
     def with_timeout(self, seconds: float | None) -> Spec:
         """A copy with another per-run time limit (None: none)."""
-        if seconds is not None and not (_is_number(seconds) and seconds > 0):
-            raise SpecError(f"timeout must be a positive number of seconds, got {seconds!r}")
+        if seconds is not None:
+            _check_timeout(seconds, "timeout")
         return dataclasses.replace(self, timeout=None if seconds is None else float(seconds))
+
+
+def fingerprint_of(content: Mapping[str, Any]) -> str:
+    """The fingerprint of a spec's canonical content (:meth:`Spec.to_dict`, or the ``spec`` a
+    manifest recorded): sha256 of its JSON without the description and time limit."""
+    content = {k: v for k, v in content.items() if k not in ("description", "timeout")}
+    blob = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _check_timeout(value: Any, what: str) -> None:
+    if not (_is_number(value) and math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise SpecError(f"'{what}' = {value!r} is not allowed; allowed: a number of seconds "
+                        f"above 0 and at most {MAX_TIMEOUT:,.0f} (30 days)")
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -195,6 +209,8 @@ def parse_spec(text: str, source: str = "<string>") -> Spec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{source}: malformed TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"{source}: malformed TOML: arrays or tables nested too deeply") from None
     try:
         return spec_from_dict(data, text=text, source=source)
     except SpecError as exc:
@@ -216,8 +232,8 @@ def spec_from_dict(data: Mapping[str, Any], text: str = "", source: str = "<stri
     replications = _integer(data.get("replications", 1), "replications", minimum=1)
     seed = _integer(data.get("seed", 0), "seed", minimum=0)
     timeout = data.get("timeout")
-    if timeout is not None and not (_is_number(timeout) and timeout > 0):
-        raise SpecError(f"'timeout' must be a positive number of seconds, got {timeout!r}")
+    if timeout is not None:
+        _check_timeout(timeout, "timeout")
 
     start = scenario_overrides(scenario)
     base = _table(data.get("base", {}), "[base]")
@@ -234,6 +250,7 @@ def spec_from_dict(data: Mapping[str, Any], text: str = "", source: str = "<stri
     parameters = _parameters(_table(_required(data, "parameters", "the spec"), "[parameters]"),
                              design, base)
     outputs = _outputs(_table(data.get("outputs", {}), "[outputs]"))
+    _check_window(outputs, parameters, resolved.months)
     run = _table(data.get("run", {}), "[run]")
     _check_keys(run, _RUN_KEYS, "[run]")
     function = run.get("function", DEFAULT_FUNCTION)
@@ -447,6 +464,85 @@ def _outputs(table: Mapping[str, Any]) -> OutputSpec:
                         f"over the last `window` months), got {final!r}")
     window = _integer(table.get("window", 12), "[outputs] window", minimum=1)
     return OutputSpec(keep=keep, final=final, window=window)
+
+
+def _check_window(outputs: OutputSpec, parameters: tuple[ParameterSpec, ...],
+                  months: int) -> None:
+    """``window`` months of a run are averaged: no run may be shorter (``final = "mean"``)."""
+    if outputs.final != "mean":
+        return
+    varied = next((p for p in parameters if p.name == "months"), None)
+    if varied is not None:
+        months = int(min(varied.values) if varied.values is not None
+                     else (varied.range or (months, months))[0])
+    if outputs.window > months:
+        raise SpecError(f"[outputs] window = {outputs.window} is longer than the "
+                        f"{'shortest ' if varied is not None else ''}run ({months} months); "
+                        f"allowed: 1 to {months}")
+
+
+def spec_from_manifest(content: Mapping[str, Any]) -> Spec:
+    """The :class:`Spec` a manifest recorded (its ``spec``: :meth:`Spec.to_dict`), rebuilt
+    without consulting the model (its scenarios and parameters may have changed since the
+    sweep). Checks the structure and the values the analysis relies on; SpecError otherwise."""
+    try:
+        design = content["design"]
+        kind = design["kind"]
+        if kind not in DESIGN_KINDS:
+            raise SpecError(f"design kind {kind!r} is unknown; allowed: "
+                            f"{', '.join(DESIGN_KINDS)}")
+        samples = design.get("samples")
+        if kind in SAMPLED_KINDS:
+            _integer(samples, "design samples", minimum=1)
+        parameters = []
+        for p in content["parameters"]:
+            unknown = set(p) - {"name", "kind", "dist", *_PARAM_KEYS}
+            if unknown or not isinstance(p["name"], str) or p["kind"] not in ("float", "int",
+                                                                             "bool"):
+                raise SpecError(f"parameter entry {p!r} is malformed")
+            values = p.get("values")
+            rng = p.get("range")
+            parameters.append(ParameterSpec(
+                name=p["name"], kind=p["kind"],
+                values=None if values is None else tuple(values),
+                range=None if rng is None else (float(rng[0]), float(rng[1])),
+                steps=p.get("steps"), dist=p.get("dist", "uniform"), mean=p.get("mean"),
+                sd=p.get("sd"), mode=p.get("mode")))
+            if kind in SAMPLED_KINDS and parameters[-1].dist not in DISTRIBUTIONS:
+                raise SpecError(f"parameter '{p['name']}' has an unknown dist")
+            if kind in ("grid", "list") and values is None and (
+                    rng is None or not isinstance(p.get("steps"), int)):
+                raise SpecError(f"grid parameter '{p['name']}' has neither values nor steps")
+        if not parameters:
+            raise SpecError("no varied parameters")
+        outputs = content["outputs"]
+        keep = outputs["keep"]
+        if keep is not None and not (isinstance(keep, list)
+                                     and all(isinstance(k, str) for k in keep)):
+            raise SpecError(f"outputs keep {keep!r} is not a list of names")
+        if outputs["final"] not in FINAL_MODES:
+            raise SpecError(f"outputs final {outputs['final']!r} is not allowed; allowed: "
+                            f"{', '.join(FINAL_MODES)}")
+        window = _integer(outputs["window"], "outputs window", minimum=1)
+        timeout = content.get("timeout")
+        return Spec(
+            name=str(content["name"]), scenario=str(content["scenario"]),
+            replications=_integer(content["replications"], "replications", minimum=1),
+            seed=_integer(content["seed"], "seed", minimum=0),
+            base=dict(_table(content["base"], "base")),
+            design=DesignSpec(kind=kind, samples=samples,
+                              second_order=bool(design.get("second_order", True)),
+                              levels=_integer(design.get("levels", 4), "levels", minimum=2)),
+            parameters=tuple(parameters),
+            outputs=OutputSpec(keep=None if keep is None else tuple(keep),
+                               final=outputs["final"], window=window),
+            function=str(content["function"]),
+            timeout=None if timeout is None else float(timeout),
+            description=str(content.get("description", "")))
+    except SpecError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise SpecError(f"malformed spec ({type(exc).__name__}: {exc})") from None
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -9,9 +9,11 @@ They are importable by worker processes as ``tests.fake_model:<name>``.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,3 +91,32 @@ def simulate_crash(params: Mapping[str, Any] | None = None, seed: int = 0) -> Fa
 def simulate_no_outcomes(params: Mapping[str, Any] | None = None, seed: int = 0) -> str:
     """Returns something that is not a run result."""
     return "not a result"
+
+
+#: where simulate_crash_once leaves its markers (one per seed and point)
+CRASH_ONCE_DIR = Path(tempfile.gettempdir()) / "cbec-crash-once"
+
+
+def simulate_crash_once(params: Mapping[str, Any] | None = None, seed: int = 0) -> FakeResult:
+    """Kills its own process the first time it runs a point with pickup_coverage above
+    FAIL_ABOVE and `seed` (it leaves a marker in CRASH_ONCE_DIR), then runs normally."""
+    p = Parameters.from_dict(params or {})
+    if p.pickup_coverage > FAIL_ABOVE:
+        marker = CRASH_ONCE_DIR / f"{seed}-{p.pickup_coverage}"
+        if not marker.exists():
+            CRASH_ONCE_DIR.mkdir(exist_ok=True)
+            marker.touch()
+            os._exit(70)
+    return simulate(params, seed)
+
+
+class NotAFunction:
+    """A class where a spec wants a run function."""
+
+    def __init__(self, params: Mapping[str, Any] | None = None, seed: int = 0) -> None:
+        self.outcomes = simulate(params, seed).outcomes
+
+
+def takes_one_argument(params: Mapping[str, Any]) -> FakeResult:
+    """A function without the ``seed`` keyword."""
+    return simulate(params, 0)

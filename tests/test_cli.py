@@ -99,7 +99,7 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     out = str(tmp_path / "out")
     assert "not found" in user_error(capsys, ["sweep", str(tmp_path / "nope.toml"), "--out",
                                               out])
-    assert "--timeout must be a positive" in user_error(
+    assert "--timeout 0 is not allowed; allowed: a number of seconds above 0" in user_error(
         capsys, ["sweep", spec, "--out", out, "--timeout", "0"])
     assert "--workers must be 0 or more" in user_error(
         capsys, ["sweep", spec, "--out", out, "--workers", "-1"])

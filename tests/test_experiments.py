@@ -138,7 +138,8 @@ BAD_SPECS = [
     (make_spec('kind = "grid"', GRID_2x2, keep="[]"), "keep must be a non-empty list"),
     (make_spec('kind = "grid"', GRID_2x2, function="no colon").replace(
         "tests.fake_model:no colon", "tests.fake_model"), "[run] function must look like"),
-    (make_spec('kind = "grid"', GRID_2x2, extra="timeout = -5"), "'timeout' must be a positive"),
+    (make_spec('kind = "grid"', GRID_2x2, extra="timeout = -5"),
+     "'timeout' = -5 is not allowed; allowed: a number of seconds above 0"),
 ]
 
 
@@ -328,8 +329,10 @@ def test_resume_after_kill_minus_9(tmp_path: Path) -> None:
         assert (path.stat().st_mtime_ns, path.stat().st_ino) == stamp  # not rewritten
     frames = pd.concat(pd.read_parquet(p) for p in after.values())
     assert frames.groupby("run_id")["month"].count().eq(12).all()  # complete, no duplicates
-    invocations = json.loads((out / "manifest.json").read_text())["invocations"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    invocations = manifest["invocations"]
     assert len(invocations) == 2 and invocations[-1]["status"] == "done"
+    assert manifest["status"]["state"] == "done" and manifest["status"]["finished"] == 16
 
 
 def test_failing_runs_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
@@ -396,15 +399,22 @@ def test_time_limit_in_a_thread_and_any_executor(tmp_path: Path) -> None:
     assert call_with_timeout(lambda: 7, 1.0) == 7
 
 
-def test_a_dead_worker_process_stops_the_sweep_cleanly(tmp_path: Path) -> None:
+def test_a_dead_worker_process_is_replaced_and_the_sweep_goes_on(tmp_path: Path) -> None:
     spec = parse_spec(make_spec('kind = "grid"', "[parameters.pickup_coverage]\n"
-                                "values = [0.9]", function="simulate_crash", replications=1))
+                                "values = [0.2, 0.9, 0.4, 0.3]", function="simulate_crash",
+                                replications=1))
     out = tmp_path / "crash"
-    report = run_sweep(spec, out, ProcessPool(1), progress=False)
-    assert report.aborted and "worker process died" in report.aborted
-    assert report.finished == 0 and report.failed == 0  # nothing recorded for the lost run
+    report = run_sweep(spec, out, ProcessPool(2), progress=False)
+    assert report.aborted is None and report.replaced_pools >= 1
+    assert (report.finished, report.failed, report.verified) == (3, 1, 3)
+    assert not report.complete and report.state.startswith("incomplete, 3 of 4 runs finished")
+    error = SweepStore(out).read_error(report.failed_ids[0])
+    assert error["type"] == "RunLost" and error["varied"] == {"pickup_coverage": 0.9}
+    assert error["lost"] == 3 and "ran alone" in error["message"]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["invocations"][-1]["status"] == "aborted"
+    assert manifest["invocations"][-1]["status"] == "incomplete"
+    assert manifest["status"]["state"] == "incomplete"
+    assert manifest["status"]["summary"].startswith("incomplete, 3 of 4")
 
 
 def test_dask_local_cluster_gives_the_same_results_as_the_process_pool(tmp_path: Path) -> None:
