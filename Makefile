@@ -1,4 +1,4 @@
-# GNU make. Targets: venv, dev, run, test, bench, clean.
+# GNU make. Targets: venv, dev, run, test, bench, app, app-assets, chromium, clean.
 # The interpreter for .venv is found by scripts/find_python.sh (Python >= 3.12).
 
 SHELL := /bin/bash
@@ -24,7 +24,7 @@ ifneq ($(VENV_OK),yes)
 $(STAMP) $(DEV_STAMP): FORCE
 endif
 
-.PHONY: venv dev run test bench clean FORCE
+.PHONY: venv dev run test bench app app-assets chromium clean FORCE
 FORCE:
 
 venv: $(STAMP)
@@ -44,8 +44,9 @@ $(STAMP):
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# dev: the test tools, the app (solara, altair) and a Jupyter kernel for the notebook tests.
 $(DEV_STAMP): $(STAMP)
-	$(PY) -m pip install -e '.[dev]'
+	$(PY) -m pip install -e '.[dev,app,notebooks]'
 	rm -f $(VENV)/.installed-dev-*
 	touch $@
 
@@ -55,9 +56,28 @@ SCENARIOS ?= baseline threshold_500k pickup_80 full_service_stations warehouses_
 run: venv
 	$(VENV)/bin/cbec run $(SCENARIOS) --out out $(ARGS)
 
-test: dev
+test: dev app-assets chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
+
+# The app's front-end, from the npm registry into Solara's CDN cache (the page works offline).
+# Idempotent: a no-op once the cache is complete.
+app-assets: dev
+	$(PY) -m app.offline_assets
+
+# Debian's Chromium for the browser test (tests/test_app_browser.py); needs root (CI is root).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+		echo "note: /usr/bin/chromium is missing and this is not root: the browser test" \
+			"will be skipped (sudo apt-get install chromium)"; \
+	fi
+
+# The interactive map app on http://127.0.0.1:8765 (`make app ARGS="--port 9000 --no-browser"`).
+app: dev app-assets
+	$(PY) -m app $(ARGS)
 
 bench: venv
 	$(PY) benchmarks/run.py
