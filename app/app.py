@@ -16,6 +16,7 @@ os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
 import mesa.visualization.solara_viz as _solara_viz  # noqa: E402
 import pandas as pd  # noqa: E402
 import solara  # noqa: E402
+import solara.checks  # noqa: E402
 from mesa.visualization import SolaraViz  # noqa: E402
 from mesa.visualization.utils import force_update, update_counter  # noqa: E402
 from solara.server import settings as _solara_settings  # noqa: E402
@@ -35,6 +36,15 @@ from model.scenarios import SCENARIOS, describe  # noqa: E402
 # `solara run app.app` imports solara before this module: switch telemetry off here as well
 # (the server sends its start event after the app is loaded).
 _solara_settings.telemetry.mixpanel_enable = False
+
+
+def _no_call_home() -> bool:
+    return False
+
+
+# In development mode (`solara run` without --production, `cbec app --dev`) Solara's page
+# loads a check page from solara.dev once per machine; the app makes no request off 127.0.0.1.
+solara.checks.should_perform_solara_check = _no_call_home
 
 
 

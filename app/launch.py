@@ -74,11 +74,29 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def missing_packages() -> list[str]:
+    """The app's packages (the ``app`` extra) that cannot be imported."""
+    import importlib
+
+    absent = []
+    for module in ("solara", "altair", "mesa.visualization"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            absent.append(module)
+    return absent
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the server until it stops (Ctrl-C); returns its exit status."""
     problem = check(args)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
+        return 2
+    absent = missing_packages()
+    if absent:
+        print(f"error: the app needs {', '.join(absent)}: pip install -e '.[app]' (make dev "
+              "installs it)", file=sys.stderr)
         return 2
     if not _loopback(args.host):
         print(f"warning: --host {args.host} lets other machines reach the app",

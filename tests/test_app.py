@@ -330,12 +330,15 @@ def test_mesa_still_lays_out_pages_with_the_function_the_app_replaces():
     assert sv.make_initial_grid_layout is app.app.grid_layout
 
 
-def test_telemetry_is_off():
+def test_telemetry_and_the_call_home_are_off():
+    import solara.checks
     from solara.server import settings
 
-    import app.app  # noqa: F401
+    import app.app
 
     assert settings.telemetry.mixpanel_enable is False
+    # the server asks this, at every page, in development mode (solara/server/server.py)
+    assert solara.checks.should_perform_solara_check is app.app._no_call_home
 
 
 # ------------------------------------------------------------------------ launcher
@@ -362,6 +365,14 @@ def test_launcher_rejects_bad_options(capsys):
     assert launch.main(["--scale", "7"]) == 2
     assert "household_scale" in capsys.readouterr().err
     assert launch.main(["--bogus"]) == 2
+
+
+def test_launcher_without_the_app_extra(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "solara", None)  # import solara now raises ImportError
+    assert launch.run(_parse(["--no-browser"])) == 2
+    assert "pip install -e '.[app]'" in capsys.readouterr().err
 
 
 def test_cbec_app_hook():
