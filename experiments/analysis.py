@@ -77,7 +77,11 @@ def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True,
     manifest = store.require_manifest()
     folder = Path(into) if into is not None else store.out / ANALYSIS
     if write:
-        check_output_dir(folder, "the analysis folder" if into is None else "--analysis-out")
+        try:
+            check_output_dir(folder, "the analysis folder" if into is None else "--analysis-out")
+        except StorageError as exc:
+            hint = "; give --analysis-out DIR2 to write it elsewhere" if into is None else ""
+            raise StorageError(f"{exc}{hint}") from None
     notes: list[str] = []
     spec = manifest["spec"]
     names = tuple(manifest["design"]["parameters"])

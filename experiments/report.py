@@ -13,6 +13,7 @@ run never leaves a half-written result.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -192,6 +193,7 @@ def write_result(name: str, result: RunResult, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=out))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private (0700); results are not
         result.outcomes.to_parquet(tmp / "outcomes.parquet", index=False)
         counties = result.counties.copy()
         counties["distance_band"] = counties["distance_band"].astype(str)
@@ -242,12 +244,33 @@ def run_scenarios(names: Sequence[str], out: Path, seed: int = 0,
         if not quiet:
             print(f"  wrote {folder} in {result.wall_seconds:.1f} s", file=sys.stderr)
     summary = add_cost_per_seller(pd.DataFrame(rows))
-    summary.to_csv(out / "summary.csv", index=False)
+    _atomically(out / "summary.csv", lambda path: summary.to_csv(path, index=False))
     if len(curves) > 1:
-        plot_comparison(curves, out / "comparison.png")
+        _atomically(out / "comparison.png", lambda path: plot_comparison(curves, path))
     if not quiet:
         print(format_summary(summary))
     return summary
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomically(path: Path, write: Any) -> None:
+    """``write(tmp)`` to a temporary file beside `path`, then rename it into place: a failed
+    write (a full disk) leaves the old file or none, never half of one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def format_summary(summary: pd.DataFrame) -> str:

@@ -609,8 +609,9 @@ def _execute(plan: Plan, store: SweepStore, todo: list[str], pool: _Pool,
                         return None
                     time.sleep(POLL_SECONDS)  # waiting for the cluster to come back
                     continue
-                done, _ = cf.wait(pending, timeout=POLL_SECONDS,
-                                  return_when=cf.FIRST_COMPLETED)
+                # a future cancelled by its executor without notice never wakes cf.wait up
+                done = {f for f in pending if f.done()} or cf.wait(
+                    pending, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED).done
                 broken = False
                 for future in done:
                     task = pending.pop(future)

@@ -308,6 +308,9 @@ class SweepStore:
     """A sweep's output directory: manifest, design, one file per finished or failed run."""
 
     def __init__(self, out: str | Path) -> None:
+        if isinstance(out, str) and not out.strip():  # Path("") would be the current directory
+            raise StorageError("the sweep directory (--out) is empty; allowed: the path of a "
+                               "directory")
         self.out = Path(out)
         self.runs_dir = self.out / RUNS
         self.manifest_path = self.out / MANIFEST
