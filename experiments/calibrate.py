@@ -31,6 +31,7 @@ from scipy.stats import qmc
 from experiments.batch import run_points
 from experiments.facts import FACT_COLUMNS, FACTS, compare, distance, facts_table
 from experiments.runner import ExecutorFactory
+from experiments.storage import atomic_write_with
 from model.parameters import ParameterError, Parameters
 
 CALIBRATION_MONTHS = 24  # every fact is read by December 2023
@@ -159,12 +160,15 @@ def fit(out: str | Path, samples: int = 200, seeds: int = 3, rounds: int = 2,
     best_row = accepted.iloc[0]
     best = {name: float(best_row[name]) for name in FREE_PARAMETERS if name in best_row}
     out.mkdir(parents=True, exist_ok=True)
-    samples_frame.to_csv(out / "fit_samples.csv", index=False)
-    accepted.reset_index().to_csv(out / "posterior.csv", index=False)
-    (out / "best_params.json").write_text(json.dumps(best, indent=2), encoding="utf-8")
+    atomic_write_with(out / "fit_samples.csv", lambda p: samples_frame.to_csv(p, index=False))
+    atomic_write_with(out / "posterior.csv",
+                      lambda p: accepted.reset_index().to_csv(p, index=False))
+    atomic_write_with(out / "best_params.json",
+                      lambda p: p.write_text(json.dumps(best, indent=2), encoding="utf-8"))
     result = FitResult(samples_frame, accepted.reset_index(), best,
                        float(best_row["distance"]))
-    (out / "fit_report.txt").write_text(fit_report(result), encoding="utf-8")
+    atomic_write_with(out / "fit_report.txt",
+                      lambda p: p.write_text(fit_report(result), encoding="utf-8"))
     return result
 
 
@@ -206,6 +210,7 @@ def check(out: str | Path, params: Mapping[str, Any] | None = None, seeds: int =
                       out / "check-runs", executor_factory, progress)
     table = compare(facts_table(runs))
     out.mkdir(parents=True, exist_ok=True)
-    table[["fact", "target", "simulated", "ci_low", "ci_high", "tolerance", "ok",
-           "description", "section", "n"]].to_csv(out / "calibration.csv", index=False)
+    shown = table[["fact", "target", "simulated", "ci_low", "ci_high", "tolerance", "ok",
+                   "description", "section", "n"]]
+    atomic_write_with(out / "calibration.csv", lambda p: shown.to_csv(p, index=False))
     return table

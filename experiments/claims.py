@@ -36,6 +36,7 @@ from scipy import stats  # noqa: E402
 
 from experiments.batch import run_points  # noqa: E402
 from experiments.runner import ExecutorFactory  # noqa: E402
+from experiments.storage import atomic_write_with  # noqa: E402
 from model import scenarios  # noqa: E402
 from model.parameters import ParameterError, Parameters  # noqa: E402
 
@@ -302,8 +303,8 @@ def run_claims(out: str | Path, replications: int = 10, scale: float | None = No
                      "verdict": verdict(claim, est_a, diff_a)})
     table = pd.DataFrame(rows)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "claims.csv", index=False)
-    plot_claims(table, out / "claims.png")
+    atomic_write_with(out / "claims.csv", lambda p: table.to_csv(p, index=False))
+    atomic_write_with(out / "claims.png", lambda p: plot_claims(table, p))
     return table
 
 

@@ -13,7 +13,6 @@ run never leaves a half-written result.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -32,6 +31,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
+from experiments.storage import atomic_write_with  # noqa: E402
 from model import scenarios  # noqa: E402
 from model.households import PRODUCTS  # noqa: E402
 from model.parameters import Parameters  # noqa: E402
@@ -244,9 +244,9 @@ def run_scenarios(names: Sequence[str], out: Path, seed: int = 0,
         if not quiet:
             print(f"  wrote {folder} in {result.wall_seconds:.1f} s", file=sys.stderr)
     summary = add_cost_per_seller(pd.DataFrame(rows))
-    _atomically(out / "summary.csv", lambda path: summary.to_csv(path, index=False))
+    atomic_write_with(out / "summary.csv", lambda path: summary.to_csv(path, index=False))
     if len(curves) > 1:
-        _atomically(out / "comparison.png", lambda path: plot_comparison(curves, path))
+        atomic_write_with(out / "comparison.png", lambda path: plot_comparison(curves, path))
     if not quiet:
         print(format_summary(summary))
     return summary
@@ -256,21 +256,6 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def _atomically(path: Path, write: Any) -> None:
-    """``write(tmp)`` to a temporary file beside `path`, then rename it into place: a failed
-    write (a full disk) leaves the old file or none, never half of one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def format_summary(summary: pd.DataFrame) -> str:

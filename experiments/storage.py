@@ -265,6 +265,26 @@ def _write_all(fh: Any, data: bytes) -> None:
     os.fsync(fh.fileno())
 
 
+def atomic_write_with(path: Path, write: Any) -> None:
+    """``write(tmp)`` to a temporary file beside `path` (same suffix, so writers that go by
+    it work), then rename it into place with the umask's permissions: a failed write (a full
+    disk) leaves the old file or none, never half of one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
+                               dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes it private (0600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def atomic_write_json(path: Path, content: Any) -> None:
     """Atomically write JSON (indented, UTF-8)."""
     text = json.dumps(content, indent=2, ensure_ascii=False, default=_json_default)
