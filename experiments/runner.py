@@ -585,6 +585,38 @@ def _execute(plan: Plan, store: SweepStore, todo: list[str], pool: _Pool,
     solo: str | None = None  # a run retried alone: nothing else is submitted meanwhile
     bar = tqdm(total=len(todo), desc=plan.spec.name, unit="run", file=sys.stderr,
                disable=not progress or not todo, dynamic_ncols=True, smoothing=0.1)
+    def settle(future: cf.Future, task: RunTask) -> str:
+        """Record a completed future: "ok", "failed", "lost", "broken" or a fatal message."""
+        nonlocal solo
+        if task.run_id == solo:
+            solo = None
+        outcome = _record(store, task, future, report) if future.done() else "lost"
+        if outcome in ("lost", "broken"):
+            _lost(store, task, lost, retry, report, bar)
+        else:
+            bar.update(1)
+            bar.set_postfix(done=report.finished, failed=report.failed, refresh=False)
+        return outcome
+
+    def replace_pool() -> str | None:
+        """Every future of a broken pool fails: collect them, then start a new pool."""
+        finished, stuck = cf.wait(pending, timeout=30)
+        fatal = None
+        for future in (*finished, *stuck):
+            task = pending.pop(future)
+            future.cancel()
+            outcome = settle(future, task)
+            if outcome not in ("ok", "failed", "lost", "broken"):
+                fatal = fatal or outcome
+        if fatal or report.aborted:
+            return fatal
+        try:
+            pool.replace()
+        except Exception as exc:
+            report.aborted = (f"a worker process died and a new pool could not be started "
+                              f"({type(exc).__name__}: {exc})")
+        return None
+
     with bar:
         try:
             while True:
@@ -593,6 +625,7 @@ def _execute(plan: Plan, store: SweepStore, todo: list[str], pool: _Pool,
                     report.aborted = why
                     _cancel(pool.executor, pending)
                     return None
+                broken = False
                 while state == "ok" and solo is None and len(pending) < max_in_flight:
                     task = retry.popleft() if retry else next(tasks, None)
                     if task is None:
@@ -602,9 +635,21 @@ def _execute(plan: Plan, store: SweepStore, todo: list[str], pool: _Pool,
                             retry.appendleft(task)
                             break
                         solo = task.run_id
-                    pending[pool.executor.submit(execute_run, task)] = task
+                    try:
+                        future = pool.executor.submit(execute_run, task)
+                    except cf.BrokenExecutor:  # broke since its last result: replace it
+                        retry.appendleft(task)
+                        solo = None if solo == task.run_id else solo
+                        broken = True
+                        break
+                    except Exception as exc:  # e.g. a Dask client that has just closed
+                        report.aborted = (f"the executor refused a run ({type(exc).__name__}: "
+                                          f"{exc}); runs in flight were not recorded")
+                        _cancel(pool.executor, pending)
+                        return None
+                    pending[future] = task
                     report.submitted += 1
-                if not pending:
+                if not pending and not broken:
                     if state == "ok" and not retry:
                         return None
                     time.sleep(POLL_SECONDS)  # waiting for the cluster to come back
@@ -612,43 +657,20 @@ def _execute(plan: Plan, store: SweepStore, todo: list[str], pool: _Pool,
                 # a future cancelled by its executor without notice never wakes cf.wait up
                 done = {f for f in pending if f.done()} or cf.wait(
                     pending, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED).done
-                broken = False
                 for future in done:
-                    task = pending.pop(future)
-                    if task.run_id == solo:
-                        solo = None
-                    outcome = _record(store, task, future, report)
-                    if outcome in ("lost", "broken"):
-                        broken |= outcome == "broken"
-                        _lost(store, task, lost, retry, report, bar)
-                        continue
-                    bar.update(1)
-                    bar.set_postfix(done=report.finished, failed=report.failed, refresh=False)
-                    if outcome not in ("ok", "failed"):  # a fatal spec problem
+                    outcome = settle(future, pending.pop(future))
+                    broken |= outcome == "broken"
+                    if outcome not in ("ok", "failed", "lost", "broken"):  # a spec problem
                         _cancel(pool.executor, pending)
                         return outcome
                     if report.aborted:
                         _cancel(pool.executor, pending)
                         return None
-                if broken:  # every future of a broken pool fails: collect them, then replace
-                    finished, stuck = cf.wait(pending, timeout=30)
-                    for future in (*finished, *stuck):
-                        task = pending.pop(future)
-                        future.cancel()
-                        if task.run_id == solo:
-                            solo = None
-                        outcome = _record(store, task, future, report) if future.done() \
-                            else "lost"
-                        if outcome in ("lost", "broken"):
-                            _lost(store, task, lost, retry, report, bar)
-                        else:
-                            bar.update(1)
-                    try:
-                        pool.replace()
-                    except Exception as exc:
-                        report.aborted = (f"a worker process died and a new pool could not be "
-                                          f"started ({type(exc).__name__}: {exc})")
-                        return None
+                if broken:
+                    fatal = replace_pool()
+                    if fatal or report.aborted:
+                        _cancel(pool.executor, pending)
+                        return fatal
         except BaseException:
             _cancel(pool.executor, pending)
             raise

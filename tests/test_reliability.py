@@ -454,6 +454,36 @@ def test_a_sweep_that_loses_every_run_never_says_done(
     assert error["type"] == "RunLost" and error["lost"] == MAX_LOST
 
 
+class RefusingExecutor(cf.ThreadPoolExecutor):
+    """An executor whose submit raises `error` (a broken pool, a closed client)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(1)
+        self.error = error
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise self.error
+
+
+def test_a_pool_found_broken_on_submit_is_replaced_and_a_refusal_ends_the_sweep(
+        tmp_path: Path) -> None:
+    spec = parse_spec(spec_text())
+    made: list[cf.Executor] = []
+
+    def factory() -> cf.Executor:
+        made.append(RefusingExecutor(cf.BrokenExecutor("dead")) if not made
+                    else cf.ThreadPoolExecutor(2))
+        return made[-1]
+
+    report = run_sweep(spec, tmp_path / "a", factory, progress=False, quiet=True)
+    assert report.complete and report.replaced_pools == 1 and report.lost == 0
+    report = run_sweep(spec, tmp_path / "b", lambda: RefusingExecutor(RuntimeError("closed")),
+                       progress=False, quiet=True)
+    assert report.aborted and "the executor refused a run (RuntimeError: closed)" in (
+        report.aborted)
+    assert not report.complete and report.state.startswith("incomplete, 0 of 4")
+
+
 def test_a_worker_that_dies_once_is_replaced_and_its_run_redone(tmp_path: Path) -> None:
     seed = time.time_ns() % 2**31  # fresh crash markers for this test
     spec = parse_spec(spec_text(function="simulate_crash_once", values="[0.2, 0.9, 0.4]",
