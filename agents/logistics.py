@@ -8,14 +8,11 @@ and returns. County hubs show economies of scale: the unit trunk cost falls as
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
 
-if TYPE_CHECKING:
-    from model.model import CBECModel
-    from model.parameters import Parameters
+from model.parameters import Parameters
+from model.scaling import to_real
 
 MARKETS = ("asean", "eu", "us")
 WAREHOUSES = {  # parameter switch -> (city, market index)
@@ -27,12 +24,15 @@ WAREHOUSES = {  # parameter switch -> (city, market index)
 BASELINE_WAREHOUSES = ("warehouse_hanoi", "warehouse_bangkok")
 # assumption: hub volume moves the unit trunk cost within -15% .. +15% of nominal
 HUB_FACTOR_MIN, HUB_FACTOR_MAX = 0.85, 1.15
+# assumption: consolidated provincial volume moves the international rate within -10% .. +10%
+PROVINCIAL_FACTOR_MIN, PROVINCIAL_FACTOR_MAX = 0.9, 1.1
+PROVINCIAL_SCALE_ELASTICITY = 0.1
 
 
 def hub_scale_factor(orders_month: np.ndarray | float, p: Parameters) -> np.ndarray:
     """Unit trunk cost relative to nominal for county hubs with ``orders_month`` last month
     (model units): ``(1:1 orders / hub_reference_orders) ** -hub_scale_elasticity``, clipped."""
-    real = np.maximum(np.asarray(orders_month, dtype=float) / p.household_scale, 1.0)
+    real = np.maximum(to_real(np.asarray(orders_month, dtype=float), p.household_scale), 1.0)
     factor = (real / p.hub_reference_orders) ** (-p.hub_scale_elasticity)
     return np.clip(factor, HUB_FACTOR_MIN, HUB_FACTOR_MAX)
 
@@ -42,7 +42,7 @@ class LogisticsHub(mesa.Agent):
 
     kind = "hub"
 
-    def __init__(self, model: CBECModel) -> None:
+    def __init__(self, model: mesa.Model) -> None:
         super().__init__(model)
         self.orders_month = 0.0
         self.orders_total = 0.0
@@ -57,15 +57,17 @@ class PickupPoint(LogisticsHub):
 
     kind = "pickup_point"
 
-    def __init__(self, model: CBECModel, village: int, cell: int) -> None:
+    def __init__(self, model: mesa.Model, network: LogisticsNetwork, village: int,
+                 cell: int) -> None:
         super().__init__(model)
+        self.network = network
         self.village = village
         self.cell = cell
 
     @property
     def parcels_month(self) -> float:
         """Parcels handed in here last month (model units); read from the network's array."""
-        return float(self.model.logistics.village_orders[self.village])
+        return float(self.network.village_orders[self.village])
 
 
 class CountyHub(LogisticsHub):
@@ -73,14 +75,14 @@ class CountyHub(LogisticsHub):
 
     kind = "county_hub"
 
-    def __init__(self, model: CBECModel, county: int, has_partner: bool) -> None:
+    def __init__(self, model: mesa.Model, county: int, has_partner: bool) -> None:
         super().__init__(model)
         self.county = county
         self.has_partner = has_partner
 
-    def scale_factor(self) -> float:
+    def scale_factor(self, p: Parameters) -> float:
         """Unit trunk cost relative to nominal, from last month's volume (1:1 orders)."""
-        return float(hub_scale_factor(self.orders_month, self.model.params))
+        return float(hub_scale_factor(self.orders_month, p))
 
 
 class ProvincialHub(LogisticsHub):
@@ -88,22 +90,19 @@ class ProvincialHub(LogisticsHub):
 
     kind = "provincial_hub"
 
-    def __init__(self, model: CBECModel, cell: int) -> None:
+    def __init__(self, model: mesa.Model, cell: int, n_counties: int) -> None:
         super().__init__(model)
         self.cell = cell
+        self.n_counties = n_counties
 
-    def scale_factor(self) -> float:
+    def scale_factor(self, p: Parameters) -> float:
         """International freight rate relative to nominal from last month's provincial volume
-        (consolidated air and land-sea corridor rail; assumption: within -10% .. +10%)."""
-        p = self.model.params
-        reference = p.hub_reference_orders * len(self.model.stations)
-        real = max(self.orders_month / p.household_scale, 1.0)
-        return float(np.clip((real / reference) ** (-0.1), 0.9, 1.1))
-
-    @property
-    def clearance_days(self) -> float:
-        """Clearance time in days (a working day is 8 hours)."""
-        return self.model.params.customs_clearance_hours / 8.0
+        (consolidated air and land-sea corridor rail), within
+        :data:`PROVINCIAL_FACTOR_MIN` .. :data:`PROVINCIAL_FACTOR_MAX`."""
+        reference = p.hub_reference_orders * self.n_counties
+        real = max(to_real(self.orders_month, p.household_scale), 1.0)
+        return float(np.clip((real / reference) ** (-PROVINCIAL_SCALE_ELASTICITY),
+                             PROVINCIAL_FACTOR_MIN, PROVINCIAL_FACTOR_MAX))
 
 
 class OverseasWarehouse(LogisticsHub):
@@ -111,7 +110,7 @@ class OverseasWarehouse(LogisticsHub):
 
     kind = "overseas_warehouse"
 
-    def __init__(self, model: CBECModel, city: str, market: int, baseline: bool) -> None:
+    def __init__(self, model: mesa.Model, city: str, market: int, baseline: bool) -> None:
         super().__init__(model)
         self.city = city
         self.market = market
@@ -121,11 +120,10 @@ class OverseasWarehouse(LogisticsHub):
 class LogisticsNetwork:
     """All hubs, plus the per-village and per-county arrays the household engine reads."""
 
-    def __init__(self, model: CBECModel, village_cell: np.ndarray) -> None:
-        rng = model.rng
-        self.model = model
+    def __init__(self, model: mesa.Model, p: Parameters, rng: np.random.Generator,
+                 village_cell: np.ndarray, n_counties: int, guiyang_cell: int) -> None:
+        self.model = model  # the Mesa model the hub agents register with
         self.village_cell = village_cell
-        n_counties = len(model.world.counties)
         # One draw per village and per county, kept for the whole run: a village gets a point
         # when its draw is below the coverage, and the counties with the lowest draws get
         # partners, so a larger coverage keeps every earlier point (nested scenarios).
@@ -135,43 +133,44 @@ class LogisticsNetwork:
         self.village_has_point = np.zeros(len(village_cell), dtype=bool)
         self.county_has_partner = np.zeros(n_counties, dtype=bool)
         self.county_hubs = [CountyHub(model, c, False) for c in range(n_counties)]
-        self.provincial_hub = ProvincialHub(model, model.guiyang_cell)
+        self.provincial_hub = ProvincialHub(model, guiyang_cell, n_counties)
         self.warehouses: list[OverseasWarehouse] = []
         self.warehouses_per_market = np.zeros(len(MARKETS))
         self.village_orders = np.zeros(len(village_cell))
-        self.configure()
 
-    def configure(self) -> None:
-        """Build or extend the network to the current parameters (at the start, and again when
-        the policy takes effect). Points, partners and warehouses are only ever added."""
+    def configure(self, p: Parameters) -> list[OverseasWarehouse]:
+        """Build or extend the network to the parameters ``p`` (at the start, and again when
+        the policy takes effect). Points, partners and warehouses are only ever added.
+        Returns the warehouses built now beyond the baseline ones (the policy pays their
+        construction subsidy)."""
         model = self.model
-        p = model.params
         has_point = self.village_has_point | (self.village_draw < p.pickup_coverage)
         for v in np.flatnonzero(has_point & ~self.village_has_point):
-            self.pickup_points.append(PickupPoint(model, int(v), int(self.village_cell[v])))
+            self.pickup_points.append(PickupPoint(model, self, int(v),
+                                                  int(self.village_cell[v])))
         self.village_has_point = has_point
         self.county_has_partner[self.partner_rank[:p.hub_partner_counties]] = True
         for hub in self.county_hubs:
             hub.has_partner = bool(self.county_has_partner[hub.county])
         cities = {w.city for w in self.warehouses}
+        built = []
         for key, (city, market) in WAREHOUSES.items():
             if getattr(p, key) and city not in cities:
                 w = OverseasWarehouse(model, city, market, key in BASELINE_WAREHOUSES)
                 self.warehouses.append(w)
                 self.warehouses_per_market[market] += 1
-                if not w.baseline:  # built now with the §4.1 construction subsidy
-                    model.fiscal.add("warehouse_construction",
-                                     min(p.warehouse_subsidy_share * p.warehouse_investment_yuan,
-                                         p.warehouse_subsidy_cap_yuan))
-        # points and partners beyond the 2022 network (15%, 35 counties) are a public cost
-        baseline_points = int((self.village_draw < 0.15).sum())
-        self.n_extra_points = max(int(self.village_has_point.sum()) - baseline_points, 0)
-        self.n_extra_partners = max(int(self.county_has_partner.sum()) - 35, 0)
+                if not w.baseline:
+                    built.append(w)
+        return built
 
-    def county_scale_factors(self) -> np.ndarray:
+    def points_at(self, coverage: float) -> int:
+        """Pickup points the network would have at ``coverage`` (its villages' own draws)."""
+        return int((self.village_draw < coverage).sum())
+
+    def county_scale_factors(self, p: Parameters) -> np.ndarray:
         """:meth:`CountyHub.scale_factor` of every county hub, in county order."""
         orders = np.array([hub.orders_month for hub in self.county_hubs], dtype=float)
-        return hub_scale_factor(orders, self.model.params)
+        return hub_scale_factor(orders, p)
 
     def record_month(self, county_orders: np.ndarray, village_orders: np.ndarray,
                      market_orders: np.ndarray) -> None:
@@ -183,3 +182,8 @@ class LogisticsNetwork:
         for w in self.warehouses:
             sharing = sum(1 for o in self.warehouses if o.market == w.market)
             w.record(market_orders[w.market] / sharing)
+
+    def record_nothing(self) -> None:
+        """A month without sellers."""
+        self.record_month(np.zeros(len(self.county_hubs)), np.zeros(len(self.village_cell)),
+                          np.zeros(len(MARKETS)))

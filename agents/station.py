@@ -11,13 +11,23 @@ adds experienced staff for a year.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
 
-if TYPE_CHECKING:
-    from model.model import CBECModel
+from agents.farmers import MONTHS_PER_YEAR
+from model.parameters import Parameters
+from model.scaling import to_model
+
+#: village service points: county staff in the villages 2-3 days a week double a station's
+#: capacity (§5.2.1)
+VILLAGE_POINTS_CAPACITY_FACTOR = 2.0
+#: one-to-one mentors (professional services, §5.2.4) make inexperienced staff learn this much
+#: faster
+MENTOR_LEARNING_FACTOR = 3.0
+#: inexperienced staff handle half the services of an experienced one (§4.2)
+INEXPERIENCED_STAFF_WEIGHT = 0.5
+#: a seconded eastern professional stays a year (§5.1.2)
+SECONDMENT_MONTHS = 12
 
 BASIC_FUNCTIONS = ("consulting", "printing")
 FULL_FUNCTIONS = BASIC_FUNCTIONS + (
@@ -37,13 +47,11 @@ class ServiceStation(mesa.Agent):
         functions: the service functions offered.
         staff_experienced: one bool per staff member.
         secondee_months_left: months left for each seconded staff member (they are experienced).
-        capacity: seller services (FX help, customs agency, applications) per month, in model
-            units (real services times ``household_scale``).
         services_demanded: services sellers asked for last month (model units).
         village_points: whether the county runs village service points (§5.2.1).
     """
 
-    def __init__(self, model: CBECModel, county: int, full_service: bool,
+    def __init__(self, model: mesa.Model, county: int, full_service: bool,
                  staff_experienced: list[bool], village_points: bool) -> None:
         super().__init__(model)
         self.county = county
@@ -75,31 +83,29 @@ class ServiceStation(mesa.Agent):
             return self.experienced_staff > 0
         return True
 
-    @property
-    def capacity(self) -> float:
-        """Seller services a month, model units. Inexperienced staff count half (§4.2)."""
-        p = self.model.params
+    def capacity(self, p: Parameters) -> float:
+        """Seller services (FX help, customs agency, applications) a month, in model units
+        (real services times ``household_scale``). Inexperienced staff count half (§4.2)."""
         inexperienced = len(self.staff_experienced) - sum(self.staff_experienced)
-        real = p.station_capacity_per_staff * (self.experienced_staff + 0.5 * inexperienced)
+        real = p.station_capacity_per_staff * (self.experienced_staff
+                                               + INEXPERIENCED_STAFF_WEIGHT * inexperienced)
         if self.village_points:
-            real *= 2.0  # county staff stationed in villages 2-3 days a week (§5.2.1)
-        return real * p.household_scale
+            real *= VILLAGE_POINTS_CAPACITY_FACTOR
+        return to_model(real, p.household_scale)
 
-    def help_fraction(self) -> float:
+    def help_fraction(self, p: Parameters) -> float:
         """Share of last month's demand for professional services the station could meet."""
         if self.services_demanded <= 0:
             return 1.0
-        return float(min(1.0, self.capacity / self.services_demanded))
+        return float(min(1.0, self.capacity(p) / self.services_demanded))
 
-    # ------------------------------------------------------------------- step
-    def step(self) -> None:
-        """Staff learn; secondments run out (arrivals are placed by the model, which knows
-        where the poles pull talent)."""
-        p = self.model.params
-        rng = self.model.rng
+    # ------------------------------------------------------------------ rules
+    def learn(self, p: Parameters, rng: np.random.Generator) -> None:
+        """Inexperienced staff gain experience (mean ``staff_learning_months``, faster with
+        mentors); secondments run out. Arrivals are placed by :func:`receive_secondees`."""
         rate = 1.0 / p.staff_learning_months
         if p.professional_services:
-            rate *= 3.0  # one-to-one mentors (§5.2.4)
+            rate *= MENTOR_LEARNING_FACTOR
         for i, experienced in enumerate(self.staff_experienced):
             if not experienced and rng.random() < rate:
                 self.staff_experienced[i] = True
@@ -109,12 +115,12 @@ class ServiceStation(mesa.Agent):
 STATION_ARRAY_FUNCTIONS = tuple(f for f in FULL_FUNCTIONS if f not in BASIC_FUNCTIONS)
 
 
-def station_arrays(stations: list[ServiceStation]) -> dict[str, np.ndarray]:
+def station_arrays(stations: list[ServiceStation], p: Parameters) -> dict[str, np.ndarray]:
     """This month's station state as arrays in county order: ``help_fraction``,
     ``full_service``, ``experienced_staff`` and, for each function in
     :data:`STATION_ARRAY_FUNCTIONS`, whether it is offered and works
     (:meth:`ServiceStation.offers`)."""
-    out = {"help_fraction": np.array([s.help_fraction() for s in stations], dtype=float),
+    out = {"help_fraction": np.array([s.help_fraction(p) for s in stations], dtype=float),
            "full_service": np.array([s.full_service for s in stations], dtype=bool),
            "experienced_staff": np.array([s.experienced_staff for s in stations], dtype=float)}
     for f in STATION_ARRAY_FUNCTIONS:
@@ -122,34 +128,53 @@ def station_arrays(stations: list[ServiceStation]) -> dict[str, np.ndarray]:
     return out
 
 
-def build_stations(model: CBECModel, n_counties: int) -> list[ServiceStation]:
-    """One station per county; full service and experienced staff drawn from the model rng.
+def build_stations(model: mesa.Model, p: Parameters, rng: np.random.Generator,
+                   n_counties: int) -> tuple[list[ServiceStation], np.ndarray]:
+    """One station per county, with experienced staff drawn from ``rng``. Returns the stations
+    and the counties' upgrade order (``rank``).
 
     Full service goes to the counties with the lowest draw of a per-county uniform number, so
     that with common random numbers a larger ``full_service_station_share`` keeps the same
-    full-service counties and adds more (nested scenarios). The draws are kept on the model
-    (``station_rank``) so that :func:`configure_stations` can upgrade stations later.
+    full-service counties and adds more (nested scenarios); :func:`configure_stations` reads the
+    same ``rank`` to upgrade stations later.
     """
-    p = model.params
-    rng = model.rng
-    model.station_rank = np.argsort(rng.random(n_counties), kind="stable")
+    rank = np.argsort(rng.random(n_counties), kind="stable")
     experience_draws = rng.random((n_counties, max(p.station_staff, 1)))
     stations = []
     for c in range(n_counties):
         staff = [bool(experience_draws[c, s] >= p.station_inexperienced_share)
                  for s in range(p.station_staff)]
         stations.append(ServiceStation(model, c, False, staff, False))
-    configure_stations(model, stations)
-    return stations
+    configure_stations(stations, rank, p)
+    return stations, rank
 
 
-def configure_stations(model: CBECModel, stations: list[ServiceStation]) -> None:
-    """Upgrade stations to the current parameters: full service for the first
-    ``full_service_station_share`` of counties in ``model.station_rank``, village points on or
-    off. Stations are only ever upgraded."""
-    p = model.params
+def configure_stations(stations: list[ServiceStation], rank: np.ndarray, p: Parameters) -> None:
+    """Upgrade stations to the parameters ``p``: full service for the first
+    ``full_service_station_share`` of counties in ``rank``, village points on or off. Stations
+    are only ever upgraded."""
     n_full = int(round(p.full_service_station_share * len(stations)))
-    for c in model.station_rank[:n_full]:
+    for c in rank[:n_full]:
         stations[c].functions = FULL_FUNCTIONS
     for station in stations:
         station.village_points = p.village_service_points
+
+
+def ask_for_services(stations: list[ServiceStation], county_sellers: np.ndarray,
+                     p: Parameters) -> None:
+    """Professional services the sellers of each county ask for a month (model units): their
+    FX settlements and one application a year."""
+    per_seller = p.fx_settlements_per_year / MONTHS_PER_YEAR + 1.0 / MONTHS_PER_YEAR
+    for station, n in zip(stations, county_sellers, strict=True):
+        station.services_demanded = float(n) * per_seller
+
+
+def second_talent(stations: list[ServiceStation], p: Parameters, rng: np.random.Generator,
+                  weight: np.ndarray) -> int:
+    """Seconded eastern professionals (§5.1.2) arrive: ``Poisson(secondees_per_county_year ×
+    weight)`` per county (``weight``: mean 1, higher where poles pull talent), each for
+    :data:`SECONDMENT_MONTHS` as an experienced staff member. Returns how many arrived."""
+    arrivals = rng.poisson(p.secondees_per_county_year * weight)
+    for station, k in zip(stations, arrivals, strict=True):
+        station.secondee_months_left.extend([SECONDMENT_MONTHS] * int(k))
+    return int(arrivals.sum())

@@ -65,7 +65,7 @@ TARGETS = {
     "oracle_speed_ratio": (">=", 100.0),
     "sweep_speedup_2_workers": (">=", 1.8),
 }
-HOUSEHOLD_SUBSTEPS = ("_awareness", "_review", "_sell")
+HOUSEHOLD_SUBSTEPS = ("notice", "review", "sell")  # the household seam of CBECModel
 
 
 def log(message: str) -> None:

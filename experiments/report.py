@@ -31,9 +31,9 @@ import pandas as pd  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
+from agents.farmers import PRODUCTS  # noqa: E402
 from experiments.storage import atomic_write_with  # noqa: E402
 from model import scenarios  # noqa: E402
-from model.households import PRODUCTS  # noqa: E402
 from model.parameters import Parameters  # noqa: E402
 from model.run import RunResult, simulate  # noqa: E402
 from model.world import DATA_DIR  # noqa: E402

@@ -2,19 +2,30 @@
 
 >>> from model import CBECModel
 >>> df = CBECModel(rng=1, household_scale=0.005, months=24).run().outcomes()
+
+Layout: ``model.model`` is the schedule (``CBECModel``); one module per ODD §7 submodel
+(``awareness``, ``training``, ``adoption``, ``sales``, ``cooperatives``, ``subsidies``,
+``poles``, ``gradient``, ``returnees``, ``clusters``, ``policy``, ``initialisation``,
+``market``, ``accounts``); the agents are in the ``agents`` package.
 """
 
 from typing import Any
 
 from model.parameters import ParameterError, Parameters
 
-__all__ = ["CBECModel", "ParameterError", "Parameters"]
+__all__ = ["AWARE", "CBECModel", "EXITED", "PRODUCTS", "ParameterError", "Parameters",
+           "SELLING", "STATUS_NAMES", "UNAWARE"]
 
 
 def __getattr__(name: str) -> Any:
-    # CBECModel is imported lazily: agents/ and model/ import each other's submodules.
+    # CBECModel and the status codes are imported lazily: the agents read model.parameters
+    # (which runs this file), so this file must not import the agents or model.model.
     if name == "CBECModel":
         from model.model import CBECModel
 
         return CBECModel
+    if name in ("AWARE", "EXITED", "PRODUCTS", "SELLING", "STATUS_NAMES", "UNAWARE"):
+        import agents.farmers
+
+        return getattr(agents.farmers, name)
     raise AttributeError(f"module 'model' has no attribute {name!r}")

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from model.households import OTHER
+from agents.farmers import OTHER, PRODUCTS, SELLING, Households
 from model.parameters import Parameters
+from model.scaling import to_real
 from model.world import World
 
 # assumption: one-sided 95% Poisson bound on a window's shop count (see the module docstring)
@@ -77,7 +78,8 @@ def county_industry_clusters(p: Parameters, shops: np.ndarray) -> np.ndarray:
     if not p.clusters or p.industry_cluster_min_shops <= 0:
         return np.zeros(shops.shape, dtype=bool)
     scale = p.household_scale
-    found = shops_lower_bound(shops.astype(float), scale) / scale >= p.industry_cluster_min_shops
+    found = (to_real(shops_lower_bound(shops.astype(float), scale), scale)
+             >= p.industry_cluster_min_shops)
     found[:, OTHER] = False
     return found
 
@@ -100,8 +102,8 @@ def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray
     shops_low = shops_lower_bound(shops_w, scale)
     sales_low = np.divide(sales_w * shops_low, shops_w, out=np.zeros_like(sales_w),
                           where=shops_w > 0)
-    sales_real = sales_low / cells_w / scale
-    shops_real = shops_low / cells_w / scale
+    sales_real = to_real(sales_low / cells_w, scale)
+    shops_real = to_real(shops_low / cells_w, scale)
     share = np.divide(shops_low, hh_w, out=np.zeros_like(shops_low), where=hh_w > 0)
     qualifies = ((sales_real >= p.cluster_min_sales_yuan)
                  & ((shops_real >= p.cluster_min_shops) | (share >= p.cluster_min_shop_share))
@@ -127,3 +129,51 @@ def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray
     belt_product = np.where(in_belt, np.concatenate([[-1], dominant])[label], -1)
     return ClusterState(in_cluster, in_belt, label, belt_product, int(n),
                         int((sizes >= 3).sum()), int(is_belt.sum()), int(sizes.max()))
+
+
+@dataclass
+class SalesHistory:
+    """CBEC revenue of the last 12 months per cell and per (cell, product line), model units
+    (yuan a month); slot ``month % 12`` holds month ``month``. ``cell_12m`` and
+    ``cell_product_12m`` are their sums over the 12 slots at the last detection."""
+
+    by_cell: np.ndarray          # (12, n_cells)
+    by_cell_product: np.ndarray  # (12, n_cells, n_products)
+    cell_12m: np.ndarray         # (n_cells,)
+    cell_product_12m: np.ndarray  # (n_cells, n_products)
+
+    @classmethod
+    def empty(cls, n_cells: int) -> SalesHistory:
+        n_products = len(PRODUCTS)
+        return cls(np.zeros((12, n_cells)), np.zeros((12, n_cells, n_products)),
+                   np.zeros(n_cells), np.zeros((n_cells, n_products)))
+
+    def record(self, month: int | None, cell_sales: np.ndarray | float,
+               cell_product_sales: np.ndarray | float) -> None:
+        """Store a month's revenue by cell and by (cell, line); ``month=None`` fills every slot
+        (the warm start's past year)."""
+        slot = slice(None) if month is None else month % 12
+        self.by_cell[slot] = cell_sales
+        self.by_cell_product[slot] = cell_product_sales
+
+    def sum_year(self) -> None:
+        """Sum the last 12 months."""
+        self.cell_12m = self.by_cell.sum(axis=0)
+        self.cell_product_12m = self.by_cell_product.sum(axis=0)
+
+
+def find_clusters(world: World, p: Parameters, history: SalesHistory, h: Households,
+                  cell_households: np.ndarray, n_counties: int
+                  ) -> tuple[ClusterState, np.ndarray]:
+    """Sum the last 12 months of sales, then find clusters: cells (the Taobao-village rule,
+    :func:`detect`) and county industrial clusters (sellers of one line,
+    :func:`county_industry_clusters`, shape (n_counties, n_products))."""
+    history.sum_year()
+    sellers = h.status == SELLING
+    shops = np.bincount(h.cell[sellers], minlength=world.n_cells)
+    cells = detect(world, p, history.cell_12m, shops, cell_households,
+                   history.cell_product_12m)
+    n_lines = len(PRODUCTS)
+    line = h.county[sellers].astype(np.int64) * n_lines + h.product[sellers]
+    line_shops = np.bincount(line, minlength=n_counties * n_lines)
+    return cells, county_industry_clusters(p, line_shops.reshape(n_counties, n_lines))

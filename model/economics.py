@@ -6,7 +6,7 @@ function prices a decision (expected values) and books a month of realised sales
 realised revenue), so decisions and outcomes can never disagree about a term.
 
 All money is yuan per year for the household (model agents are real households; only counts
-scale with ``household_scale``). Products are indexed as in :data:`model.households.PRODUCTS`;
+scale with ``household_scale``). Products are indexed as in :data:`agents.farmers.PRODUCTS`;
 markets as in :data:`agents.logistics.MARKETS` (ASEAN, EU, US).
 """
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from agents.farmers import CHILI, EMBROIDERY, TEA, Households
 from model.clusters import in_a_cluster
-from model.households import CHILI, EMBROIDERY, TEA, Households
 from model.parameters import Parameters
 
 # Market mix of each product line (rows: tea, chili, embroidery, other; columns: ASEAN, EU, US).
@@ -359,7 +359,7 @@ def hurdle(h: Households, idx: np.ndarray, p: Parameters) -> np.ndarray:
 
 # §4.1: the special fund rewards *enterprises* with a yearly CBEC turnover above 5M yuan; an entity
 # (direct seller or cooperative) counts as a new rural CBEC firm when it first receives a turnover
-# reward at or above this turnover (see ``CBECModel._annual_subsidies``)
+# reward at or above this turnover (see :func:`model.subsidies.pay_turnover_rewards`)
 FIRM_TURNOVER_YUAN = 5e6
 
 

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from agents.farmers import EXITED, PRODUCTS, SELLING, UNAWARE
 from agents.logistics import MARKETS
 from model import economics as econ
-from model.households import EXITED, PRODUCTS, SELLING, UNAWARE
+from model.scaling import to_real
 
 if TYPE_CHECKING:
     from model.model import CBECModel
@@ -146,7 +147,7 @@ class Recorder:
                      "households": n}
         row["aware_share"] = float((status != UNAWARE).sum() / max(n, 1))
         row["sellers"] = len(sellers)
-        row["sellers_real"] = len(sellers) / scale
+        row["sellers_real"] = to_real(len(sellers), scale)
         row["adoption_share"] = len(sellers) / max(n, 1)
         row["sellers_direct"] = len(direct)
         row["sellers_coop"] = len(members)
@@ -159,25 +160,25 @@ class Recorder:
         row["cooperatives"] = len(active_coops)
         # entity turnover distribution (trailing 12 months)
         coop_trailing = np.bincount(coop_of[coop_of >= 0], weights=h.revenue_trailing[members],
-                                    minlength=max(model._next_coop, 1))
+                                    minlength=max(model.cooperatives.next_id, 1))
         entity_turnover = np.concatenate([h.revenue_trailing[direct].astype(float),
                                           coop_trailing[active_coops]])
         row["entity_turnover_median_yuan"] = (float(np.median(entity_turnover))
                                               if len(entity_turnover) else 0.0)
         row["share_entities_below_1m"] = (float((entity_turnover < 1e6).mean())
                                           if len(entity_turnover) else float("nan"))
-        row["subsidy_coverage"] = model.subsidy_coverage
-        row["subsidy_eligible_share"] = model.subsidy_eligible_share
-        row["subsidy_recipients_real"] = model.subsidy_recipients / scale
+        row["subsidy_coverage"] = model.rewards.coverage
+        row["subsidy_eligible_share"] = model.rewards.eligible_share
+        row["subsidy_recipients_real"] = to_real(model.rewards.recipients, scale)
         row["fiscal_cost_month_yuan"] = model.fiscal.month_total(m)
         row["fiscal_cost_total_yuan"] = model.fiscal.total()
         # returnees
         flows = model.returnee_flows
-        row["returns_month_real"] = flows.month_returns / scale
-        row["returnees_total_real"] = float(h.returnee.sum()) / scale
-        row["returns_to_poles_month_real"] = flows.month_to_poles / scale
+        row["returns_month_real"] = to_real(flows.month_returns, scale)
+        row["returnees_total_real"] = to_real(float(h.returnee.sum()), scale)
+        row["returns_to_poles_month_real"] = to_real(flows.month_to_poles, scale)
         row["returnee_destination_pole_km"] = flows.month_destination_pole_km
-        row["returnee_entrepreneurs_month_real"] = flows.month_entrepreneurs / scale
+        row["returnee_entrepreneurs_month_real"] = to_real(flows.month_entrepreneurs, scale)
         recent = np.flatnonzero(h.entrepreneur & (h.entrepreneur_month > m - 12))
         row["returnee_entrepreneur_cbec_share"] = (
             float((status[recent] == SELLING).mean()) if len(recent) else float("nan"))
@@ -199,7 +200,7 @@ class Recorder:
         row["adoption_share_core"] = sel_core / self.n_core
         row["adoption_share_periphery"] = (len(sellers) - sel_core) / self.n_periphery
         row["core_periphery_gap"] = row["adoption_share_core"] - row["adoption_share_periphery"]
-        k = model.poles.cell_knowhow
+        k = model.knowhow.cell
         row["knowhow_core"] = float(k[self.core_cells].mean())
         row["knowhow_periphery"] = float(k[~self.core_cells].mean())
         for i, name in enumerate(("guiyang", "zunyi", "tongren")):
@@ -209,18 +210,19 @@ class Recorder:
         # professionals, new sellers, firms, training
         skilled = sellers[h.skill(sellers, k) >= PROFESSIONAL_SKILL] if len(sellers) else sellers
         staff = float(model.station_state["experienced_staff"].sum())
-        row["professionals_per_county_real"] = (len(skilled) / scale + staff) / n_counties
-        row["new_sellers_month_real"] = float((h.start_month[sellers] == m).sum()) / scale
+        row["professionals_per_county_real"] = (to_real(len(skilled), scale) + staff) / n_counties
+        row["new_sellers_month_real"] = to_real(float((h.start_month[sellers] == m).sum()), scale)
         year_ago = self.rows[m - 12]["sellers"] if m >= 12 else 0
         row["sellers_growth_12m"] = len(sellers) / year_ago - 1 if year_ago else float("nan")
         new_firm_hh = h.firm_month > 0
         new_coops = [c for c in model.cooperatives.values() if c.firm_month > 0]
-        n_new = float(new_firm_hh.sum()) / scale + len(new_coops) / scale
+        n_new = to_real(float(new_firm_hh.sum()), scale) + to_real(len(new_coops), scale)
         tc = (np.isin(h.product[new_firm_hh], (0, 1)).sum()
-              + sum(c.product in (0, 1) for c in new_coops)) / scale
+              + sum(c.product in (0, 1) for c in new_coops))
+        tc = to_real(tc, scale)
         row["firms_new_total_real"] = n_new
         row["firms_new_tea_chili_share"] = tc / n_new if n_new else float("nan")
-        row["trained_total_real"] = sum(s.trained_total for s in model.stations) / scale
+        row["trained_total_real"] = to_real(sum(s.trained_total for s in model.stations), scale)
         row["exited"] = int((status == EXITED).sum())
         self.rows.append(row)
         self.latest = row
@@ -229,7 +231,7 @@ class Recorder:
     def _accounts(self, row: dict, model: CBECModel, sellers: np.ndarray) -> None:
         """Cost shares, delivery, collection, FX travel, unsold, income, exports, over the
         households that sold this month (before the month's exits)."""
-        a = model.__dict__.get("month_accounts")
+        a = model.month_sales.accounts
         h = model.households
         scale = model.params.household_scale
         row["haul_km_households"] = self.mean_haul
@@ -246,7 +248,7 @@ class Recorder:
             for mk in MARKETS:
                 row[f"exports_{mk}_month_yuan"] = 0.0
             return
-        idx = model.month_sellers
+        idx = model.month_sales.sellers
         f = a["f"]
         cost = a["export_cost"] * f
         logistics = a["logistics"] * f
@@ -256,8 +258,8 @@ class Recorder:
             coastal.sum() / (cost - logistics + coastal).sum())
         row["logistics_cost_per_revenue"] = float(logistics.sum() / (a["revenue"] * f).sum())
         cl = model.clusters
-        belt = cl.in_belt[h.cell[model.month_sellers]]
-        outside = ~model.in_any_cluster(model.month_sellers)
+        belt = cl.in_belt[h.cell[idx]]
+        outside = ~model.in_any_cluster(idx)
         for key, mask in (("logistics_per_revenue_belt", belt),
                           ("logistics_per_revenue_outside", outside)):
             rev_m = (a["revenue"] * f)[mask].sum()
@@ -284,21 +286,21 @@ class Recorder:
         profit = a["profit_month"] * 12.0
         row["cbec_profit_per_seller_yuan"] = float(profit.mean())
         row["cbec_income_per_household_yuan"] = float(profit.sum() / max(h.n, 1))
-        row["turnover_month_yuan"] = float(a["revenue_month"].sum() / scale)
+        row["turnover_month_yuan"] = float(to_real(a["revenue_month"].sum(), scale))
         mix = econ.MARKET_MIX[h.product[idx]]
         for k, mk in enumerate(MARKETS):
-            row[f"exports_{mk}_month_yuan"] = float((a["revenue_month"] * mix[:, k]).sum()
-                                                    / scale)
+            row[f"exports_{mk}_month_yuan"] = float(
+                to_real((a["revenue_month"] * mix[:, k]).sum(), scale))
 
     def _county_panel(self, m: int, sellers: np.ndarray) -> None:
         model = self.model
         h = model.households
         nc = len(model.stations)
-        a = model.__dict__.get("month_accounts")
+        a = model.month_sales.accounts
         turnover = np.zeros(nc)
         logistics = np.full(nc, np.nan)
-        if a is not None and len(model.month_sellers):
-            c = h.county[model.month_sellers]
+        if a is not None and len(model.month_sales.sellers):
+            c = h.county[model.month_sales.sellers]
             turnover = np.bincount(c, weights=a["revenue_month"], minlength=nc)
             log_c = np.bincount(c, weights=a["logistics"] * a["f"], minlength=nc)
             cost_c = np.bincount(c, weights=a["export_cost"] * a["f"], minlength=nc)
@@ -311,7 +313,7 @@ class Recorder:
             "logistics_cost_share": logistics,
             "returnees": self._per_county(h.returnee),
             "subsidies_received": self._per_county(h.subsidies_received),
-            "knowhow": model.poles.county_knowhow.copy(),
+            "knowhow": model.knowhow.county.copy(),
             "full_service_station": np.array([s.full_service for s in model.stations]),
             "station_experienced_staff": np.array([s.experienced_staff for s in model.stations]),
             "hub_partner": model.logistics.county_has_partner.copy(),
@@ -348,10 +350,10 @@ class Recorder:
         frame["adoption_share"] = np.divide(
             frame["sellers"], frame["households"],
             out=np.zeros(len(frame)), where=frame["households"].to_numpy() > 0)
-        frame["sellers_real"] = frame["sellers"] / scale
-        frame["turnover_month_yuan"] = frame.pop("turnover_month") / scale
-        frame["returnees_real"] = frame.pop("returnees") / scale
-        frame["subsidies_received_yuan"] = frame.pop("subsidies_received") / scale
+        frame["sellers_real"] = to_real(frame["sellers"], scale)
+        frame["turnover_month_yuan"] = to_real(frame.pop("turnover_month"), scale)
+        frame["returnees_real"] = to_real(frame.pop("returnees"), scale)
+        frame["subsidies_received_yuan"] = to_real(frame.pop("subsidies_received"), scale)
         frame["pole_km"] = np.tile(self.county_pole_km, reps)
         frame["core"] = np.tile(self.core_county, reps)
         frame["distance_band"] = pd.cut(frame["pole_km"], DISTANCE_BANDS, right=False,

@@ -25,7 +25,7 @@ class ParameterError(ValueError):
     """A parameter value a user gave is not allowed. The message says which, what and why."""
 
 
-def _p(
+def parameter(
     default: Any,
     unit: str,
     source: str,
@@ -35,9 +35,15 @@ def _p(
     group: str = "",
     choices: tuple | None = None,
 ) -> Any:
+    """A ``Parameters`` field: its default, unit, source (a § of the paper, a data file or
+    "assumption: why"), one-line description, allowed range and group (a lever is in group
+    ``"policy"``)."""
     meta = {"unit": unit, "source": source, "doc": doc, "lo": lo, "hi": hi, "group": group,
             "choices": choices}
     return field(default=default, metadata=meta)
+
+
+_p = parameter  # the short name used in the table below
 
 
 # Groups, in the order the documentation lists them.
@@ -654,26 +660,27 @@ class Parameters:
     def from_dict(cls, values: Mapping[str, Any] | None = None, **more: Any) -> Parameters:
         """Build from a mapping, rejecting unknown names with a suggestion."""
         merged = {**(values or {}), **more}
-        unknown = [k for k in merged if k not in _FIELDS]
+        fields = _FIELDS if cls is Parameters else {f.name: f for f in dataclasses.fields(cls)}
+        unknown = [k for k in merged if k not in fields]
         if unknown:
             name = unknown[0]
-            close = difflib.get_close_matches(name, list(_FIELDS), n=1)
+            close = difflib.get_close_matches(name, list(fields), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise ParameterError(f"unknown parameter '{name}'{hint} "
                                  "(see `cbec params` or Parameters.table())")
-        coerced = {k: _coerce(_FIELDS[k], v) for k, v in merged.items()}
+        coerced = {k: _coerce(fields[k], v) for k, v in merged.items()}
         return cls(**coerced)
 
     def replace(self, **changes: Any) -> Parameters:
         """A copy with some values changed (validated)."""
-        return Parameters.from_dict({**self.to_dict(), **changes})
+        return type(self).from_dict({**self.to_dict(), **changes})
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def changed(self) -> dict[str, Any]:
         """The values that differ from the defaults."""
-        base = Parameters()
+        base = type(self)()
         return {k: v for k, v in self.to_dict().items() if getattr(base, k) != v}
 
     @staticmethod
@@ -709,17 +716,23 @@ CALIBRATED: frozenset[str] = frozenset({
     "industry_cluster_min_shops",
 })
 
+def lever_names(params: type[Parameters] | Parameters = Parameters) -> tuple[str, ...]:
+    """The policy levers of a Parameters class (or of an instance's class): fields of group
+    ``"policy"`` and the subsidy thresholds. They take effect at ``policy_start_month``
+    (before it, defaults apply)."""
+    return tuple(f.name for f in dataclasses.fields(params)
+                 if f.metadata["group"] == "policy"
+                 or f.name in ("subsidy_min_turnover_yuan", "subsidy_min_years"))
+
+
 #: Policy levers: they take effect at ``policy_start_month`` (before it, defaults apply).
-LEVERS: tuple[str, ...] = tuple(
-    f.name for f in dataclasses.fields(Parameters)
-    if f.metadata["group"] == "policy"
-    or f.name in ("subsidy_min_turnover_yuan", "subsidy_min_years"))
+LEVERS: tuple[str, ...] = lever_names(Parameters)
 
 
 def baseline_levers(p: Parameters) -> Parameters:
-    """``p`` with every policy lever at its baseline (default) value."""
-    defaults = Parameters()
-    return dataclasses.replace(p, **{k: getattr(defaults, k) for k in LEVERS})
+    """``p`` with every policy lever at its baseline (the default of ``p``'s class)."""
+    defaults = type(p)()
+    return dataclasses.replace(p, **{k: getattr(defaults, k) for k in lever_names(p)})
 
 
 def _fmt(x: float | None) -> str:

@@ -1,16 +1,21 @@
-"""Returnee flows (§2.3, §5.1.2).
+"""Returnees (ODD §7.12; §2.3, §5.1.2).
 
-Each county has a pool of out-migrant households (``outmigrant_share`` of its households), which
-new out-migration refills toward its initial size at ``outmigrant_refill_rate``. Each month a
-binomial number returns; the hazard rises with home-county opportunity (sellers per 100
-households), pole proximity (with spread effects on) and start-up support. With backwash on, a
-share of returnees settles in the pole county with the strongest field instead of at home: the
-pole's pull is ``backwash_strength * min(S, 1) * exp(-d / backwash_reach_km)``.
-
-Every returnee adds eastern know-how to the home county (:mod:`model.poles`). With
-``returnee_entrepreneur_share`` a returnee starts an e-commerce business: the entrepreneur
-becomes aware of CBEC, brings ``returnee_skill_boost`` of skill, reviews the cross-border option
-at once, and sells abroad only if it beats the hurdle (else it sells domestically).
+    Each county has a pool of out-migrant households, ``p.outmigrant_share`` of its households
+    at the start. Each month, after the returns are drawn, new out-migration refills it toward
+    that size at ``p.outmigrant_refill_rate``. Monthly return hazard ``h_c = clip(
+    p.return_hazard_base × (1 + p.return_opportunity_weight × sellers per 100 households) ×
+    (1 + p.return_pole_weight × field at seat) × (1 + p.startup_support_return_boost), 0, 1)``
+    (the pole factor only with spread effects on; the support factor only with
+    ``p.returnee_startup_support``). Returns ``~ Binomial(pool, h_c)``. **Backwash**: of those,
+    ``Binomial(returns, pull)`` settle in the county of the pole whose field is strongest at the
+    home seat (:meth:`model.poles.PoleSystem.backwash_pull`). Each return marks a household of
+    the destination county, drawn at random, as a returnee. With probability
+    ``p.returnee_entrepreneur_share`` a new returnee becomes an e-commerce entrepreneur: risk
+    aversion × 0.25, sales potential + ``(p.entrepreneur_volume_multiple − 1) ×
+    p.sales_median_yuan``, learned skill + ``p.returnee_skill_boost`` (cap 0.6), digitally
+    capable, aware, and reviews the CBEC option at once; it sells cross-border only if that
+    beats its hurdle. Returnees raise county know-how (:mod:`model.gradient`) and are twice as
+    likely to found a cooperative (:mod:`model.cooperatives`).
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.households import AWARE, UNAWARE, Households
+from agents.farmers import AWARE, MAX_LEARNED_SKILL, UNAWARE, Households
 from model.parameters import Parameters
+from model.poles import PoleSystem
 
 # assumption: people who return to start a business are selected for risk tolerance
 ENTREPRENEUR_RISK_FACTOR = 0.25
@@ -44,12 +50,20 @@ class ReturneeFlows:
         pool = county_households.astype(float) * p.outmigrant_share
         return cls(pool=pool, initial_pool=pool.copy(), returned_total=np.zeros(len(pool)))
 
-    def step(self, rng: np.random.Generator, h: Households, p: Parameters,
-             county_start: np.ndarray, county_stop: np.ndarray, sellers_per_100: np.ndarray,
-             pole_field_at_seat: np.ndarray, backwash_pull: np.ndarray,
-             nearest_pole_county: np.ndarray, county_pole_km: np.ndarray, month: int
-             ) -> np.ndarray:
-        """Draw this month's returns; mark the households. Returns new entrepreneur indices."""
+    def step(self, month: int, p: Parameters, rng: np.random.Generator, h: Households,
+             poles: PoleSystem, county_sellers: np.ndarray, county_households: np.ndarray,
+             county_start: np.ndarray, county_stop: np.ndarray) -> np.ndarray:
+        """Draw this month's returns; mark the households. Returns new entrepreneur indices.
+
+        ``county_sellers`` and ``county_households`` are agents per county; households of
+        county ``c`` are ``county_start[c]:county_stop[c]``."""
+        seats = poles.seat_cell
+        pole_field_at_seat = poles.field_by_pole(month).sum(axis=0)[seats]
+        sellers_per_100 = np.divide(100.0 * county_sellers, county_households,
+                                    out=np.zeros(len(county_sellers)),
+                                    where=county_households > 0)
+        backwash_pull, nearest_pole_county = poles.backwash_pull(month, p)
+        county_pole_km = poles.nearest_pole_km(month)[seats]
         self.month_returns = self.month_entrepreneurs = self.month_to_poles = 0
         self.month_destination_pole_km = float("nan")
         if not p.returnees:
@@ -91,7 +105,7 @@ class ReturneeFlows:
         h.sales_potential[starts] += (p.entrepreneur_volume_multiple - 1.0) * p.sales_median_yuan
         h.capable[starts] = True
         h.learned_skill[starts] = np.minimum(h.learned_skill[starts] + p.returnee_skill_boost,
-                                             0.6)
+                                             MAX_LEARNED_SKILL)
         h.status[starts] = np.where(h.status[starts] == UNAWARE, AWARE, h.status[starts])
         self.month_entrepreneurs = len(starts)
         return starts

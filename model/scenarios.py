@@ -84,6 +84,16 @@ _SCENARIOS["full_package"] = (_full_package(), "every §5 proposal at once")
 SCENARIOS: dict[str, dict[str, Any]] = {k: v[0] for k, v in _SCENARIOS.items()}
 
 
+def add(name: str, overrides: dict[str, Any], description: str) -> None:
+    """Register a scenario at run time (an extension's lever; see "Extending the model" in
+    docs/ODD.md). In the repository, add an entry to ``_SCENARIOS`` instead, which also puts
+    the lever into ``full_package``."""
+    if name in SCENARIOS:
+        raise ValueError(f"scenario '{name}' exists already")
+    _SCENARIOS[name] = (dict(overrides), description)
+    SCENARIOS[name] = dict(overrides)
+
+
 def describe(name: str) -> str:
     """One line: what the scenario changes and where the paper proposes it."""
     return _SCENARIOS[name][1]

@@ -7,9 +7,9 @@ effect is statistical, pool several seeds.
 import numpy as np
 import pytest
 
+from agents.farmers import EXITED, SELLING
 from model import CBECModel
 from model.clusters import county_industry_clusters, detect
-from model.households import EXITED, SELLING
 from model.parameters import Parameters
 from model.run import simulate
 from model.world import build_world
@@ -109,7 +109,7 @@ def test_more_flights_speed_know_how_to_the_poles_once_the_policy_starts():
         history = []
         while m.running:
             m.step()
-            history.append(m.poles.pole_knowhow[:2].copy())  # Tongren starts in 2024
+            history.append(m.knowhow.pole[:2].copy())  # Tongren starts in 2024
         return np.array(history)
 
     base, flights = pole_knowhow(), pole_knowhow(flight_increase=0.3)
@@ -130,11 +130,11 @@ def test_a_household_sells_when_its_margin_beats_its_hurdle():
     m = CBECModel(rng=4, months=1)
     h = m.households
     sellers = np.flatnonzero(h.status == SELLING)
-    gain = m._gain(sellers, np.zeros(len(sellers)))
-    assert (gain > m.hurdle(sellers)).mean() > 0.95  # initial sellers are over their hurdle
+    gain = m.pricing.gain(sellers, np.zeros(len(sellers)))
+    assert (gain > m.pricing.hurdle(sellers)).mean() > 0.95  # initial sellers are over their hurdle
     aware = np.flatnonzero(h.status == 1)
     # the start is a fixed point: few aware non-sellers would gain from selling
-    assert (m._gain(aware, np.zeros(len(aware))) > m.hurdle(aware)).mean() < 0.05
+    assert (m.pricing.gain(aware, np.zeros(len(aware))) > m.pricing.hurdle(aware)).mean() < 0.05
 
 
 def test_sellers_stop_after_losses():
@@ -175,14 +175,14 @@ def test_sellers_close_at_the_closure_rate_whatever_their_economics():
 def test_margin_carries_every_cost_and_price_term():
     m = CBECModel(rng=1, household_scale=0.003, months=1)
     idx = np.arange(2000)
-    a = m._economics(idx, np.zeros(len(idx)))
+    a = m.pricing.accounts(idx, np.zeros(len(idx)))
     for term in ("first_mile", "trunk", "international", "loss", "unsold", "acquisition",
                  "certification", "fx", "customs", "credit", "fixed", "production"):
         assert (a[term] > 0).any(), term
     tea = m.households.product[idx] == 0
     other = m.households.product[idx] == 3
-    assert (a["revenue"][tea] / m.annual_sales(idx[tea])).mean() > (
-        a["revenue"][other] / m.annual_sales(idx[other])).mean()  # export premium
+    assert (a["revenue"][tea] / m.pricing.annual_sales(idx[tea])).mean() > (
+        a["revenue"][other] / m.pricing.annual_sales(idx[other])).mean()  # export premium
     emb = m.households.product[idx] == 2
     assert (a["loss"][emb] / a["revenue"][emb]).min() > (a["loss"][tea] / a["revenue"][tea]).max()
 
@@ -284,7 +284,7 @@ def test_new_firms_are_entities_first_rewarded_past_5m_yuan():
     coops = [c for c in m.cooperatives.values() if c.active and c.n_members > 0]
     assert coops
     for c in coops:  # each co-op's members pool 6M yuan, and it is old enough
-        members = c.members()
+        members = m.cooperatives.members(c)
         h.sales_ytd[members] = 6e6 / len(members)
         c.founded_month = -12
     h.sales_ytd[at_start] = 6e6  # firms at the start stay old firms when rewarded again
@@ -338,8 +338,8 @@ def test_a_returnee_business_adds_neighbours_volume_not_a_multiple_of_its_own():
 def test_cooperatives_pool_costs_for_their_members():
     m = CBECModel(rng=1, household_scale=0.003, months=1)
     idx = np.arange(3000)
-    alone = m._economics(idx, np.zeros(len(idx)))
-    pooled = m._economics(idx, np.full(len(idx), 12.0))
+    alone = m.pricing.accounts(idx, np.zeros(len(idx)))
+    pooled = m.pricing.accounts(idx, np.full(len(idx), 12.0))
     assert (pooled["fx"] < alone["fx"]).all()  # the leader settles FX once for all
     assert (pooled["certification"] <= alone["certification"]).all()
     assert (pooled["loss"] <= alone["loss"]).all() and (pooled["loss"] < alone["loss"]).any()
@@ -359,9 +359,9 @@ def test_clusters_lower_members_costs():
     m = CBECModel(rng=1, household_scale=0.003, months=1)
     idx = np.arange(3000)
     m.context.industry_cluster = np.zeros_like(m.context.industry_cluster)
-    outside = m._economics(idx, np.zeros(len(idx)))
+    outside = m.pricing.accounts(idx, np.zeros(len(idx)))
     m.context.in_cluster = np.ones(m.world.n_cells, dtype=bool)
-    inside = m._economics(idx, np.zeros(len(idx)))
+    inside = m.pricing.accounts(idx, np.zeros(len(idx)))
     assert (inside["acquisition"] < outside["acquisition"]).all()
     ratio = outside["acquisition"] / inside["acquisition"]
     assert ratio == pytest.approx(np.full(len(idx), 1.3))  # +30% outside clusters (§3.3.3)
@@ -420,23 +420,24 @@ def test_county_industrial_clusters_are_a_lines_sellers_in_a_county():
     idx = np.flatnonzero((h.county == county) & (h.product == product))
     assert len(idx) > 10
     other = np.flatnonzero((h.county == county) & (h.product != product))  # its other lines
-    outside = m._economics(idx, np.zeros(len(idx)))
-    other_before = m._economics(other, np.zeros(len(other)))["acquisition"]
+    outside = m.pricing.accounts(idx, np.zeros(len(idx)))
+    other_before = m.pricing.accounts(other, np.zeros(len(other)))["acquisition"]
     line = np.zeros_like(m.context.industry_cluster)
     line[county, product] = True
     m.context.industry_cluster = line
-    inside = m._economics(idx, np.zeros(len(idx)))
+    inside = m.pricing.accounts(idx, np.zeros(len(idx)))
     assert outside["acquisition"] / inside["acquisition"] == pytest.approx(np.full(len(idx), 1.3))
     assert (inside["unsold"] <= outside["unsold"]).all() and (
         inside["unsold"] < outside["unsold"]).any()  # market information + 0.1
-    assert np.array_equal(m._economics(other, np.zeros(len(other)))["acquisition"], other_before)
+    assert np.array_equal(m.pricing.accounts(other, np.zeros(len(other)))["acquisition"],
+                          other_before)
     # detection counts sellers, not households: the line becomes a cluster when enough sell
     h.status[idx] = 1  # aware, none selling
-    m._detect_clusters()
+    m.detect_clusters()
     before = m.industry_clusters.copy()
     assert not before[county, product] and not m.in_any_cluster(idx).any()
     h.status[idx] = SELLING
-    m._detect_clusters()
+    m.detect_clusters()
     assert m.industry_clusters[county, product]
     assert (m.industry_clusters & ~before).sum() == 1  # that line and no other
     assert m.in_any_cluster(idx).all()

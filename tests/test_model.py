@@ -16,8 +16,8 @@ from agents import (
     ProvincialHub,
     ServiceStation,
 )
+from agents.farmers import AWARE, SELLING, UNAWARE
 from model import CBECModel
-from model.households import AWARE, SELLING, UNAWARE
 from model.run import simulate
 
 SMALL = {"household_scale": 0.004, "months": 24}
@@ -200,15 +200,15 @@ def test_run_result_groupings():
 
 
 def test_pricing_in_blocks_gives_the_same_accounts_and_run(stepped, monkeypatch):
-    import model.model as engine
+    import model.accounts as engine
 
     h = stepped.households
     idx = np.flatnonzero(h.status != UNAWARE)
     members = np.where(h.coop[idx] >= 0, 12.0, 0.0)
     assert len(idx) > 2500
-    whole = stepped._economics(idx, members)
+    whole = stepped.pricing.accounts(idx, members)
     monkeypatch.setattr(engine, "ECONOMICS_BLOCK", 1000)
-    blocks = stepped._economics(idx, members)
+    blocks = stepped.pricing.accounts(idx, members)
     assert whole.keys() == blocks.keys()
     for key in whole:
         np.testing.assert_array_equal(whole[key], blocks[key], err_msg=key)

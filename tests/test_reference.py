@@ -28,10 +28,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.households import AWARE, SELLING
+from agents.farmer_reference import FIELDS
+from agents.farmers import AWARE, SELLING
 from model.model import CBECModel
 from model.parameters import Parameters
-from model.reference import FIELDS, ReferenceCBECModel
+from model.reference import ReferenceCBECModel
 
 SCALE = 0.0017  # about 10,000 households
 MONTHS = 24
@@ -146,14 +147,14 @@ def test_agent_margin_inputs_match_engine(stepped: ReferenceCBECModel) -> None:
     idx = np.flatnonzero((h.status == AWARE) | (h.status == SELLING))
     agents = [model.farmers[i] for i in idx]
     assert len(idx) > 100
-    np.testing.assert_allclose([a.annual_sales() for a in agents], model.annual_sales(idx),
+    np.testing.assert_allclose([a.annual_sales() for a in agents], model.pricing.annual_sales(idx),
                                rtol=1e-6)
     np.testing.assert_allclose([a.skill() for a in agents],
-                               h.skill(idx, model.poles.cell_knowhow), rtol=1e-6)
+                               h.skill(idx, model.knowhow.cell), rtol=1e-6)
     # the engine keeps risk aversion in float32: compare to float32 precision
-    np.testing.assert_allclose([a.hurdle() for a in agents], model.hurdle(idx), rtol=1e-6,
+    np.testing.assert_allclose([a.hurdle() for a in agents], model.pricing.hurdle(idx), rtol=1e-6,
                                atol=1e-7)
     np.testing.assert_allclose([a.gain() for a in agents],
-                               model._gain(idx, np.zeros(len(idx))), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose([a.coop_gain(8) for a in agents], model.coop_gain(idx, 8),
+                               model.pricing.gain(idx, np.zeros(len(idx))), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose([a.coop_gain(8) for a in agents], model.pricing.coop_gain(idx, 8),
                                rtol=1e-9, atol=1e-12)

@@ -1,7 +1,15 @@
-"""Farmer households as a structure of numpy arrays (one entry per household agent).
+"""Farmer households: the vectorised agent set (state as numpy arrays, one entry per household
+agent, and the households' own rules as methods over index arrays).
+
+This is the engine's farmer, in the manner of a mesa-frames agent set: the set owns its data
+and its rules, and nothing here loops over households in Python. The per-agent reference farmer
+(:class:`agents.farmer_reference.FarmerHousehold`, one ``mesa.Agent`` per household) has rules of
+the same names -- :meth:`Households.notice`, :meth:`Households.come_back`,
+:meth:`Households.start_selling`, :meth:`Households.sell_month`, :meth:`Households.judge` --
+so the two can be read side by side.
 
 Households are ordered by county, then cell, so that a county's households are one contiguous
-slice (``county_start[c]:county_stop[c]``). Nothing here loops over households in Python.
+slice (``county_start[c]:county_stop[c]``).
 
 Status codes: ``UNAWARE`` -> ``AWARE`` -> ``SELLING`` (directly, or through a cooperative when
 ``coop >= 0``) -> ``EXITED`` (may become ``AWARE`` again after ``reentry_months``).
@@ -16,6 +24,12 @@ import pandas as pd
 
 from model.parameters import Parameters
 from model.world import World
+
+MONTHS_PER_YEAR = 12
+#: a business gets half a year before it is judged on its losses (ODD §7.5)
+MONTHS_BEFORE_JUDGED = 6
+#: learned skill (training, migration) is capped here (ODD §7.7, §7.12)
+MAX_LEARNED_SKILL = 0.6
 
 UNAWARE, AWARE, SELLING, EXITED = 0, 1, 2, 3
 STATUS_NAMES = ("unaware", "aware", "selling", "exited")
@@ -79,7 +93,7 @@ class Households:
     subsidies_received: np.ndarray  # float64, yuan, cumulative
     last_unsold_month: np.ndarray  # int16, -1000 if never
     firm_month: np.ndarray      # int16, December of its first reward on >= 5M yuan (a new firm,
-                                # see CBECModel._annual_subsidies); 0 at the start, -1 never
+                                # model.subsidies); 0 at the start, -1 never
 
     @property
     def n(self) -> int:
@@ -137,6 +151,82 @@ class Households:
         s = (0.5 * self.innate_skill[idx] + 0.5 * knowhow_cell[self.cell[idx]]
              + self.learned_skill[idx])
         return np.clip(s, 0.0, 1.0)
+
+    # ------------------------------------------------------------------ rules
+    def notice(self, cumulative_hazard: np.ndarray) -> None:
+        """Awareness (ODD §7.6): an unaware household becomes aware once its cell's cumulative
+        hazard (per cell, dimensionless) passes its own threshold."""
+        newly = (self.status == UNAWARE) & (cumulative_hazard[self.cell]
+                                            >= self.awareness_threshold)
+        self.status[newly] = AWARE
+
+    def come_back(self, month: int, reentry_months: int) -> None:
+        """Exited households weigh CBEC again ``reentry_months`` after they left (ODD §7.4)."""
+        back = np.flatnonzero((self.status == EXITED)
+                              & (self.exit_month + reentry_months <= month))
+        self.status[back] = AWARE
+
+    def start_selling(self, idx: np.ndarray, month: int, coop_id: int | np.ndarray) -> None:
+        """Households ``idx`` start selling cross-border (through ``coop_id`` if >= 0); a first
+        start is their registration month."""
+        if len(idx) == 0:
+            return
+        self.status[idx] = SELLING
+        self.coop[idx] = coop_id
+        first = idx[self.start_month[idx] < 0]
+        first = first[self.months_selling[first] == 0]
+        self.start_month[first] = month
+        self.profit_trailing[idx] = np.maximum(self.profit_trailing[idx], 0.0)
+
+    def sell_month(self, idx: np.ndarray, accounts: dict[str, np.ndarray], month: int,
+                   p: Parameters, rng: np.random.Generator, unsold_write_down: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A month of realised sales for sellers ``idx`` whose expected yearly ``accounts``
+        (:func:`model.economics.annual_economics`) are given: lognormal revenue noise, unsold
+        goods, and the books (trailing profit and revenue, year-to-date sales, months in
+        business). Unsold goods lose ``unsold_write_down`` of their value. Returns the revenue
+        factor ``f``, the month's profit and revenue (yuan)."""
+        a = accounts
+        n = len(idx)
+        f = rng.lognormal(-0.5 * p.sales_noise_sigma ** 2, p.sales_noise_sigma, n)
+        variable = (a["revenue"] + a["rcep_gain"] - a["production"] - a["logistics"]
+                    + a["fiscal_small_order_freight"] + a["fiscal_parcel"] - a["loss"]
+                    - a["acquisition"] - a["credit"] - a["coop_fee"])
+        fixed = a["certification"] + a["fx"] + a["customs"] + a["fixed"]
+        unsold_event = rng.random(n) < a["unsold_prob"] / MONTHS_PER_YEAR
+        unsold_cost = np.where(unsold_event, p.unsold_fraction * a["revenue"] * f
+                               * unsold_write_down, 0.0)
+        self.last_unsold_month[idx[unsold_event]] = month
+        profit = (variable * f - fixed) / MONTHS_PER_YEAR - unsold_cost
+        revenue = a["revenue"] * f / MONTHS_PER_YEAR
+        self.profit_trailing[idx] = self.profit_trailing[idx] * (11 / 12) + profit
+        self.revenue_trailing[idx] = self.revenue_trailing[idx] * (11 / 12) + revenue
+        self.sales_ytd[idx] += revenue
+        self.months_selling[idx] += 1
+        return f, profit, revenue
+
+    def judge(self, idx: np.ndarray, month: int, gain_rate: np.ndarray, hurdle: np.ndarray,
+              p: Parameters, rng: np.random.Generator) -> None:
+        """Sellers ``idx`` exit after sustained losses, or when clearly worse than the domestic
+        route (``gain_rate`` below minus their ``hurdle``; a business gets half a year before it
+        is judged), or close for reasons outside the model at ``closure_rate`` a year."""
+        losing = self.profit_trailing[idx] < 0
+        worse = (rng.random(len(idx)) < p.review_rate / 2) & (gain_rate < -hurdle)
+        leave = (losing & (rng.random(len(idx)) < p.exit_rate_when_losing)) | worse
+        leave &= self.months_selling[idx] >= MONTHS_BEFORE_JUDGED
+        if p.closure_rate > 0:
+            leave |= rng.random(len(idx)) < p.closure_rate / MONTHS_PER_YEAR
+        gone = idx[leave]
+        self.status[gone] = EXITED
+        self.exit_month[gone] = month
+        self.coop[gone] = -1
+
+    def leave_cooperative(self, idx: np.ndarray) -> None:
+        """Households ``idx`` leave their cooperative; those who cannot sell online on their own
+        stop selling (they stay aware)."""
+        self.coop[idx] = -1
+        stop = idx[~self.capable[idx]]
+        self.status[stop] = AWARE
 
     def frame(self, idx: np.ndarray | None = None) -> pd.DataFrame:
         """A copy of the state of households ``idx`` (all if None) as a DataFrame."""

@@ -1,0 +1,50 @@
+"""Hurdle and adoption review (ODD §7.4; §2.3, §3.3.3).
+
+    ``hurdle = p.hurdle_base + p.hurdle_risk × risk_aversion``. Each month households that
+    exited at least ``p.reentry_months`` ago become aware again. Each aware household reviews
+    with probability ``p.review_rate``; this month's returnee entrepreneurs review for certain.
+    A reviewer computes its direct gain rate (−∞ for a household that is not digitally capable,
+    which can sell only through a cooperative) and, if cooperatives are on and its county has an
+    *open* cooperative of its product line (the largest one is offered), the gain rate as its
+    ``n+1``-th member (reward judged on pooled turnover). It joins when the cooperative gain
+    beats the hurdle and is at least the direct gain; otherwise it sells directly when the direct
+    gain beats the hurdle; otherwise it stays aware. Direct sellers do not review; they can move
+    into a cooperative only when a new one is founded near them (§7.13).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.farmers import AWARE, Households
+from model.accounts import Pricing
+from model.cooperatives import CooperativeRegistry
+from model.parameters import Parameters
+
+
+def review(month: int, p: Parameters, rng: np.random.Generator, h: Households,
+           cooperatives: CooperativeRegistry, pricing: Pricing, entrepreneurs: np.ndarray
+           ) -> None:
+    """Aware households weigh selling cross-border, directly or through a cooperative; this
+    month's returnee ``entrepreneurs`` review at once."""
+    h.come_back(month, p.reentry_months)
+    aware = np.flatnonzero(h.status == AWARE)
+    chosen = rng.random(len(aware)) < p.review_rate
+    fresh = entrepreneurs[h.status[entrepreneurs] == AWARE]  # review at once
+    chosen[np.searchsorted(aware, fresh)] = True
+    reviewers = aware[chosen]
+    if len(reviewers) == 0:
+        return
+    need = pricing.hurdle(reviewers)
+    direct = np.full(len(reviewers), -np.inf)  # only capable households can sell alone
+    able = h.capable[reviewers]
+    direct[able] = pricing.gain(reviewers[able], np.zeros(int(able.sum())))
+    coop_id, coop_size = cooperatives.open_for(reviewers, p)
+    has_coop = (coop_id >= 0) & p.cooperatives
+    via_coop = np.full(len(reviewers), -np.inf)
+    if has_coop.any():
+        via_coop[has_coop] = pricing.coop_gain(reviewers[has_coop], coop_size[has_coop] + 1)
+    join = has_coop & (via_coop > need) & (via_coop >= direct)
+    join = cooperatives.admit(reviewers, join, coop_id, month, p, rng)
+    alone = ~join & (direct > need)
+    h.start_selling(reviewers[alone], month, -1)

@@ -1,0 +1,110 @@
+"""Initialisation (ODD §5): households and villages per county, initial sellers.
+
+    **Households per county** = largest-remainder integers proportional to rural households with
+    total ``round(5.96 M × scale)``; **villages** likewise from ``p.villages_total``, at least one
+    per cell, spread evenly over the county's cells. **Initial sellers**, found as a fixed point
+    in 3 rounds: aware, digitally capable households whose direct gain rate beats their hurdle,
+    among those drawn "willing" with probability ``p.initial_seller_share``; after each round the
+    volumes of the sellers found are written into hub, density and cell sales ("warm start"),
+    which lowers costs for the next round. The initial sellers are given a registration date
+    0–35 months before January 2022 (uniform), which sets their ``months_selling``, volume
+    growth and subsidy eligibility; their trailing revenue and profit are set to one year of
+    expected accounts (profit floored at zero), and all 12 months of cell sales history to their
+    monthly revenue. Clusters are then detected. Initial sellers whose trailing revenue is 5 M
+    yuan or more are firms already (``firm_month`` 0): they never count as new firms.
+
+The households themselves are drawn by :meth:`agents.farmers.Households.create`; initial
+awareness is :func:`model.awareness.initial_hazard`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from agents.farmers import AWARE, MONTHS_PER_YEAR, Households
+from agents.logistics import LogisticsNetwork
+from model import economics as econ
+from model.accounts import Pricing
+from model.clusters import SalesHistory
+from model.parameters import Parameters
+from model.sales import record_volumes
+from model.scaling import to_model
+from model.world import World
+
+WARM_START_ROUNDS = 3  # fixed-point rounds for the initial sellers and their volumes
+#: initial sellers registered up to this many months before January 2022
+MAX_MONTHS_REGISTERED = 36
+
+
+def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
+    """Integers proportional to ``weights`` that add up to ``total`` exactly."""
+    w = np.asarray(weights, dtype=float)
+    if w.sum() <= 0 or total <= 0:
+        return np.zeros(len(w), dtype=np.int64)
+    exact = w / w.sum() * total
+    base = np.floor(exact).astype(np.int64)
+    rest = total - base.sum()
+    base[np.argsort(-(exact - base), kind="stable")[:rest]] += 1
+    return base
+
+
+def households_per_county(counties: pd.DataFrame, scale: float) -> np.ndarray:
+    """Household agents per county: rural households at ``scale``, summing exactly to the
+    rounded province total."""
+    rural = counties["rural_households"].to_numpy()
+    return largest_remainder(rural, int(round(to_model(rural.sum(), scale))))
+
+
+def place_villages(world: World, villages_total: int) -> tuple[np.ndarray, np.ndarray]:
+    """Villages per cell: each county's share of ``villages_total`` (at least one per cell),
+    spread evenly over its cells. Returns (first village id, number of villages) per cell."""
+    counties = world.counties
+    villages = largest_remainder(counties["rural_households"].to_numpy(), villages_total)
+    cells_per_county = (world.county_cell_stop - world.county_cell_start).astype(np.int64)
+    villages = np.maximum(villages, cells_per_county)  # every cell holds a village
+    n_villages_cell = np.zeros(world.n_cells, dtype=np.int64)
+    for c in range(len(counties)):
+        a, b = world.county_cell_start[c], world.county_cell_stop[c]
+        k = b - a
+        n_villages_cell[a:b] = villages[c] // k + (np.arange(k) < villages[c] % k)
+    first_village = np.concatenate([[0], np.cumsum(n_villages_cell)[:-1]])
+    return first_village, n_villages_cell
+
+
+def warm_start(sellers: np.ndarray, h: Households, pricing: Pricing, n_cells: int,
+               network: LogisticsNetwork, history: SalesHistory) -> np.ndarray:
+    """Give the start state the volumes and history of ``sellers``' past year, so hubs,
+    density economies, clusters and trailing accounts do not start from zero. Returns last
+    month's orders per cell."""
+    a = pricing.accounts(sellers, np.zeros(len(sellers)))
+    h.revenue_trailing[sellers] = a["revenue"]
+    h.profit_trailing[sellers] = np.maximum(a["profit"], 0.0)
+    return record_volumes(h, sellers, a["orders"] / MONTHS_PER_YEAR, a["collected"],
+                          a["revenue"] / MONTHS_PER_YEAR, n_cells, network, history, None)
+
+
+def start_initial_sellers(p: Parameters, rng: np.random.Generator, h: Households,
+                          settle: Callable[[np.ndarray], Pricing], pricing: Pricing) -> None:
+    """Find the initial sellers as a fixed point and give them a past.
+
+    ``settle(sellers)`` writes the sellers' past year into the volumes (:func:`warm_start`),
+    detects clusters and returns the pricing of January 2022 under those volumes; ``pricing``
+    is the pricing before any volume."""
+    aware = np.flatnonzero((h.status == AWARE) & h.capable)
+    willing = rng.random(len(aware)) < p.initial_seller_share
+    start = aware[:0]
+    for _ in range(WARM_START_ROUNDS):
+        gain = pricing.gain(aware, np.zeros(len(aware)))
+        start = aware[(gain > pricing.hurdle(aware)) & willing]
+        pricing = settle(start)
+    registered = -rng.integers(0, MAX_MONTHS_REGISTERED, len(start))
+    h.start_selling(start, 0, -1)
+    h.start_month[start] = registered
+    h.months_selling[start] = -registered
+    settle(start)
+    # sellers past the enterprise threshold at the start are firms already, not new ones
+    past = start[h.revenue_trailing[start] >= econ.FIRM_TURNOVER_YUAN]
+    h.firm_month[past] = 0

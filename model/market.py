@@ -1,0 +1,90 @@
+"""Market context: what stations, hubs and policy provide to each county (ODD §7.2).
+
+    Computed at the start of every month: a station's ``help_fraction = min(1, capacity /
+    services_demanded)``; FX help ``= 1[offers fx_help] × help_fraction``; local customs agency
+    ``= 1[offers customs_agency] × help_fraction``, raised to 1 in partner counties when
+    ``p.county_clearance`` is on; market information ``= p.market_info_access_station`` if the
+    station offers it; take-up of a subsidy application ``= p.takeup_with_help × a +
+    p.takeup_base × (1 − a)`` with ``a = 1[offers application_help] × help_fraction``
+    (``p.takeup_one_stop`` everywhere with the one-stop platform); provincial-platform use ``=
+    clip(p.platform_use_base + 0.25 × docking, 0, 1)`` (at least 0.95 with the one-stop
+    platform); counties within 20 km of Guiyang's centre need no FX trip; hub, provincial-hub
+    and first-mile density factors from last month's volumes (§7.9); clusters and belts from
+    last month's detection; international rate, warehouse share and delivery days per product;
+    the demand index (§7.1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.logistics import LogisticsNetwork
+from model import economics as econ
+from model.clusters import ClusterState
+from model.parameters import Parameters
+from model.scaling import to_real
+
+# assumption: consolidation can cut first-mile cost per order by at most 25%, and a cell with
+# almost no volume pays at most 25% more than nominal
+DENSITY_FACTOR_MIN, DENSITY_FACTOR_MAX = 0.75, 1.25
+#: assumption: a station that docks sellers onto the provincial platform raises its use this much
+DOCKING_PLATFORM_USE = 0.25
+#: assumption: with the one-stop platform at least this share of orders is filed through it
+ONE_STOP_PLATFORM_USE = 0.95
+
+
+def density_factor(cell_orders: np.ndarray, p: Parameters) -> np.ndarray:
+    """First-mile cost factor per cell from last month's orders (model units):
+    ``(1:1 orders / density_reference_orders) ** -density_elasticity``, clipped."""
+    real_orders = to_real(cell_orders, p.household_scale)
+    return np.clip((np.maximum(real_orders, 1.0) / p.density_reference_orders)
+                   ** (-p.density_elasticity), DENSITY_FACTOR_MIN, DENSITY_FACTOR_MAX)
+
+
+def demand_index(p: Parameters, month: int) -> np.ndarray:
+    """Demand index per product line in ``month`` (1 in January 2022, §7.1)."""
+    years = (month - 1) / 12.0
+    demand_m = np.array([(1 + p.demand_growth_asean) ** years, (1 + p.demand_growth_eu)
+                         ** years, (1 + p.demand_growth_us) ** years])
+    return econ.MARKET_MIX @ demand_m
+
+
+def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
+                   network: LogisticsNetwork, guiyang_local: np.ndarray, haul_km: np.ndarray,
+                   cell_orders: np.ndarray, clusters: ClusterState,
+                   industry_clusters: np.ndarray, knowhow_cell: np.ndarray,
+                   product_sales_12m: np.ndarray) -> econ.MarketContext:
+    """The month's context. ``stations`` is :func:`agents.station.station_arrays`;
+    ``cell_orders`` last month's orders per cell and ``product_sales_12m`` the last 12 months'
+    revenue per (cell, line), model units."""
+    st = stations
+    help_frac = st["help_fraction"]
+    fx_help = st["fx_help"] * help_frac
+    customs = st["customs_agency"] * help_frac
+    partner = network.county_has_partner
+    if p.county_clearance:
+        customs = np.maximum(customs, partner.astype(float))
+    info = st["market_information"] * p.market_info_access_station
+    app_help = st["application_help"] * help_frac
+    takeup = (p.takeup_with_help * app_help + p.takeup_base * (1 - app_help))
+    if p.one_stop_platform:
+        takeup = np.full(len(help_frac), p.takeup_one_stop)
+    docking = st["logistics_docking"] & (st["experienced_staff"] > 0)
+    platform = np.clip(p.platform_use_base + DOCKING_PLATFORM_USE * docking, 0, 1)
+    if p.one_stop_platform:
+        platform = np.maximum(platform, ONE_STOP_PLATFORM_USE)
+    demand = demand_index(p, month)
+    exports_real = to_real(product_sales_12m.sum(axis=0), p.household_scale)
+    intl_rate, wh_share, intl_days = econ.product_logistics(
+        p, network.warehouses_per_market, network.provincial_hub.scale_factor(p))
+    return econ.MarketContext(
+        fx_help=fx_help, customs_local=customs, guiyang_local=guiyang_local,
+        info_station=info, takeup=takeup, partner=partner,
+        hub_factor=network.county_scale_factors(p), platform_use=platform,
+        haul_km=haul_km, density_factor=density_factor(cell_orders, p),
+        in_cluster=clusters.in_cluster, industry_cluster=industry_clusters,
+        belt_centre=clusters.in_belt & (p.belt_reward_share > 0),
+        knowhow=knowhow_cell, has_point=network.village_has_point,
+        demand=demand, intl_rate=intl_rate, warehouse_share=wh_share,
+        intl_days=intl_days, asean_share=econ.MARKET_MIX[:, 0],
+        premium_factor=econ.premium_factor(p, exports_real, demand), month=month)

@@ -1,0 +1,89 @@
+"""Turnover subsidies: eligibility, take-up, payment (ODD §7.14; §4.1, §5.1.1).
+
+    **Payment** (December). Entities are direct sellers and active cooperatives. Turnover is
+    calendar-year CBEC revenue (``sales_ytd``; a cooperative's is the sum over its current
+    members). Years registered: months since the first CBEC sale (direct sellers) or since
+    founding (cooperatives), / 12; eligible if ≥ ``p.subsidy_min_years``. An eligible entity
+    completes its application with the county's take-up probability (§7.2). It receives
+    rate × ``T``; a cooperative's reward is shared among members in proportion to their sales.
+    **Eligible share** = entities meeting both conditions / entities (``subsidy_eligible_share``;
+    the paper's 12%, §4.1); **coverage** = recipients / entities (``subsidy_coverage``). An
+    entity's first reward on a turnover of 5 M yuan or more (``FIRM_TURNOVER_YUAN``) marks it
+    as a new firm (``firm_month``).
+
+The reward rate and its expectation in decisions are :func:`model.economics.reward_rate` and
+:meth:`model.accounts.Pricing.accounts`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.farmers import MONTHS_PER_YEAR, SELLING, Households
+from model import economics as econ
+from model.cooperatives import CooperativeRegistry
+from model.fiscal import FiscalLedger, pay_households
+from model.parameters import Parameters
+from model.scaling import to_real
+
+
+@dataclass
+class RewardRound:
+    """The last December's turnover rewards: ``recipients`` (entities, model units),
+    ``eligible_share`` and ``coverage`` (shares of all entities)."""
+
+    recipients: int = 0
+    eligible_share: float = 0.0
+    coverage: float = 0.0
+
+
+def pay_turnover_rewards(month: int, p: Parameters, rng: np.random.Generator, h: Households,
+                         cooperatives: CooperativeRegistry, takeup: np.ndarray,
+                         in_belt: np.ndarray, ledger: FiscalLedger) -> RewardRound:
+    """December: turnover rewards to the eligible entities that complete their application, and
+    the industry-belt reward (§5.1.2) on the belts' turnover. ``takeup`` is per county,
+    ``in_belt`` per cell."""
+    sellers = np.flatnonzero(h.status == SELLING)
+    coop_of = h.coop[sellers]
+    direct = sellers[coop_of < 0]
+    members = sellers[coop_of >= 0]
+    n_ids = max(cooperatives.next_id, 1)
+    coop_turnover = np.bincount(h.coop[members], weights=h.sales_ytd[members],
+                                minlength=n_ids)
+    coops = [c for c in cooperatives.active() if c.n_members > 0]
+    coop_ids = np.array([c.coop_id for c in coops], dtype=np.int64)
+    turnover = np.concatenate([h.sales_ytd[direct].astype(float), coop_turnover[coop_ids]])
+    years = np.concatenate([(month - h.start_month[direct] + 1) / MONTHS_PER_YEAR,
+                            [c.years_registered(month) for c in coops]])
+    county = np.concatenate([h.county[direct], [c.county for c in coops]]).astype(int)
+    rate = econ.reward_rate(turnover, p) * (years >= p.subsidy_min_years)
+    eligible = rate > 0
+    takes = eligible & (rng.random(len(rate)) < takeup[county])
+    paid = np.where(takes, rate * turnover, 0.0)
+    result = RewardRound(
+        recipients=int(takes.sum()),
+        eligible_share=float(eligible.mean()) if len(eligible) else 0.0,
+        coverage=float(takes.mean()) if len(takes) else 0.0)
+    nd = len(direct)
+    # the first reward as an enterprise past 5M yuan makes a new firm (§4.1)
+    enterprise = takes & (turnover >= econ.FIRM_TURNOVER_YUAN)
+    first = direct[enterprise[:nd] & (h.firm_month[direct] < 0)]
+    h.firm_month[first] = month
+    for c, is_firm in zip(coops, enterprise[nd:], strict=True):
+        if is_firm and c.firm_month < 0:
+            c.firm_month = month
+    pay_households(ledger, h, "turnover_reward", direct, paid[:nd])
+    coop_paid = np.zeros(n_ids)
+    coop_paid[coop_ids] = paid[nd:]
+    share = np.divide(h.sales_ytd[members], coop_turnover[h.coop[members]],
+                      out=np.zeros(len(members)), where=coop_turnover[h.coop[members]] > 0)
+    pay_households(ledger, h, "turnover_reward", members, coop_paid[h.coop[members]] * share)
+    for c in coops:
+        c.subsidies_received += float(coop_paid[c.coop_id])
+        c.turnover_last_year = float(coop_turnover[c.coop_id])
+    if p.belt_reward_share > 0:
+        belt_sales = h.sales_ytd[sellers][in_belt[h.cell[sellers]]].sum()
+        ledger.add("belt_reward", to_real(p.belt_reward_share * belt_sales, p.household_scale))
+    return result
