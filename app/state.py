@@ -16,8 +16,8 @@ Attributes read (``m`` is a :class:`model.CBECModel`):
   ``m.world.cell_county``, ``m.world.cell_km`` -- the cell grid.
 * ``m.county_agents`` -- household agents per county.
 * ``m.poles.names``, ``m.poles.county``, ``m.poles.secondary``, ``m.poles.start_month``,
-  ``m.poles.strength``, ``m.poles.pole_knowhow``, ``m.poles.active(month)``,
-  ``m.poles.field(month)``, ``m.poles.county_knowhow``, ``m.poles.cell_knowhow``.
+  ``m.poles.strength``, ``m.poles.active(month)``, ``m.poles.field(month)``;
+  ``m.knowhow.pole``, ``m.knowhow.county``, ``m.knowhow.cell`` (:mod:`model.gradient`).
 * ``m.clusters.in_cluster`` -- bool per cell.
 * ``m.recorder.panel[-1]`` -- the latest county panel: ``sellers``, ``returnees`` (agents).
 * ``m.recorder.county_pole_km`` -- km from each county seat to the nearest pilot-zone pole.
@@ -35,10 +35,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from model.gradient import EAST_KNOWHOW  # the eastern frontier's know-how
+
 if TYPE_CHECKING:
     from model.model import CBECModel
 
-EAST_KNOWHOW = 1.0  # the eastern frontier's know-how (model.poles.EAST_KNOWHOW)
 #: Distance bands (km from the county seat to the nearest pilot-zone pole) of the ladder.
 LADDER_BANDS = ((0.0, 50.0, "counties < 50 km"), (50.0, 100.0, "counties 50-100 km"),
                 (100.0, np.inf, "counties >= 100 km"))
@@ -111,7 +112,7 @@ def county_values(m: CBECModel) -> pd.DataFrame:
     frame = counties(m)
     frame["adoption"] = np.asarray(panel["sellers"], dtype=float) / households
     frame["returnee_share"] = np.asarray(panel["returnees"], dtype=float) / households
-    frame["knowhow"] = np.array(m.poles.county_knowhow, dtype=float)
+    frame["knowhow"] = np.array(m.knowhow.county, dtype=float)
     frame["pole_km"] = np.array(m.recorder.county_pole_km, dtype=float)
     return frame
 
@@ -134,7 +135,7 @@ def _cells(m: CBECModel, values: np.ndarray, how: str = "mean") -> pd.DataFrame:
 
 def cell_knowhow(m: CBECModel) -> pd.DataFrame:
     """Village (cell) know-how, 0-1, per map square."""
-    return _cells(m, m.poles.cell_knowhow)
+    return _cells(m, m.knowhow.cell)
 
 
 def pole_field(m: CBECModel) -> pd.DataFrame:
@@ -171,7 +172,7 @@ def poles(m: CBECModel) -> pd.DataFrame:
     frame = pd.DataFrame({
         "name": list(p.names), "county": county, "x": np.atleast_1d(x),
         "y": np.atleast_1d(y), "strength": np.array(p.strength, dtype=float),
-        "knowhow": np.array(p.pole_knowhow, dtype=float),
+        "knowhow": np.array(m.knowhow.pole, dtype=float),
         "secondary": np.array(p.secondary, dtype=bool),
         "since": np.array(p.start_month, dtype=int)})
     return frame[active].reset_index(drop=True)
@@ -187,12 +188,12 @@ def snapshot(m: CBECModel) -> dict[str, Any]:
     row["east"] = EAST_KNOWHOW
     primary = pl[~pl["secondary"]]
     row["pilot-zone poles"] = float(primary["knowhow"].mean()) if len(primary) else float("nan")
-    k = np.asarray(m.poles.county_knowhow, dtype=float)
+    k = np.asarray(m.knowhow.county, dtype=float)
     km = np.asarray(m.recorder.county_pole_km, dtype=float)
     for lo, hi, label in LADDER_BANDS:
         sel = (km >= lo) & (km < hi)
         row[label] = float(k[sel].mean()) if sel.any() else float("nan")
-    row["villages"] = float(np.mean(m.poles.cell_knowhow))
+    row["villages"] = float(np.mean(m.knowhow.cell))
     for name, strength in zip(pl["name"], pl["strength"], strict=True):
         row[f"pole:{name}"] = float(strength)
     return row

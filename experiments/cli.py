@@ -144,10 +144,23 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_executor_options(cl)
     cl.set_defaults(handler=cmd_claims)
+
+    from app.launch import add_arguments as add_app_arguments
+
+    app_cmd = sub.add_parser("app", help="the interactive map app for class "
+                             "(http://127.0.0.1:8765)", description="See docs/app.md.")
+    add_app_arguments(app_cmd)
+    app_cmd.set_defaults(handler=cmd_app)
     return parser
 
 
 # -------------------------------------------------------------------------------- commands
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from app.launch import run
+
+    return run(args)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
