@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from model.parameters import Parameters
+from model.randomness import RandomStreams
 from model.world import World
 
 MONTHS_PER_YEAR = 12
@@ -179,7 +180,7 @@ class Households:
         self.profit_trailing[idx] = np.maximum(self.profit_trailing[idx], 0.0)
 
     def sell_month(self, idx: np.ndarray, accounts: dict[str, np.ndarray], month: int,
-                   p: Parameters, rng: np.random.Generator, unsold_write_down: float
+                   p: Parameters, streams: RandomStreams, unsold_write_down: float
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A month of realised sales for sellers ``idx`` whose expected yearly ``accounts``
         (:func:`model.economics.annual_economics`) are given: lognormal revenue noise, unsold
@@ -187,13 +188,14 @@ class Households:
         business). Unsold goods lose ``unsold_write_down`` of their value. Returns the revenue
         factor ``f``, the month's profit and revenue (yuan)."""
         a = accounts
-        n = len(idx)
-        f = rng.lognormal(-0.5 * p.sales_noise_sigma ** 2, p.sales_noise_sigma, n)
+        sigma = p.sales_noise_sigma
+        f = np.exp(-0.5 * sigma ** 2 + sigma * streams.normal("sales_noise", month, idx))
         variable = (a["revenue"] + a["rcep_gain"] - a["production"] - a["logistics"]
                     + a["fiscal_small_order_freight"] + a["fiscal_parcel"] - a["loss"]
                     - a["acquisition"] - a["credit"] - a["coop_fee"])
         fixed = a["certification"] + a["fx"] + a["customs"] + a["fixed"]
-        unsold_event = rng.random(n) < a["unsold_prob"] / MONTHS_PER_YEAR
+        unsold_event = (streams.uniform("unsold", month, idx)
+                        < a["unsold_prob"] / MONTHS_PER_YEAR)
         unsold_cost = np.where(unsold_event, p.unsold_fraction * a["revenue"] * f
                                * unsold_write_down, 0.0)
         self.last_unsold_month[idx[unsold_event]] = month
@@ -206,16 +208,18 @@ class Households:
         return f, profit, revenue
 
     def judge(self, idx: np.ndarray, month: int, gain_rate: np.ndarray, hurdle: np.ndarray,
-              p: Parameters, rng: np.random.Generator) -> None:
+              p: Parameters, streams: RandomStreams) -> None:
         """Sellers ``idx`` exit after sustained losses, or when clearly worse than the domestic
         route (``gain_rate`` below minus their ``hurdle``; a business gets half a year before it
         is judged), or close for reasons outside the model at ``closure_rate`` a year."""
         losing = self.profit_trailing[idx] < 0
-        worse = (rng.random(len(idx)) < p.review_rate / 2) & (gain_rate < -hurdle)
-        leave = (losing & (rng.random(len(idx)) < p.exit_rate_when_losing)) | worse
+        worse = ((streams.uniform("exit_worse", month, idx) < p.review_rate / 2)
+                 & (gain_rate < -hurdle))
+        leave = (losing & (streams.uniform("exit_losing", month, idx)
+                           < p.exit_rate_when_losing)) | worse
         leave &= self.months_selling[idx] >= MONTHS_BEFORE_JUDGED
         if p.closure_rate > 0:
-            leave |= rng.random(len(idx)) < p.closure_rate / MONTHS_PER_YEAR
+            leave |= streams.uniform("closure", month, idx) < p.closure_rate / MONTHS_PER_YEAR
         gone = idx[leave]
         self.status[gone] = EXITED
         self.exit_month[gone] = month

@@ -16,6 +16,7 @@ import numpy as np
 
 from agents.farmers import MONTHS_PER_YEAR
 from model.parameters import Parameters
+from model.randomness import RandomStreams
 from model.scaling import to_model
 
 #: village service points: county staff in the villages 2-3 days a week double a station's
@@ -28,6 +29,8 @@ MENTOR_LEARNING_FACTOR = 3.0
 INEXPERIENCED_STAFF_WEIGHT = 0.5
 #: a seconded eastern professional stays a year (§5.1.2)
 SECONDMENT_MONTHS = 12
+#: index space of one station's staff slots in the random streams
+STAFF_SLOTS = 1024
 
 BASIC_FUNCTIONS = ("consulting", "printing")
 FULL_FUNCTIONS = BASIC_FUNCTIONS + (
@@ -100,14 +103,15 @@ class ServiceStation(mesa.Agent):
         return float(min(1.0, self.capacity(p) / self.services_demanded))
 
     # ------------------------------------------------------------------ rules
-    def learn(self, p: Parameters, rng: np.random.Generator) -> None:
+    def learn(self, p: Parameters, draws: np.ndarray) -> None:
         """Inexperienced staff gain experience (mean ``staff_learning_months``, faster with
-        mentors); secondments run out. Arrivals are placed by :func:`receive_secondees`."""
+        mentors); secondments run out. ``draws``: one uniform number per staff slot this
+        month (:func:`staff_learn`). Arrivals come by :func:`second_talent`."""
         rate = 1.0 / p.staff_learning_months
         if p.professional_services:
             rate *= MENTOR_LEARNING_FACTOR
         for i, experienced in enumerate(self.staff_experienced):
-            if not experienced and rng.random() < rate:
+            if not experienced and draws[i] < rate:
                 self.staff_experienced[i] = True
         self.secondee_months_left = [m - 1 for m in self.secondee_months_left if m > 1]
 
@@ -128,22 +132,35 @@ def station_arrays(stations: list[ServiceStation], p: Parameters) -> dict[str, n
     return out
 
 
-def build_stations(model: mesa.Model, p: Parameters, rng: np.random.Generator,
+def staff_learn(stations: list[ServiceStation], p: Parameters, streams: RandomStreams,
+                month: int) -> None:
+    """A month of learning at every station, each staff slot with its own draw."""
+    slots = np.concatenate([s.county * STAFF_SLOTS + np.arange(len(s.staff_experienced))
+                            for s in stations]) if stations else np.zeros(0, np.int64)
+    draws = streams.uniform("staff_learning", month, slots)
+    start = 0
+    for station in stations:
+        n = len(station.staff_experienced)
+        station.learn(p, draws[start:start + n])
+        start += n
+
+
+def build_stations(model: mesa.Model, p: Parameters, streams: RandomStreams,
                    n_counties: int) -> tuple[list[ServiceStation], np.ndarray]:
-    """One station per county, with experienced staff drawn from ``rng``. Returns the stations
-    and the counties' upgrade order (``rank``).
+    """One station per county, each staff member experienced unless its own draw says
+    otherwise. Returns the stations and the counties' upgrade order (``rank``).
 
     Full service goes to the counties with the lowest draw of a per-county uniform number, so
     that with common random numbers a larger ``full_service_station_share`` keeps the same
     full-service counties and adds more (nested scenarios); :func:`configure_stations` reads the
     same ``rank`` to upgrade stations later.
     """
-    rank = np.argsort(rng.random(n_counties), kind="stable")
-    experience_draws = rng.random((n_counties, max(p.station_staff, 1)))
+    rank = np.argsort(streams.generator("station_rank").random(n_counties), kind="stable")
+    slot = np.arange(p.station_staff)
     stations = []
     for c in range(n_counties):
-        staff = [bool(experience_draws[c, s] >= p.station_inexperienced_share)
-                 for s in range(p.station_staff)]
+        draws = streams.uniform("staff_experience", 0, c * STAFF_SLOTS + slot)
+        staff = [bool(u >= p.station_inexperienced_share) for u in draws]
         stations.append(ServiceStation(model, c, False, staff, False))
     configure_stations(stations, rank, p)
     return stations, rank
@@ -169,12 +186,13 @@ def ask_for_services(stations: list[ServiceStation], county_sellers: np.ndarray,
         station.services_demanded = float(n) * per_seller
 
 
-def second_talent(stations: list[ServiceStation], p: Parameters, rng: np.random.Generator,
-                  weight: np.ndarray) -> int:
+def second_talent(stations: list[ServiceStation], p: Parameters, streams: RandomStreams,
+                  month: int, weight: np.ndarray) -> int:
     """Seconded eastern professionals (§5.1.2) arrive: ``Poisson(secondees_per_county_year ×
     weight)`` per county (``weight``: mean 1, higher where poles pull talent), each for
     :data:`SECONDMENT_MONTHS` as an experienced staff member. Returns how many arrived."""
-    arrivals = rng.poisson(p.secondees_per_county_year * weight)
+    arrivals = streams.poisson("secondees", month, np.arange(len(stations)),
+                               p.secondees_per_county_year * weight)
     for station, k in zip(stations, arrivals, strict=True):
         station.secondee_months_left.extend([SECONDMENT_MONTHS] * int(k))
     return int(arrivals.sum())

@@ -20,16 +20,17 @@ from agents.farmers import AWARE, Households
 from model.accounts import Pricing
 from model.cooperatives import CooperativeRegistry
 from model.parameters import Parameters
+from model.randomness import RandomStreams
 
 
-def review(month: int, p: Parameters, rng: np.random.Generator, h: Households,
+def review(month: int, p: Parameters, streams: RandomStreams, h: Households,
            cooperatives: CooperativeRegistry, pricing: Pricing, entrepreneurs: np.ndarray
            ) -> None:
     """Aware households weigh selling cross-border, directly or through a cooperative; this
     month's returnee ``entrepreneurs`` review at once."""
     h.come_back(month, p.reentry_months)
     aware = np.flatnonzero(h.status == AWARE)
-    chosen = rng.random(len(aware)) < p.review_rate
+    chosen = streams.uniform("review", month, aware) < p.review_rate
     fresh = entrepreneurs[h.status[entrepreneurs] == AWARE]  # review at once
     chosen[np.searchsorted(aware, fresh)] = True
     reviewers = aware[chosen]
@@ -45,6 +46,6 @@ def review(month: int, p: Parameters, rng: np.random.Generator, h: Households,
     if has_coop.any():
         via_coop[has_coop] = pricing.coop_gain(reviewers[has_coop], coop_size[has_coop] + 1)
     join = has_coop & (via_coop > need) & (via_coop >= direct)
-    join = cooperatives.admit(reviewers, join, coop_id, month, p, rng)
+    join = cooperatives.admit(reviewers, join, coop_id, month, p, streams)
     alone = ~join & (direct > need)
     h.start_selling(reviewers[alone], month, -1)

@@ -32,6 +32,7 @@ from agents.cooperative import Cooperative
 from agents.farmers import AWARE, PRODUCTS, SELLING, Households
 from model.accounts import Pricing
 from model.parameters import Parameters
+from model.randomness import RandomStreams
 from model.world import World
 
 #: a cooperative takes members up to this multiple of ``coop_target_members``
@@ -106,7 +107,7 @@ class CooperativeRegistry:
         return table[h.county[idx], h.product[idx]], size[h.county[idx], h.product[idx]]
 
     # ------------------------------------------------------------------ rules
-    def form(self, month: int, p: Parameters, rng: np.random.Generator, pricing: Pricing,
+    def form(self, month: int, p: Parameters, streams: RandomStreams, pricing: Pricing,
              knowhow_cell: np.ndarray) -> int:
         """Let capable direct sellers found cooperatives this month. Returns how many formed.
 
@@ -126,7 +127,7 @@ class CooperativeRegistry:
         capable = sellers[skill >= p.coop_leader_min_skill]
         rate = p.coop_formation_rate * np.where(h.returnee[capable], RETURNEE_FOUNDER_FACTOR,
                                                 1.0)
-        leaders = capable[rng.random(len(capable)) < rate]
+        leaders = capable[streams.uniform("coop_founder", month, capable) < rate]
         if len(leaders) == 0:
             return 0
         world = self.world
@@ -149,7 +150,9 @@ class CooperativeRegistry:
             if len(pool) + 1 < p.coop_min_members:
                 pools.append(pool[:0])
                 continue
-            pools.append(rng.permutation(pool)[: SAMPLE_MULTIPLE * p.coop_target_members])
+            order = np.argsort(streams.uniform("coop_recruit", month, pool, leader),
+                               kind="stable")
+            pools.append(pool[order][: SAMPLE_MULTIPLE * p.coop_target_members])
         # one vectorised pricing of every founder's pool (a household may be in two pools)
         everyone = np.concatenate(pools)
         keen = everyone[pricing.coop_gain(everyone, p.coop_target_members)
@@ -174,15 +177,16 @@ class CooperativeRegistry:
         return formed
 
     def admit(self, review: np.ndarray, join: np.ndarray, coop_id: np.ndarray, month: int,
-              p: Parameters, rng: np.random.Generator) -> np.ndarray:
+              p: Parameters, streams: RandomStreams) -> np.ndarray:
         """Intake at review: reviewers ``review[join]`` want to join cooperatives ``coop_id``;
         each cooperative takes them up to its capacity, in a random order of those who want it,
         and they start selling through it. Returns ``join`` with the ones turned away cleared
         (they may still sell directly)."""
         join = join.copy()
         h = self.households
-        wanting = rng.permutation(np.flatnonzero(join))
-        wanting = wanting[np.argsort(coop_id[wanting], kind="stable")]  # random within a coop
+        wanting = np.flatnonzero(join)
+        order = streams.uniform("coop_intake", month, review[wanting])
+        wanting = wanting[np.lexsort((order, coop_id[wanting]))]  # random within a coop
         ids, first, counts = np.unique(coop_id[wanting], return_index=True, return_counts=True)
         limit = self.capacity(p)
         for cid, start, n in zip(ids.tolist(), first.tolist(), counts.tolist(), strict=True):
@@ -194,7 +198,8 @@ class CooperativeRegistry:
             coop.n_members += len(members)
         return join
 
-    def upkeep(self, p: Parameters, rng: np.random.Generator, pricing: Pricing) -> None:
+    def upkeep(self, month: int, p: Parameters, streams: RandomStreams, pricing: Pricing
+               ) -> None:
         """Recount members, let unhappy members leave (and a few at random), dissolve the
         cooperatives that shrink below ``p.coop_min_members``."""
         h = self.households
@@ -203,13 +208,13 @@ class CooperativeRegistry:
         members_idx = np.flatnonzero(h.coop >= 0)
         if len(members_idx):
             sizes = self.sizes(members_idx)  # members are all sellers
-            reviewing = rng.random(len(members_idx)) < p.review_rate
+            reviewing = streams.uniform("coop_review", month, members_idx) < p.review_rate
             gain = np.full(len(members_idx), np.inf)
             if reviewing.any():
                 r = members_idx[reviewing]
                 gain[reviewing] = pricing.coop_gain(r, sizes[reviewing])
             unhappy = reviewing & (gain < pricing.hurdle(members_idx))
-            churn = rng.random(len(members_idx)) < p.coop_leave_rate
+            churn = streams.uniform("coop_churn", month, members_idx) < p.coop_leave_rate
             h.leave_cooperative(members_idx[unhappy | churn])
         counts = np.bincount(h.coop[h.coop >= 0], minlength=self.next_id)
         for c in self.by_id.values():

@@ -30,6 +30,7 @@ from model import economics as econ
 from model.accounts import Pricing
 from model.clusters import SalesHistory
 from model.parameters import Parameters
+from model.randomness import RandomStreams
 from model.sales import record_volumes
 from model.scaling import to_model
 from model.world import World
@@ -86,7 +87,7 @@ def warm_start(sellers: np.ndarray, h: Households, pricing: Pricing, n_cells: in
                           a["revenue"] / MONTHS_PER_YEAR, n_cells, network, history, None)
 
 
-def start_initial_sellers(p: Parameters, rng: np.random.Generator, h: Households,
+def start_initial_sellers(p: Parameters, streams: RandomStreams, h: Households,
                           settle: Callable[[np.ndarray], Pricing], pricing: Pricing) -> None:
     """Find the initial sellers as a fixed point and give them a past.
 
@@ -94,13 +95,14 @@ def start_initial_sellers(p: Parameters, rng: np.random.Generator, h: Households
     detects clusters and returns the pricing of January 2022 under those volumes; ``pricing``
     is the pricing before any volume."""
     aware = np.flatnonzero((h.status == AWARE) & h.capable)
-    willing = rng.random(len(aware)) < p.initial_seller_share
+    willing = streams.uniform("initial_willing", 0, aware) < p.initial_seller_share
     start = aware[:0]
     for _ in range(WARM_START_ROUNDS):
         gain = pricing.gain(aware, np.zeros(len(aware)))
         start = aware[(gain > pricing.hurdle(aware)) & willing]
         pricing = settle(start)
-    registered = -rng.integers(0, MAX_MONTHS_REGISTERED, len(start))
+    registered = -(streams.uniform("registration", 0, start)
+                   * MAX_MONTHS_REGISTERED).astype(np.int64)
     h.start_selling(start, 0, -1)
     h.start_month[start] = registered
     h.months_selling[start] = -registered

@@ -17,7 +17,13 @@ import pandas as pd
 
 from agents.farmers import PRODUCTS, SELLING, Households, HouseholdView
 from agents.logistics import LogisticsNetwork
-from agents.station import ask_for_services, build_stations, second_talent, station_arrays
+from agents.station import (
+    ask_for_services,
+    build_stations,
+    second_talent,
+    staff_learn,
+    station_arrays,
+)
 from model import adoption, awareness, initialisation, policy, sales, subsidies, training
 from model.accounts import Pricing
 from model.clusters import ClusterState, SalesHistory, find_clusters, in_a_cluster
@@ -28,6 +34,7 @@ from model.market import market_context
 from model.outcomes import Recorder
 from model.parameters import Parameters, baseline_levers
 from model.poles import PoleSystem
+from model.randomness import RandomStreams
 from model.returnees import ReturneeFlows
 from model.scaling import to_real
 from model.world import GUIYANG_LAT, GUIYANG_LON, build_world
@@ -62,6 +69,8 @@ class CBECModel(mesa.Model):
         else:
             p = Parameters.from_dict(dict(params or {}), **kwargs)
         super().__init__(rng=rng)
+        # every random number of the run comes from streams keyed by purpose (ODD §11)
+        self.streams = RandomStreams(int(self.rng.integers(2 ** 63)))
         self.requested_params = p
         self.levers = policy.LEVERS  # the lever table, read once (extensions add rows there)
         # levers wait for policy_start_month; until then every scenario runs the baseline
@@ -79,7 +88,8 @@ class CBECModel(mesa.Model):
                                                                   p.household_scale)
         first_village, n_villages = initialisation.place_villages(world, p.villages_total)
         self.village_cell = np.repeat(np.arange(world.n_cells), n_villages)
-        self.households = h = Households.create(world, p, self.rng, self.county_agents,
+        self.households = h = Households.create(world, p, self.streams.generator("households"),
+                                                self.county_agents,
                                                 (first_village, n_villages))
         self.county_start = np.searchsorted(h.county, np.arange(n_counties)).astype(np.int64)
         self.county_stop = np.searchsorted(h.county, np.arange(n_counties),
@@ -94,9 +104,9 @@ class CBECModel(mesa.Model):
         gx, gy = world.project(GUIYANG_LAT, GUIYANG_LON)
         # sellers in Guiyang's urban districts settle FX without a trip
         self.guiyang_local = (np.hypot(seat_x - gx, seat_y - gy) <= GUIYANG_LOCAL_KM).astype(float)
-        self.stations, self.station_rank = build_stations(self, p, self.rng, n_counties)
-        self.logistics = LogisticsNetwork(self, p, self.rng, self.village_cell, n_counties,
-                                          self.guiyang_cell)
+        self.stations, self.station_rank = build_stations(self, p, self.streams, n_counties)
+        self.logistics = LogisticsNetwork(self, p, self.streams.generator("network"),
+                                          self.village_cell, n_counties, self.guiyang_cell)
         policy.take_effect(p, self.stations, self.station_rank, self.logistics, self.fiscal,
                            self.levers)
         self.poles = PoleSystem(world, p)
@@ -108,14 +118,14 @@ class CBECModel(mesa.Model):
         self.industry_clusters = np.zeros((n_counties, len(PRODUCTS)), dtype=bool)
         self.haul_km = world.dist_to_seat_km * p.road_circuity
         self.sales_history = SalesHistory.empty(world.n_cells)
-        self.rewards = subsidies.RewardRound()
         self.month_sales = sales.SalesMonth(np.zeros(0, np.int64), None,
                                             np.zeros(world.n_cells))
         # --- initial awareness and sellers (January 2022)
         self.cumulative_hazard = awareness.initial_hazard(p, self._pole_field(1), world.n_cells)
         h.notice(self.cumulative_hazard)
-        initialisation.start_initial_sellers(p, self.rng, h, self._settle_start,
+        initialisation.start_initial_sellers(p, self.streams, h, self._settle_start,
                                              self._price_month(1))
+        self.rewards = subsidies.RewardRound()
         self.recorder = Recorder(self)
         self.recorder.record(0)
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -134,29 +144,28 @@ class CBECModel(mesa.Model):
         h = self.households
         if self.month_of_year == 1:
             h.sales_ytd[:] = 0.0
-        for station in self.stations:  # 3. station staff learn
-            station.learn(p, self.rng)
+        staff_learn(self.stations, p, self.streams, m)  # 3. station staff learn
         if p.talent_secondment_yuan > 0 and self.month_of_year == 1:  # 4. talent secondment
             weight = self.poles.talent_pull(m) if p.backwash_effect else np.ones(len(self.stations))
-            arrived = second_talent(self.stations, p, self.rng, weight)
+            arrived = second_talent(self.stations, p, self.streams, m, weight)
             self.fiscal.add("talent_secondment", float(arrived) * p.talent_secondment_yuan)
         county_sellers = self.sellers_per_county()
         ask_for_services(self.stations, county_sellers, p)  # 5. station demand
         pricing = self._price_month(m)  # 6. market context
         self.grow_poles(m)  # 7. growth poles, gradient transfer
         entrepreneurs = self.returnee_flows.step(  # 8. returnees
-            m, p, self.rng, h, self.poles, county_sellers, self.county_households,
+            m, p, self.streams, h, self.poles, county_sellers, self.county_households,
             self.county_start, self.county_stop)
-        training.train(p, self.rng, h, self.stations, self.station_state["training"],
+        training.train(m, p, self.streams, h, self.stations, self.station_state["training"],
                        self.county_start, self.county_stop, self.fiscal)  # 9. training
         self.notice()  # 10. awareness
-        self.cooperatives.form(m, p, self.rng, pricing, self.knowhow.cell)  # 11. co-ops form
+        self.cooperatives.form(m, p, self.streams, pricing, self.knowhow.cell)  # 11. co-ops form
         self.review(m, entrepreneurs)  # 12. adoption review
         self.sell(m)  # 13. sales and exits
-        self.cooperatives.upkeep(p, self.rng, pricing)  # 14. co-op upkeep
+        self.cooperatives.upkeep(m, p, self.streams, pricing)  # 14. co-op upkeep
         if self.month_of_year == 12:  # 15. turnover subsidies
             self.rewards = subsidies.pay_turnover_rewards(
-                m, p, self.rng, h, self.cooperatives, pricing.context.takeup,
+                m, p, self.streams, h, self.cooperatives, pricing.context.takeup,
                 self.clusters.in_belt, self.fiscal)
         policy.book_monthly_costs(  # 16. running costs of the levers
             p, policy.Provision.of(self.logistics, self.stations, baseline_levers(p)),
@@ -188,12 +197,12 @@ class CBECModel(mesa.Model):
 
     def review(self, month: int, entrepreneurs: np.ndarray) -> None:
         """Adoption review (ODD §7.4)."""
-        adoption.review(month, self.params, self.rng, self.households, self.cooperatives,
+        adoption.review(month, self.params, self.streams, self.households, self.cooperatives,
                         self.pricing, entrepreneurs)
 
     def sell(self, month: int) -> None:
         """A month of sales and exits (ODD §7.5)."""
-        self.month_sales = sales.sell(month, self.params, self.rng, self.households,
+        self.month_sales = sales.sell(month, self.params, self.streams, self.households,
                                       self.pricing, self.cooperatives, self.logistics,
                                       self.sales_history, self.fiscal, self.world.n_cells)
 

@@ -27,6 +27,7 @@ import numpy as np
 from agents.farmers import AWARE, MAX_LEARNED_SKILL, UNAWARE, Households
 from model.parameters import Parameters
 from model.poles import PoleSystem
+from model.randomness import RandomStreams
 
 # assumption: people who return to start a business are selected for risk tolerance
 ENTREPRENEUR_RISK_FACTOR = 0.25
@@ -50,7 +51,7 @@ class ReturneeFlows:
         pool = county_households.astype(float) * p.outmigrant_share
         return cls(pool=pool, initial_pool=pool.copy(), returned_total=np.zeros(len(pool)))
 
-    def step(self, month: int, p: Parameters, rng: np.random.Generator, h: Households,
+    def step(self, month: int, p: Parameters, streams: RandomStreams, h: Households,
              poles: PoleSystem, county_sellers: np.ndarray, county_households: np.ndarray,
              county_start: np.ndarray, county_stop: np.ndarray) -> np.ndarray:
         """Draw this month's returns; mark the households. Returns new entrepreneur indices.
@@ -74,13 +75,16 @@ class ReturneeFlows:
         if p.returnee_startup_support:
             hazard = hazard * (1.0 + p.startup_support_return_boost)
         hazard = np.clip(hazard, 0.0, 1.0)
-        returns = rng.binomial(np.floor(self.pool).astype(np.int64), hazard)
+        counties = np.arange(len(self.pool))
+        returns = streams.binomial("returns", month, counties,
+                                   np.floor(self.pool).astype(np.int64), hazard)
         self.pool = self.pool - returns
         self.pool = self.pool + p.outmigrant_refill_rate * (self.initial_pool - self.pool)
         self.returned_total = self.returned_total + returns
         dest_counts = returns.astype(np.int64).copy()
         if p.backwash_effect:
-            moved = rng.binomial(returns, np.clip(backwash_pull, 0.0, 1.0))
+            moved = streams.binomial("backwash", month, counties, returns,
+                                     np.clip(backwash_pull, 0.0, 1.0))
             dest_counts -= moved
             np.add.at(dest_counts, nearest_pole_county, moved)
             self.month_to_poles = int(moved.sum())
@@ -92,12 +96,12 @@ class ReturneeFlows:
         self.month_returns = total
         if total == 0:
             return np.zeros(0, dtype=np.int64)
-        dest = np.repeat(np.arange(len(sizes)), dest_counts)
+        picks, dest = streams.picks("return_pick", month, dest_counts, sizes)
         self.month_destination_pole_km = float(county_pole_km[dest].mean())
-        idx = county_start[dest] + (rng.random(total) * sizes[dest]).astype(np.int64)
-        idx = np.unique(idx)
+        idx = np.unique(county_start[dest] + picks)
         h.returnee[idx] = True
-        starts = idx[(rng.random(len(idx)) < p.returnee_entrepreneur_share)
+        starts = idx[(streams.uniform("entrepreneur", month, idx)
+                      < p.returnee_entrepreneur_share)
                      & ~h.entrepreneur[idx]]
         h.entrepreneur[starts] = True
         h.entrepreneur_month[starts] = month

@@ -37,6 +37,7 @@ from model.clusters import SalesHistory
 from model.cooperatives import CooperativeRegistry
 from model.fiscal import FiscalLedger, pay_households
 from model.parameters import Parameters
+from model.randomness import RandomStreams
 
 #: instruments whose cost scales with the month's realised sales (the noise factor ``f``)
 PROPORTIONAL_TERMS = ("small_order_freight", "parcel", "breakage_insurance", "credit_insurance")
@@ -77,7 +78,7 @@ def record_volumes(h: Households, idx: np.ndarray, orders: np.ndarray, collected
     return cell_orders
 
 
-def sell(month: int, p: Parameters, rng: np.random.Generator, h: Households,
+def sell(month: int, p: Parameters, streams: RandomStreams, h: Households,
          pricing: Pricing, cooperatives: CooperativeRegistry, network: LogisticsNetwork,
          history: SalesHistory, ledger: FiscalLedger, n_cells: int) -> SalesMonth:
     """A month of realised sales, costs, unsold goods, subsidies and exits for every seller."""
@@ -89,7 +90,7 @@ def sell(month: int, p: Parameters, rng: np.random.Generator, h: Households,
         return SalesMonth(idx, None, np.zeros(n_cells))
     coop_members = cooperatives.sizes(idx)
     a = pricing.accounts(idx, coop_members, reward_turnover=np.zeros(len(idx)))
-    f, profit, revenue = h.sell_month(idx, a, month, p, rng, econ.UNSOLD_WRITE_DOWN)
+    f, profit, revenue = h.sell_month(idx, a, month, p, streams, econ.UNSOLD_WRITE_DOWN)
     # fiscal instruments used this month (model units, booked per household)
     for term in econ.FISCAL_TERMS:
         amount = (a[f"fiscal_{term}"] * (f if term in PROPORTIONAL_TERMS else 1.0)
@@ -109,5 +110,5 @@ def sell(month: int, p: Parameters, rng: np.random.Generator, h: Households,
                                  history, month, village_orders, market_orders)
     accounts = {**a, "f": f, "profit_month": profit, "revenue_month": revenue,
                 "coop_members": coop_members}
-    h.judge(idx, month, a["gain_rate"], pricing.hurdle(idx), p, rng)
+    h.judge(idx, month, a["gain_rate"], pricing.hurdle(idx), p, streams)
     return SalesMonth(idx, accounts, cell_orders)

@@ -26,6 +26,7 @@ from model import economics as econ
 from model.cooperatives import CooperativeRegistry
 from model.fiscal import FiscalLedger, pay_households
 from model.parameters import Parameters
+from model.randomness import RandomStreams
 from model.scaling import to_real
 
 
@@ -39,7 +40,7 @@ class RewardRound:
     coverage: float = 0.0
 
 
-def pay_turnover_rewards(month: int, p: Parameters, rng: np.random.Generator, h: Households,
+def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: Households,
                          cooperatives: CooperativeRegistry, takeup: np.ndarray,
                          in_belt: np.ndarray, ledger: FiscalLedger) -> RewardRound:
     """December: turnover rewards to the eligible entities that complete their application, and
@@ -60,7 +61,9 @@ def pay_turnover_rewards(month: int, p: Parameters, rng: np.random.Generator, h:
     county = np.concatenate([h.county[direct], [c.county for c in coops]]).astype(int)
     rate = econ.reward_rate(turnover, p) * (years >= p.subsidy_min_years)
     eligible = rate > 0
-    takes = eligible & (rng.random(len(rate)) < takeup[county])
+    draws = np.concatenate([streams.uniform("takeup", month, direct),
+                            streams.uniform("takeup_coop", month, coop_ids)])
+    takes = eligible & (draws < takeup[county])
     paid = np.where(takes, rate * turnover, 0.0)
     result = RewardRound(
         recipients=int(takes.sum()),

@@ -18,13 +18,14 @@ from agents.farmers import AWARE, MAX_LEARNED_SKILL, MONTHS_PER_YEAR, UNAWARE, H
 from agents.station import ServiceStation
 from model.fiscal import FiscalLedger, pay_households
 from model.parameters import Parameters
+from model.randomness import RandomStreams
 from model.scaling import to_model
 
 #: practical training (school grants, purchased services) teaches this many times as much
 PRACTICAL_TRAINING_FACTOR = 2.0
 
 
-def train(p: Parameters, rng: np.random.Generator, h: Households,
+def train(month: int, p: Parameters, streams: RandomStreams, h: Households,
           stations: list[ServiceStation], station_trains: np.ndarray,
           county_start: np.ndarray, county_stop: np.ndarray, ledger: FiscalLedger) -> None:
     """A month of training in every county; ``station_trains`` is whether each county's
@@ -38,13 +39,14 @@ def train(p: Parameters, rng: np.random.Generator, h: Households,
         ledger.add("school_training_grant",
                    p.school_training_grant_yuan * len(stations) / MONTHS_PER_YEAR)
     sizes = county_stop - county_start
-    n = rng.poisson(to_model(rate, p.household_scale))
+    n = streams.poisson("trainees", month, np.arange(len(sizes)),
+                        to_model(rate, p.household_scale))
     n = np.where(sizes > 0, n, 0)
     total = int(n.sum())
     if total == 0:
         return
-    county = np.repeat(np.arange(len(sizes)), n)
-    idx = county_start[county] + (rng.random(total) * sizes[county]).astype(int)
+    picks, county = streams.picks("trainee_pick", month, n, sizes)
+    idx = county_start[county] + picks
     gain = p.training_skill_gain * (PRACTICAL_TRAINING_FACTOR if practical else 1.0)
     h.learned_skill[idx] = np.minimum(h.learned_skill[idx] + gain, MAX_LEARNED_SKILL)
     h.status[idx] = np.where(h.status[idx] == UNAWARE, AWARE, h.status[idx])
