@@ -125,7 +125,8 @@ class CBECModel(mesa.Model):
         h.notice(self.cumulative_hazard)
         initialisation.start_initial_sellers(p, self.streams, h, self._settle_start,
                                              self._price_month(1))
-        self.rewards = subsidies.RewardRound()
+        self.rewards = subsidies.RewardRound.before_any(  # the initial sellers' 2021
+            h.revenue_trailing[self.sellers()].astype(float))
         self.recorder = Recorder(self)
         self.recorder.record(0)
         self.datacollector = mesa.DataCollector(model_reporters={

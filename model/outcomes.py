@@ -38,8 +38,11 @@ COLUMNS = {
     "entities": "CBEC entities: direct sellers plus cooperatives (agents)",
     "cooperatives": "active cooperatives",
     "turnover_month_yuan": "CBEC revenue this month, province-equivalent yuan",
-    "entity_turnover_median_yuan": "median trailing annual turnover of entities",
-    "share_entities_below_1m": "entities with trailing annual turnover below 1M yuan",
+    "entity_turnover_median_yuan": "median turnover of entities in the last completed calendar "
+                                   "year (from each December on; month 0-11: the initial "
+                                   "sellers' 2021)",
+    "share_entities_below_1m": "entities whose turnover in the last completed calendar year "
+                               "was below 1M yuan (as entity_turnover_median_yuan)",
     "subsidy_coverage": "entities that received a turnover subsidy last December",
     "subsidy_eligible_share": "entities that met last December's turnover-reward conditions "
                               "(turnover at or above the threshold, registered long enough; "
@@ -158,15 +161,9 @@ class Recorder:
                 by_product[k] / max(self.households_by_product[k], 1))
         row["entities"] = len(direct) + len(active_coops)
         row["cooperatives"] = len(active_coops)
-        # entity turnover distribution (trailing 12 months)
-        coop_trailing = np.bincount(coop_of[coop_of >= 0], weights=h.revenue_trailing[members],
-                                    minlength=max(model.cooperatives.next_id, 1))
-        entity_turnover = np.concatenate([h.revenue_trailing[direct].astype(float),
-                                          coop_trailing[active_coops]])
-        row["entity_turnover_median_yuan"] = (float(np.median(entity_turnover))
-                                              if len(entity_turnover) else 0.0)
-        row["share_entities_below_1m"] = (float((entity_turnover < 1e6).mean())
-                                          if len(entity_turnover) else float("nan"))
+        # entity turnover: calendar years, counted each December (model.subsidies)
+        row["entity_turnover_median_yuan"] = model.rewards.turnover_median_yuan
+        row["share_entities_below_1m"] = model.rewards.share_below_1m
         row["subsidy_coverage"] = model.rewards.coverage
         row["subsidy_eligible_share"] = model.rewards.eligible_share
         row["subsidy_recipients_real"] = to_real(model.rewards.recipients, scale)

@@ -29,15 +29,34 @@ from model.parameters import Parameters
 from model.randomness import RandomStreams
 from model.scaling import to_real
 
+#: the paper's size class (§4.1: "80% of entities turn over less than 1M yuan a year")
+SMALL_ENTITY_YUAN = 1e6
+
 
 @dataclass
 class RewardRound:
     """The last December's turnover rewards: ``recipients`` (entities, model units),
-    ``eligible_share`` and ``coverage`` (shares of all entities)."""
+    ``eligible_share`` and ``coverage`` (shares of all entities), and the entities' turnover of
+    that calendar year (yuan): its median and the share below 1M yuan."""
 
     recipients: int = 0
     eligible_share: float = 0.0
     coverage: float = 0.0
+    turnover_median_yuan: float = float("nan")
+    share_below_1m: float = float("nan")
+
+    @classmethod
+    def before_any(cls, turnover: np.ndarray) -> RewardRound:
+        """The start state: no reward paid yet; ``turnover`` is the initial entities' last
+        year (yuan)."""
+        return cls(0, 0.0, 0.0, *turnover_stats(turnover))
+
+
+def turnover_stats(turnover: np.ndarray) -> tuple[float, float]:
+    """Median turnover (yuan) and the share below 1M yuan of entities with ``turnover``."""
+    if len(turnover) == 0:
+        return float("nan"), float("nan")
+    return float(np.median(turnover)), float((turnover < SMALL_ENTITY_YUAN).mean())
 
 
 def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: Households,
@@ -66,9 +85,8 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
     takes = eligible & (draws < takeup[county])
     paid = np.where(takes, rate * turnover, 0.0)
     result = RewardRound(
-        recipients=int(takes.sum()),
-        eligible_share=float(eligible.mean()) if len(eligible) else 0.0,
-        coverage=float(takes.mean()) if len(takes) else 0.0)
+        int(takes.sum()), float(eligible.mean()) if len(eligible) else 0.0,
+        float(takes.mean()) if len(takes) else 0.0, *turnover_stats(turnover))
     nd = len(direct)
     # the first reward as an enterprise past 5M yuan makes a new firm (§4.1)
     enterprise = takes & (turnover >= econ.FIRM_TURNOVER_YUAN)

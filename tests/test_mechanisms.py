@@ -479,3 +479,23 @@ def test_export_premium_falls_as_a_product_line_floods_its_markets():
     without = mean_outcome(runs(seeds=(0,), months=48, export_saturation_yuan=0.0),
                            "adoption_share", [48])
     assert with_sat < without
+
+
+# ------------------------------------------------------- accounts that mean what they say
+def test_entity_turnover_is_the_calendar_year():
+    """§4.1's size classes are of annual turnover: each December the entity facts read the
+    year's sales (a direct seller's sales_ytd, a cooperative's members' pooled sales_ytd), not
+    a smoothed running average (which shows a seller of exactly twelve months 65% of its
+    year)."""
+    m = CBECModel(rng=2, household_scale=0.005, months=12).run()
+    h = m.households
+    sellers = np.flatnonzero(h.status == SELLING)
+    coop = h.coop[sellers]
+    pooled = np.bincount(coop[coop >= 0], weights=h.sales_ytd[sellers[coop >= 0]])
+    turnover = np.concatenate([h.sales_ytd[sellers[coop < 0]], pooled[np.unique(coop[coop >= 0])]])
+    december = m.outcomes().set_index("month").loc[12]
+    assert december["entity_turnover_median_yuan"] == pytest.approx(np.median(turnover))
+    assert december["share_entities_below_1m"] == pytest.approx((turnover < 1e6).mean())
+    # the months after carry the December values until the next December
+    later = CBECModel(rng=2, household_scale=0.005, months=14).run().outcomes().set_index("month")
+    assert later.loc[13, "share_entities_below_1m"] == later.loc[12, "share_entities_below_1m"]

@@ -39,7 +39,9 @@ SIGNED = {"core_periphery_gap", "cbec_profit_per_seller_yuan", "cbec_income_per_
 #: outside clusters, fewer than 12 months of history, no new firm yet
 MAY_BE_NAN = {"returnee_destination_pole_km", "returnee_entrepreneur_cbec_share",
               "firms_new_tea_chili_share", "logistics_per_revenue_belt",
-              "logistics_per_revenue_outside", "sellers_growth_12m"}
+              "logistics_per_revenue_outside", "sellers_growth_12m",
+              # calendar-year turnover: undefined until a year with entities is complete
+              "entity_turnover_median_yuan", "share_entities_below_1m"}
 #: counts of agents (whole numbers)
 COUNTS = ("households", "sellers", "sellers_direct", "sellers_coop", "entities", "cooperatives",
           "clusters", "towns", "belts", "cluster_cells", "largest_cluster_cells", "exited")
