@@ -6,7 +6,10 @@
     in 3 rounds: aware, digitally capable households whose direct gain rate beats their hurdle,
     among those drawn "willing" with probability ``p.initial_seller_share``; after each round the
     volumes of the sellers found are written into hub, density and cell sales ("warm start"),
-    which lowers costs for the next round. The initial sellers are given a registration date
+    which lowers costs for the next round; the rounds go on until the set of sellers stops
+    changing; a household whose choice changes more than three times (its own volume decides
+    its own margin) stays out, so the search always ends; households found in an earlier round
+    but not kept have their accounts reset. The initial sellers are given a registration date
     0–35 months before January 2022 (uniform), which sets their ``months_selling``, volume
     growth and subsidy eligibility; their trailing revenue and profit are set to one year of
     expected accounts (profit floored at zero), and all 12 months of cell sales history to their
@@ -35,7 +38,10 @@ from model.sales import record_volumes
 from model.scaling import to_model
 from model.world import World
 
-WARM_START_ROUNDS = 3  # fixed-point rounds for the initial sellers and their volumes
+MAX_WARM_START_ROUNDS = 50  # a safety cap: the flip limit ends the search well before it
+#: a household whose choice changes more often than this has no choice that is stable
+#: (selling, its own exports cut the premium it needs; not selling, it would gain): it stays out
+MAX_FLIPS = 3
 #: initial sellers registered up to this many months before January 2022
 MAX_MONTHS_REGISTERED = 36
 
@@ -88,19 +94,35 @@ def warm_start(sellers: np.ndarray, h: Households, pricing: Pricing, n_cells: in
 
 
 def start_initial_sellers(p: Parameters, streams: RandomStreams, h: Households,
-                          settle: Callable[[np.ndarray], Pricing], pricing: Pricing) -> None:
-    """Find the initial sellers as a fixed point and give them a past.
+                          settle: Callable[[np.ndarray], Pricing], pricing: Pricing) -> int:
+    """Find the initial sellers as a fixed point and give them a past. Returns the rounds it
+    took (the last one confirms the set).
 
     ``settle(sellers)`` writes the sellers' past year into the volumes (:func:`warm_start`),
     detects clusters and returns the pricing of January 2022 under those volumes; ``pricing``
     is the pricing before any volume."""
     aware = np.flatnonzero((h.status == AWARE) & h.capable)
     willing = streams.uniform("initial_willing", 0, aware) < p.initial_seller_share
-    start = aware[:0]
-    for _ in range(WARM_START_ROUNDS):
+    chosen = np.zeros(len(aware), dtype=bool)
+    ever = chosen.copy()
+    flips = np.zeros(len(aware), dtype=np.int64)
+    rounds = 0
+    while rounds < MAX_WARM_START_ROUNDS:
+        rounds += 1
         gain = pricing.gain(aware, np.zeros(len(aware)))
-        start = aware[(gain > pricing.hurdle(aware)) & willing]
-        pricing = settle(start)
+        now = (gain > pricing.hurdle(aware)) & willing & (flips <= MAX_FLIPS)
+        if rounds > 1 and np.array_equal(now, chosen):
+            break  # a fixed point: every initial seller beats its hurdle, no one else does
+        if rounds > 1:
+            flips += now != chosen
+            now &= flips <= MAX_FLIPS  # no choice of its own is stable: it stays out
+        chosen = now
+        ever |= chosen
+        pricing = settle(aware[chosen])
+    start = aware[chosen]
+    dropped = aware[ever & ~chosen]  # chosen in an earlier round only: no past of their own
+    h.revenue_trailing[dropped] = 0.0
+    h.profit_trailing[dropped] = 0.0
     registered = -(streams.uniform("registration", 0, start)
                    * MAX_MONTHS_REGISTERED).astype(np.int64)
     h.start_selling(start, 0, -1)
@@ -110,3 +132,4 @@ def start_initial_sellers(p: Parameters, streams: RandomStreams, h: Households,
     # sellers past the enterprise threshold at the start are firms already, not new ones
     past = start[h.revenue_trailing[start] >= econ.FIRM_TURNOVER_YUAN]
     h.firm_month[past] = 0
+    return rounds

@@ -123,8 +123,8 @@ class CBECModel(mesa.Model):
         # --- initial awareness and sellers (January 2022)
         self.cumulative_hazard = awareness.initial_hazard(p, self._pole_field(1), world.n_cells)
         h.notice(self.cumulative_hazard)
-        initialisation.start_initial_sellers(p, self.streams, h, self._settle_start,
-                                             self._price_month(1))
+        self.warm_start_rounds = initialisation.start_initial_sellers(
+            p, self.streams, h, self._settle_start, self._price_month(1))
         self.rewards = subsidies.RewardRound.before_any(  # the initial sellers' 2021
             h.revenue_trailing[self.sellers()].astype(float))
         self.recorder = Recorder(self)
