@@ -93,6 +93,7 @@ class Households:
     sales_ytd: np.ndarray       # float32, CBEC revenue this calendar year, yuan
     subsidies_received: np.ndarray  # float64, yuan, cumulative
     last_unsold_month: np.ndarray  # int16, -1000 if never
+    orders_last: np.ndarray     # float32, orders shipped last month (0 if it did not sell)
     firm_month: np.ndarray      # int16, December of its first reward on >= 5M yuan (a new firm,
                                 # model.subsidies); 0 at the start, -1 never
 
@@ -143,7 +144,8 @@ class Households:
             exit_month=neg.copy(), profit_trailing=np.zeros(n, np.float32),
             revenue_trailing=np.zeros(n, np.float32), sales_ytd=np.zeros(n, np.float32),
             subsidies_received=np.zeros(n, np.float64),
-            last_unsold_month=np.full(n, -1000, np.int16), firm_month=neg.copy(),
+            last_unsold_month=np.full(n, -1000, np.int16), orders_last=np.zeros(n, np.float32),
+            firm_month=neg.copy(),
         )
 
     def skill(self, idx: np.ndarray, knowhow_cell: np.ndarray) -> np.ndarray:

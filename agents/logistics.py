@@ -29,12 +29,17 @@ PROVINCIAL_FACTOR_MIN, PROVINCIAL_FACTOR_MAX = 0.9, 1.1
 PROVINCIAL_SCALE_ELASTICITY = 0.1
 
 
-def hub_scale_factor(orders_month: np.ndarray | float, p: Parameters) -> np.ndarray:
-    """Unit trunk cost relative to nominal for county hubs with ``orders_month`` last month
-    (model units): ``(1:1 orders / hub_reference_orders) ** -hub_scale_elasticity``, clipped."""
-    real = np.maximum(to_real(np.asarray(orders_month, dtype=float), p.household_scale), 1.0)
+def hub_factor(real_orders: np.ndarray | float, p: Parameters) -> np.ndarray:
+    """Unit trunk cost relative to nominal at a county hub handling ``real_orders`` a month
+    (1:1): ``(orders / hub_reference_orders) ** -hub_scale_elasticity``, clipped."""
+    real = np.maximum(np.asarray(real_orders, dtype=float), 1.0)
     factor = (real / p.hub_reference_orders) ** (-p.hub_scale_elasticity)
     return np.clip(factor, HUB_FACTOR_MIN, HUB_FACTOR_MAX)
+
+
+def hub_scale_factor(orders_month: np.ndarray | float, p: Parameters) -> np.ndarray:
+    """:func:`hub_factor` of county hubs with ``orders_month`` last month (model units)."""
+    return hub_factor(to_real(np.asarray(orders_month, dtype=float), p.household_scale), p)
 
 
 class LogisticsHub(mesa.Agent):
@@ -167,10 +172,9 @@ class LogisticsNetwork:
         """Pickup points the network would have at ``coverage`` (its villages' own draws)."""
         return int((self.village_draw < coverage).sum())
 
-    def county_scale_factors(self, p: Parameters) -> np.ndarray:
-        """:meth:`CountyHub.scale_factor` of every county hub, in county order."""
-        orders = np.array([hub.orders_month for hub in self.county_hubs], dtype=float)
-        return hub_scale_factor(orders, p)
+    def county_orders(self) -> np.ndarray:
+        """Orders each county hub handled last month (model units), in county order."""
+        return np.array([hub.orders_month for hub in self.county_hubs], dtype=float)
 
     def record_month(self, county_orders: np.ndarray, village_orders: np.ndarray,
                      market_orders: np.ndarray) -> None:

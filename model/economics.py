@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agents.farmers import CHILI, EMBROIDERY, TEA, Households
+from agents.logistics import hub_factor
 from model.clusters import in_a_cluster
 from model.parameters import Parameters
+from model.scaling import to_real
 
 # Market mix of each product line (rows: tea, chili, embroidery, other; columns: ASEAN, EU, US).
 # Assumption: Meitan tea goes to the EU/US (§2.3), chili mostly to ASEAN, embroidery through
@@ -38,6 +40,24 @@ CUSTOMS_REMOTE_COST = 150.0  # assumption: broker at Guiyang, yuan per batch
 CUSTOMS_LOCAL_COST = 30.0  # assumption: online filing or county agency, yuan per batch
 UNSOLD_WRITE_DOWN = 0.5  # assumption: unsold goods are dumped at half value
 ORDER_REFERENCE_REVENUE = 2e5  # own revenue (yuan/year) at which orders are order_value_yuan
+# assumption: consolidation can cut first-mile cost per order by at most 25%, and a cell with
+# almost no volume pays at most 25% more than nominal
+DENSITY_FACTOR_MIN, DENSITY_FACTOR_MAX = 0.75, 1.25
+
+
+def density_factor(real_orders: np.ndarray, p: Parameters) -> np.ndarray:
+    """First-mile cost factor where ``real_orders`` (1:1, a month) leave a cell:
+    ``(orders / density_reference_orders) ** -density_elasticity``, clipped."""
+    return np.clip((np.maximum(real_orders, 1.0) / p.density_reference_orders)
+                   ** (-p.density_elasticity), DENSITY_FACTOR_MIN, DENSITY_FACTOR_MAX)
+
+
+def others_orders(total_model: np.ndarray, own_last: np.ndarray, scale: float) -> np.ndarray:
+    """Everyone else's orders (1:1) in a place whose total last month was ``total_model``
+    (model units) of which ``own_last`` were the household's own: the others are a sample of
+    agents, each standing for ``1/scale`` households; the household itself counts once, at
+    every scale."""
+    return to_real(np.maximum(total_model - own_last, 0.0), scale)
 
 
 @dataclass
@@ -54,10 +74,12 @@ class MarketContext:
     info_station: np.ndarray     # county: market-information access from the station
     takeup: np.ndarray           # county: chance an eligible entity completes an application
     partner: np.ndarray          # county: hub has a logistics partner
-    hub_factor: np.ndarray       # county: unit trunk cost from hub volume
+    county_orders: np.ndarray    # county: orders its hub handled last month (model units)
     platform_use: np.ndarray     # county: share of orders filed through the provincial platform
     haul_km: np.ndarray          # cell: road km from the cell to the county seat
-    density_factor: np.ndarray   # cell: first-mile cost factor from consolidated volume
+    local_orders: np.ndarray     # cell: orders a cell sent last month, averaged over its 3x3
+                                 # window (model units)
+    window_cells: np.ndarray     # cell: in-province cells in its 3x3 window
     in_cluster: np.ndarray       # cell: bool
     industry_cluster: np.ndarray  # (county, product): bool, a county industrial cluster
     belt_centre: np.ndarray      # cell: bool, a funded belt shipping centre is in reach
@@ -127,10 +149,11 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
 
     Product arrays (4): ``revenue_factor`` (sale price per yuan of goods), ``loss_rate`` (before
     co-op quality control), ``certification`` (yuan/year for the entity). County arrays (88):
-    ``trunk_rate``, ``fx_help``, ``fx`` (yuan/year), ``info``; ``platform`` and ``customs``
+    ``fx_help``, ``fx`` (yuan/year), ``info``; ``platform`` and ``customs``
     (yuan/year for the entity) are (2, 88): row 0 direct sellers, row 1 co-op members. Cell
-    arrays: ``haul_km`` without a pickup point, first-mile cost per order (yuan) without
-    (``first_mile``) and with (``first_mile_point``) a pickup point, ``acquisition_inside``
+    arrays: ``haul_km`` without a pickup point, first-mile cost per order (yuan, before the
+    density economy) without (``first_mile``) and with (``first_mile_point``, one number) a
+    pickup point, ``acquisition_inside``
     (cost share factor in a cluster; ``acquisition_outside`` is one number).
     """
     if ctx.tables is not None and ctx.tables[0] is p:
@@ -145,8 +168,8 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
     specialty[[TEA, CHILI]] = True
     t["certification"] = np.where(specialty, p.certification_cost_yuan,
                                   0.25 * p.certification_cost_yuan)
-    # counties
-    t["trunk_rate"] = p.coastal_trunk_rate * (1.0 + p.inland_logistics_premium) * ctx.hub_factor
+    # counties (the trunk rate before the hub's volume economy is one number)
+    t["trunk_rate"] = np.asarray(p.coastal_trunk_rate * (1.0 + p.inland_logistics_premium))
     fx_help = np.maximum(ctx.fx_help, ctx.guiyang_local)
     t["fx_help"] = fx_help
     t["fx"] = p.fx_settlements_per_year * (fx_help * p.fx_local_cost_yuan
@@ -163,9 +186,8 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
     haul = np.where(ctx.belt_centre, np.minimum(ctx.haul_km, p.pickup_point_haul_km),
                     ctx.haul_km)
     t["haul_km"] = haul
-    t["first_mile"] = p.first_mile_cost_per_km * haul * ctx.density_factor
-    t["first_mile_point"] = p.first_mile_cost_per_km * p.pickup_point_haul_km * (
-        ctx.density_factor)
+    t["first_mile"] = p.first_mile_cost_per_km * haul
+    t["first_mile_point"] = np.asarray(p.first_mile_cost_per_km * p.pickup_point_haul_km)
     services = 0.85 if p.professional_services else 1.0
     t["acquisition_inside"] = (1.0 - p.belt_marketing_cut * ctx.belt_centre) * services
     t["acquisition_outside"] = np.asarray((1.0 + p.outside_cluster_acquisition_premium)
@@ -210,15 +232,24 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     orders = revenue / order_value
 
     # --- logistics: first mile, trunk, international (§3.3.1, §4.2, §5.2.2)
+    # volume economies see the household's own orders this month plus everyone else's last
+    # month, so a lone seller is a lone seller at every household_scale
+    own = orders / 12.0
+    own_last = h.orders_last[idx]
+    density = density_factor(own + others_orders(ctx.local_orders[cell],
+                                                  own_last / ctx.window_cells[cell],
+                                                  p.household_scale), p)
     has_point = ctx.has_point[h.village[idx].astype(np.intp)]
-    fm_per_order = np.where(has_point, t["first_mile_point"][cell], t["first_mile"][cell])
+    fm_per_order = np.where(has_point, t["first_mile_point"], t["first_mile"][cell]) * density
     if any_coop:
         fm_per_order = fm_per_order * np.where(in_coop, 1.0 - p.coop_consolidation, 1.0)
     first_mile = orders * fm_per_order
     partner = ctx.partner[county]
     collected = np.where(partner, np.where(has_point | in_coop, 1.0, p.hub_use_without_point),
                          0.0)
-    trunk = revenue * (t["trunk_rate"][county] + p.no_partner_penalty * (1.0 - collected))
+    hub = hub_factor(own * collected + others_orders(ctx.county_orders[county],
+                                                     own_last * collected, p.household_scale), p)
+    trunk = revenue * (t["trunk_rate"] * hub + p.no_partner_penalty * (1.0 - collected))
     international = revenue * ctx.intl_rate[prod]
     logistics = first_mile + trunk + international
     small = order_value < p.small_order_limit_yuan

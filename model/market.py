@@ -24,21 +24,10 @@ from model.clusters import ClusterState
 from model.parameters import Parameters
 from model.scaling import to_real
 
-# assumption: consolidation can cut first-mile cost per order by at most 25%, and a cell with
-# almost no volume pays at most 25% more than nominal
-DENSITY_FACTOR_MIN, DENSITY_FACTOR_MAX = 0.75, 1.25
 #: assumption: a station that docks sellers onto the provincial platform raises its use this much
 DOCKING_PLATFORM_USE = 0.25
 #: assumption: with the one-stop platform at least this share of orders is filed through it
 ONE_STOP_PLATFORM_USE = 0.95
-
-
-def density_factor(cell_orders: np.ndarray, p: Parameters) -> np.ndarray:
-    """First-mile cost factor per cell from last month's orders (model units):
-    ``(1:1 orders / density_reference_orders) ** -density_elasticity``, clipped."""
-    real_orders = to_real(cell_orders, p.household_scale)
-    return np.clip((np.maximum(real_orders, 1.0) / p.density_reference_orders)
-                   ** (-p.density_elasticity), DENSITY_FACTOR_MIN, DENSITY_FACTOR_MAX)
 
 
 def demand_index(p: Parameters, month: int) -> np.ndarray:
@@ -51,12 +40,14 @@ def demand_index(p: Parameters, month: int) -> np.ndarray:
 
 def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
                    network: LogisticsNetwork, guiyang_local: np.ndarray, haul_km: np.ndarray,
-                   cell_orders: np.ndarray, clusters: ClusterState,
+                   local_orders: np.ndarray, window_cells: np.ndarray, clusters: ClusterState,
                    industry_clusters: np.ndarray, knowhow_cell: np.ndarray,
                    product_sales_12m: np.ndarray) -> econ.MarketContext:
     """The month's context. ``stations`` is :func:`agents.station.station_arrays`;
-    ``cell_orders`` last month's orders per cell and ``product_sales_12m`` the last 12 months'
-    revenue per (cell, line), model units."""
+    ``local_orders`` last month's orders per cell averaged over its 3x3 window (of
+    ``window_cells`` cells) and ``product_sales_12m`` the last 12 months'
+    revenue per (cell, line), model units. First-mile density and county-hub economies are
+    computed per household from these volumes (:func:`model.economics.annual_economics`)."""
     st = stations
     help_frac = st["help_fraction"]
     fx_help = st["fx_help"] * help_frac
@@ -80,8 +71,8 @@ def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
     return econ.MarketContext(
         fx_help=fx_help, customs_local=customs, guiyang_local=guiyang_local,
         info_station=info, takeup=takeup, partner=partner,
-        hub_factor=network.county_scale_factors(p), platform_use=platform,
-        haul_km=haul_km, density_factor=density_factor(cell_orders, p),
+        county_orders=network.county_orders(), platform_use=platform,
+        haul_km=haul_km, local_orders=local_orders, window_cells=window_cells,
         in_cluster=clusters.in_cluster, industry_cluster=industry_clusters,
         belt_centre=clusters.in_belt & (p.belt_reward_share > 0),
         knowhow=knowhow_cell, has_point=network.village_has_point,

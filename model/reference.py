@@ -226,6 +226,7 @@ class ReferenceCBECModel(CBECModel):
         sellers = [a for a in self.farmers if a.status == SELLING]
         seller_idx = np.array([a.index for a in sellers], dtype=np.int64)
         if not sellers:
+            self.households.orders_last[:] = 0.0
             self.month_sales = SalesMonth(seller_idx, None, np.zeros(n_cells))
             self.sales_history.record(m, 0.0, 0.0)
             self.logistics.record_nothing()
@@ -264,6 +265,11 @@ class ReferenceCBECModel(CBECModel):
                 self.fiscal.add_households(term, paid[term])
         self.logistics.record_month(np.array(county_orders), np.array(village_orders),
                                     np.array(market_orders))
+        # each seller's own orders, which its volume economies discount next month (the
+        # agents take them at the next observe)
+        self.households.orders_last[:] = 0.0
+        self.households.orders_last[seller_idx] = [
+            r["a"]["orders"] * r["f"] / 12.0 for r in records]
         self.sales_history.record(m, np.array(cell_sales), np.array(cell_product_sales))
         # the month's accounts, over this month's sellers, for the Recorder
         accounts = {k: np.concatenate([r["arrays"][k] for r in records])

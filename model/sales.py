@@ -64,6 +64,8 @@ def record_volumes(h: Households, idx: np.ndarray, orders: np.ndarray, collected
     (the ``collected`` share), the provincial hub, pickup points and warehouses, and revenue in
     the sales history (every slot when ``month`` is None). Returns the orders per cell."""
     cell_orders = np.bincount(h.cell[idx], weights=orders, minlength=n_cells)
+    h.orders_last[:] = 0.0  # each seller's own part of the volumes, for next month
+    h.orders_last[idx] = orders
     county_orders = np.bincount(h.county[idx], weights=orders * collected,
                                 minlength=len(network.county_hubs))
     if village_orders is None:
@@ -85,6 +87,7 @@ def sell(month: int, p: Parameters, streams: RandomStreams, h: Households,
     ctx = pricing.context
     idx = np.flatnonzero(h.status == SELLING)
     if len(idx) == 0:
+        h.orders_last[:] = 0.0
         network.record_nothing()
         history.record(month, 0.0, 0.0)
         return SalesMonth(idx, None, np.zeros(n_cells))

@@ -527,3 +527,38 @@ def test_the_warm_start_reaches_a_fixed_point_and_leaves_no_stale_accounts():
         h = m.households
         out = h.status != SELLING
         assert not h.revenue_trailing[out].any() and not h.profit_trailing[out].any()
+
+
+def test_volume_economies_see_a_household_once_at_every_scale():
+    """First-mile density and county-hub economies count the household's own orders once and
+    everyone else's as the sample they are: a lone seller pays the same at 0.02 as at 1:1."""
+    import dataclasses
+
+    from model.accounts import Pricing
+
+    m = CBECModel(rng=1, months=1)
+    h = m.households
+    seller = np.flatnonzero(h.status == SELLING)[:1]
+    ctx = m.context
+    alone = dataclasses.replace(ctx)  # no one else ships from its window or its county hub
+    window = ctx.window_cells[h.cell[seller]]
+    local = np.zeros_like(ctx.local_orders)
+    local[h.cell[seller]] = h.orders_last[seller] / window
+    county = np.zeros_like(ctx.county_orders)
+    county[h.county[seller]] = h.orders_last[seller]
+    alone.local_orders, alone.county_orders = local, county
+    costs = {}
+    for scale in (0.02, 1.0):
+        p = m.params.replace(household_scale=scale)
+        a = Pricing(h, p, alone, m.knowhow).accounts(seller, np.zeros(1))
+        costs[scale] = (a["first_mile"][0], a["trunk"][0])
+    assert costs[0.02] == pytest.approx(costs[1.0], rel=1e-12)
+
+
+def test_logistics_costs_agree_across_household_scales():
+    share = {}
+    for scale in (0.02, 0.1):
+        runs_ = [CBECModel(rng=seed, household_scale=scale, months=6).run().outcomes()
+                 for seed in (1, 2)]
+        share[scale] = np.mean([o["logistics_cost_share"].iloc[1:].mean() for o in runs_])
+    assert share[0.02] == pytest.approx(share[0.1], abs=0.004)
