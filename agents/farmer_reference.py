@@ -118,14 +118,15 @@ class FarmerHousehold(mesa.Agent):
         return self.sales_potential * min(growth, p.capacity_multiple)
 
     def accounts(self, coop_members: int, reward_turnover: float | None = None,
-                 full: bool = True) -> dict[str, np.ndarray]:
+                 full: bool = True, with_reward: bool = True) -> dict[str, np.ndarray]:
         """Expected yearly accounts selling with ``coop_members`` (0 = directly).
 
         ``reward_turnover``: the entity turnover its expected reward is judged on (default: its
-        own revenue). The cost terms are :func:`model.economics.annual_economics` on a
-        length-1 index (which reads this household's place, line and entrepreneur flag from
-        the arrays, kept in sync); sales, skill, years and the expected reward are computed
-        here from the agent's own attributes.
+        own revenue); ``with_reward=False``: none (a month's realised accounts). The cost
+        terms are :func:`model.economics.annual_economics` on a length-1 index (which reads
+        this household's place, line and entrepreneur flag from the arrays, kept in sync);
+        sales, skill, years and the expected reward are computed here from the agent's own
+        attributes.
         """
         model = self.model
         p = model.params
@@ -138,7 +139,8 @@ class FarmerHousehold(mesa.Agent):
             years_factor = 1.0
         else:
             years_factor = min(max(1.0 - p.subsidy_min_years / 3.0, 0.0), 1.0)
-        reward = (reward_rate(reward_turnover, p) * model.takeup[self.county] * years_factor)
+        reward = (reward_rate(reward_turnover, p) * model.takeup[self.county] * years_factor
+                  if with_reward else 0.0)
         return econ.annual_economics(
             model.households, np.array([self.index]), model.context, p,
             np.array([self.skill()]), np.array([float(coop_members)]), np.array([sales]),
@@ -200,7 +202,7 @@ class FarmerHousehold(mesa.Agent):
         model = self.model
         p = model.params
         rnd = model.random
-        arrays = self.accounts(coop_members, reward_turnover=0.0)
+        arrays = self.accounts(coop_members, with_reward=False)
         a = {k: float(v[0]) for k, v in arrays.items()}
         sigma = p.sales_noise_sigma
         f = rnd.lognormvariate(-0.5 * sigma * sigma, sigma)

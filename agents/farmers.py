@@ -94,6 +94,7 @@ class Households:
     subsidies_received: np.ndarray  # float64, yuan, cumulative
     last_unsold_month: np.ndarray  # int16, -1000 if never
     orders_last: np.ndarray     # float32, orders shipped last month (0 if it did not sell)
+    reward_last: np.ndarray     # float32, turnover reward received last December, yuan
     firm_month: np.ndarray      # int16, December of its first reward on >= 5M yuan (a new firm,
                                 # model.subsidies); 0 at the start, -1 never
 
@@ -145,6 +146,7 @@ class Households:
             revenue_trailing=np.zeros(n, np.float32), sales_ytd=np.zeros(n, np.float32),
             subsidies_received=np.zeros(n, np.float64),
             last_unsold_month=np.full(n, -1000, np.int16), orders_last=np.zeros(n, np.float32),
+            reward_last=np.zeros(n, np.float32),
             firm_month=neg.copy(),
         )
 

@@ -63,29 +63,32 @@ class Pricing:
         return h.sales_potential[idx] * np.minimum(growth, self.params.capacity_multiple)
 
     def accounts(self, idx: np.ndarray, coop_members: np.ndarray | float,
-                 reward_turnover: np.ndarray | None = None, full: bool = True
-                 ) -> dict[str, np.ndarray]:
+                 reward_turnover: np.ndarray | None = None, full: bool = True,
+                 with_reward: bool = True) -> dict[str, np.ndarray]:
         """Expected yearly accounts of households ``idx`` selling with ``coop_members``
         (0 = directly). ``reward_turnover``: the entity turnover the reward is judged on
         (defaults to the household's own revenue). ``full=False``: only what a decision needs
-        (``revenue``, ``profit``, ``gain_rate``).
+        (``revenue``, ``profit``, ``gain_rate``). ``with_reward=False``: no expected turnover
+        reward (a month's realised accounts: rewards are paid, in December, not expected).
 
         Large sets are priced in blocks of :data:`ECONOMICS_BLOCK` households (about twice as
         fast at 1:1)."""
         n = len(idx)
         if n <= ECONOMICS_BLOCK:
-            return self._block(idx, coop_members, reward_turnover, full)
+            return self._block(idx, coop_members, reward_turnover, full, with_reward)
         coop_members = np.broadcast_to(coop_members, (n,))
         if reward_turnover is not None:
             reward_turnover = np.broadcast_to(reward_turnover, (n,))
         parts = [self._block(
             idx[i:i + ECONOMICS_BLOCK], coop_members[i:i + ECONOMICS_BLOCK],
-            None if reward_turnover is None else reward_turnover[i:i + ECONOMICS_BLOCK], full)
+            None if reward_turnover is None else reward_turnover[i:i + ECONOMICS_BLOCK], full,
+            with_reward)
             for i in range(0, n, ECONOMICS_BLOCK)]
         return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
     def _block(self, idx: np.ndarray, coop_members: np.ndarray | float,
-               reward_turnover: np.ndarray | None, full: bool) -> dict[str, np.ndarray]:
+               reward_turnover: np.ndarray | None, full: bool, with_reward: bool
+               ) -> dict[str, np.ndarray]:
         p = self.params
         h = self.households
         ctx = self.context
@@ -97,6 +100,8 @@ class Pricing:
         years_factor = np.clip(1.0 - p.subsidy_min_years / 3.0, 0.0, 1.0)
         reward = (econ.reward_rate(reward_turnover, p) * ctx.takeup[h.county[idx]]
                   * np.where(years >= p.subsidy_min_years, 1.0, years_factor))
+        if not with_reward:
+            reward = np.zeros(len(idx))
         skill = h.skill(idx, self.knowhow.cell)
         return econ.annual_economics(h, idx, ctx, p, skill, coop_members, sales, reward, years,
                                      full=full)

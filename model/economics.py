@@ -88,6 +88,7 @@ class MarketContext:
     demand: np.ndarray           # product: demand index (1 at start)
     intl_rate: np.ndarray        # product: international freight share of value
     warehouse_share: np.ndarray  # product: share of orders through an overseas warehouse
+    warehouse_share_market: np.ndarray  # market: share of its orders through its warehouses
     intl_days: np.ndarray        # product: international delivery days
     asean_share: np.ndarray      # product: ASEAN share of sales
     premium_factor: np.ndarray   # product: share of the export premium foreign demand still pays
@@ -105,8 +106,9 @@ class MarketContext:
 
 def product_logistics(p: Parameters, warehouses_per_market: np.ndarray,
                       provincial_factor: float = 1.0
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """International rate, warehouse share and delivery days per product line.
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """International rate, warehouse share and delivery days per product line, and the
+    warehouse share per market.
 
     A market with two public warehouses (ASEAN at baseline) takes ``warehouse_use_share`` of
     its orders through them; a market with one, three quarters of that (assumption: one city
@@ -120,7 +122,7 @@ def product_logistics(p: Parameters, warehouses_per_market: np.ndarray,
               + (1 - w) * direct_rate)
     direct_days = DIRECT_DAYS * (1.0 - np.array([min(0.5, 0.5 * p.flight_increase), 0, 0]))
     days_m = w * direct_days * (1 - p.warehouse_speedup) + (1 - w) * direct_days
-    return MARKET_MIX @ rate_m, MARKET_MIX @ w, MARKET_MIX @ days_m
+    return MARKET_MIX @ rate_m, MARKET_MIX @ w, MARKET_MIX @ days_m, w
 
 
 def export_premium(p: Parameters, ctx: MarketContext) -> np.ndarray:

@@ -66,7 +66,7 @@ def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
         platform = np.maximum(platform, ONE_STOP_PLATFORM_USE)
     demand = demand_index(p, month)
     exports_real = to_real(product_sales_12m.sum(axis=0), p.household_scale)
-    intl_rate, wh_share, intl_days = econ.product_logistics(
+    intl_rate, wh_share, intl_days, wh_market = econ.product_logistics(
         p, network.warehouses_per_market, network.provincial_hub.scale_factor(p))
     return econ.MarketContext(
         fx_help=fx_help, customs_local=customs, guiyang_local=guiyang_local,
@@ -77,5 +77,6 @@ def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
         belt_centre=clusters.in_belt & (p.belt_reward_share > 0),
         knowhow=knowhow_cell, has_point=network.village_has_point,
         demand=demand, intl_rate=intl_rate, warehouse_share=wh_share,
+        warehouse_share_market=wh_market,
         intl_days=intl_days, asean_share=econ.MARKET_MIX[:, 0],
         premium_factor=econ.premium_factor(p, exports_real, demand), month=month)

@@ -79,8 +79,11 @@ COLUMNS = {
     "platform_order_share": "orders filed through the provincial platform",
     "haul_km_households": "mean road km from a household's cell to its county seat",
     "haul_km_sellers": "mean first-mile road km of sellers (pickup point or seat)",
-    "cbec_income_per_household_yuan": "annualised CBEC profit per rural household",
-    "cbec_profit_per_seller_yuan": "annualised CBEC profit per seller",
+    "cbec_income_per_household_yuan": "CBEC income per rural household, yuan a year: this "
+                                      "month's profit annualised plus the turnover rewards "
+                                      "received last December",
+    "cbec_profit_per_seller_yuan": "CBEC profit per seller, yuan a year: this month's profit "
+                                   "annualised plus its turnover reward of last December",
     "adoption_share_core": "adoption in pole (core) counties",
     "adoption_share_periphery": "adoption elsewhere",
     "core_periphery_gap": "core minus periphery adoption share",
@@ -281,8 +284,10 @@ class Recorder:
             if len(travel) else float("nan"))
         row["unsold_share"] = float((h.last_unsold_month[idx] > model.month - 12).mean())
         profit = a["profit_month"] * 12.0
-        row["cbec_profit_per_seller_yuan"] = float(profit.mean())
-        row["cbec_income_per_household_yuan"] = float(profit.sum() / max(h.n, 1))
+        rewards = h.reward_last.astype(np.float64)
+        row["cbec_profit_per_seller_yuan"] = float((profit + rewards[idx]).mean())
+        row["cbec_income_per_household_yuan"] = float((profit.sum() + rewards.sum())
+                                                      / max(h.n, 1))
         row["turnover_month_yuan"] = float(to_real(a["revenue_month"].sum(), scale))
         mix = econ.MARKET_MIX[h.product[idx]]
         for k, mk in enumerate(MARKETS):

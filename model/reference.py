@@ -233,7 +233,7 @@ class ReferenceCBECModel(CBECModel):
             return
         coop_size = Counter(a.coop for a in sellers if a.coop >= 0)
         has_point = ctx.has_point.tolist()
-        warehouse_share = ctx.warehouse_share.tolist()
+        warehouse_share = ctx.warehouse_share_market.tolist()
         cell_orders = [0.0] * n_cells
         county_orders = [0.0] * len(self.stations)
         village_orders = [0.0] * len(self.village_cell)
@@ -256,7 +256,7 @@ class ReferenceCBECModel(CBECModel):
             if has_point[agent.village]:
                 village_orders[agent.village] += orders
             for k, share in enumerate(self.market_mix[agent.product]):
-                market_orders[k] += orders * share * warehouse_share[agent.product]
+                market_orders[k] += orders * share * warehouse_share[k]
             cell_sales[agent.cell] += rec["revenue"]
             cell_product_sales[agent.cell][agent.product] += rec["revenue"]
             agent.judge(m, a["gain_rate"])

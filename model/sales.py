@@ -92,7 +92,7 @@ def sell(month: int, p: Parameters, streams: RandomStreams, h: Households,
         history.record(month, 0.0, 0.0)
         return SalesMonth(idx, None, np.zeros(n_cells))
     coop_members = cooperatives.sizes(idx)
-    a = pricing.accounts(idx, coop_members, reward_turnover=np.zeros(len(idx)))
+    a = pricing.accounts(idx, coop_members, with_reward=False)
     f, profit, revenue = h.sell_month(idx, a, month, p, streams, econ.UNSOLD_WRITE_DOWN)
     # fiscal instruments used this month (model units, booked per household)
     for term in econ.FISCAL_TERMS:
@@ -107,8 +107,9 @@ def sell(month: int, p: Parameters, streams: RandomStreams, h: Households,
     has_point = ctx.has_point[h.village[idx]]
     village_orders = np.bincount(h.village[idx[has_point]], weights=orders[has_point],
                                  minlength=len(network.village_cell))
-    market_orders = (orders[:, None] * econ.MARKET_MIX[h.product[idx]]
-                     * ctx.warehouse_share[h.product[idx]][:, None]).sum(axis=0)
+    # each market's orders through its own warehouses (none where it has none)
+    market_orders = (orders[:, None] * econ.MARKET_MIX[h.product[idx]]).sum(axis=0) * (
+        ctx.warehouse_share_market)
     cell_orders = record_volumes(h, idx, orders, a["collected"], revenue, n_cells, network,
                                  history, month, village_orders, market_orders)
     accounts = {**a, "f": f, "profit_month": profit, "revenue_month": revenue,

@@ -95,12 +95,19 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
     for c, is_firm in zip(coops, enterprise[nd:], strict=True):
         if is_firm and c.firm_month < 0:
             c.firm_month = month
-    pay_households(ledger, h, "turnover_reward", direct, paid[:nd])
     coop_paid = np.zeros(n_ids)
     coop_paid[coop_ids] = paid[nd:]
     share = np.divide(h.sales_ytd[members], coop_turnover[h.coop[members]],
                       out=np.zeros(len(members)), where=coop_turnover[h.coop[members]] > 0)
-    pay_households(ledger, h, "turnover_reward", members, coop_paid[h.coop[members]] * share)
+    member_paid = coop_paid[h.coop[members]] * share
+    pay_households(ledger, h, "turnover_reward", direct, paid[:nd])
+    pay_households(ledger, h, "turnover_reward", members, member_paid)
+    # the reward is December's income: in the accounts of the month it is paid
+    h.reward_last[:] = 0.0
+    h.reward_last[direct] = paid[:nd]
+    h.reward_last[members] = member_paid
+    h.profit_trailing[direct] += paid[:nd]
+    h.profit_trailing[members] += member_paid
     for c in coops:
         c.subsidies_received += float(coop_paid[c.coop_id])
         c.turnover_last_year = float(coop_turnover[c.coop_id])

@@ -562,3 +562,43 @@ def test_logistics_costs_agree_across_household_scales():
                  for seed in (1, 2)]
         share[scale] = np.mean([o["logistics_cost_share"].iloc[1:].mean() for o in runs_])
     assert share[0.02] == pytest.approx(share[0.1], abs=0.004)
+
+
+def test_rewards_are_income_in_the_month_they_are_paid_and_nowhere_else():
+    # with no threshold every entity qualifies; no month's realised accounts may carry a reward
+    m = CBECModel(rng=3, household_scale=0.005, months=12, subsidy_min_turnover_yuan=0.0,
+                  subsidy_min_years=0.0, takeup_base=0.95, takeup_with_help=0.95,
+                  policy_start_month=1)
+    h = m.households
+    for _ in range(11):
+        m.step()
+        assert not m.month_sales.accounts["reward"].any()
+    before = h.profit_trailing.copy()
+    m.step()  # December: sales, then rewards
+    a, idx = m.month_sales.accounts, m.month_sales.sellers
+    still = h.status[idx] == SELLING
+    paid = h.reward_last[idx]
+    assert (paid[still] > 0).mean() > 0.5
+    expected = before[idx] * np.float32(11 / 12) + a["profit_month"] + paid
+    np.testing.assert_allclose(h.profit_trailing[idx][still], expected[still], rtol=1e-4,
+                               atol=1.0)
+    booked = m.fiscal_costs().query("instrument == 'turnover_reward' and month == 12")
+    assert booked["cost_yuan"].sum() * m.params.household_scale == pytest.approx(
+        float(h.reward_last.astype(float).sum()), rel=1e-6)
+    row = m.outcomes().set_index("month").loc[12]
+    income = (12 * a["profit_month"].sum() + h.reward_last.astype(float).sum()) / h.n
+    assert row["cbec_income_per_household_yuan"] == pytest.approx(income)
+
+
+def test_warehouse_volumes_are_by_market():
+    from model import economics as econ
+
+    m = CBECModel(rng=1, months=2).run()  # baseline: Hanoi and Bangkok only
+    a, idx = m.month_sales.accounts, m.month_sales.sellers
+    orders = a["orders"] * a["f"] / 12
+    asean = (orders * econ.MARKET_MIX[m.households.product[idx], 0]).sum()
+    share = m.context.warehouse_share_market
+    assert share[1] == share[2] == 0  # no warehouse in the EU or the US
+    for w in m.logistics.warehouses:
+        assert w.market == 0
+        assert w.orders_month == pytest.approx(asean * share[0] / 2, rel=1e-9)
