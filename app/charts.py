@@ -168,11 +168,12 @@ def knowhow_ladder(history: pd.DataFrame, ladder: tuple[str, ...], start: pd.Tim
 
 
 def returnees(outcomes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> alt.VConcatChart:
-    """Share of returns that settle in a pole county (12-month sums) and the mean distance
-    from returnees' destination county to a pole."""
-    o = outcomes[["date", "returns_month_real", "returns_to_poles_month_real",
+    """Share of returns that settle in a county hosting a pole, at home or drawn there by
+    backwash (12-month sums), and the mean distance from returnees' destination county to a
+    pole."""
+    o = outcomes[["date", "returns_month_real", "returns_to_pole_counties_month_real",
                   "returnee_destination_pole_km"]].copy()
-    to_poles = o["returns_to_poles_month_real"].rolling(12, min_periods=1).sum()
+    to_poles = o["returns_to_pole_counties_month_real"].rolling(12, min_periods=1).sum()
     total = o["returns_month_real"].rolling(12, min_periods=1).sum()
     o["share of returns settling in a pole county (last 12 months)"] = np.where(
         total > 0, to_poles / total.where(total > 0, 1.0), np.nan)

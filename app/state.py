@@ -1,27 +1,15 @@
-"""Every read of the model's internals that the app makes, in this one module.
+"""What the app shows beyond the outcome table, from the model's views.
 
-The app shows maps and series that :meth:`CBECModel.outcomes` does not (yet) provide: per-cell
-know-how, the pole field, cluster cells, each pole's strength, the latest county panel. Those
-live in attributes that may be renamed when the model package is restructured; this module is
-the only place that touches them, so re-pointing the app is a change here and nowhere else.
-Everything returned is plain numpy/pandas, copied, never a live model array.
+The per-county and per-cell state, the poles and the know-how ladder come from
+:mod:`model.views` (the model package's one implementation, also behind
+``RunResult.map_frame``, ``RunResult.pole_records`` and the ``knowhow_*`` outcome columns);
+this module only shapes them for the app's charts (cells aggregated to map squares, the
+county polygons in km) and reads nothing else of the model but:
 
-Attributes read (``m`` is a :class:`model.CBECModel`):
-
-* ``m.world.counties`` -- columns ``code``, ``name_zh``, ``name_pinyin``, ``prefecture_zh``,
-  ``prefecture_pinyin``; row ``c`` is county index ``c``.
-* ``m.world.project(lat, lon)`` -- degrees to the model's km (x east, y north); and
-  ``model.world.DATA_DIR / "guizhou_counties.geojson"`` for the county polygons.
-* ``m.world.cell_x_km``, ``m.world.cell_y_km``, ``m.world.cell_row``, ``m.world.cell_col``,
-  ``m.world.cell_county``, ``m.world.cell_km`` -- the cell grid.
-* ``m.county_agents`` -- household agents per county.
-* ``m.poles.names``, ``m.poles.county``, ``m.poles.secondary``, ``m.poles.start_month``,
-  ``m.poles.strength``, ``m.poles.active(month)``, ``m.poles.field(month)``;
-  ``m.knowhow.pole``, ``m.knowhow.county``, ``m.knowhow.cell`` (:mod:`model.gradient`).
-* ``m.clusters.in_cluster`` -- bool per cell.
-* ``m.recorder.panel[-1]`` -- the latest county panel: ``sellers``, ``returnees`` (agents).
-* ``m.recorder.county_pole_km`` -- km from each county seat to the nearest pilot-zone pole.
-* ``m.recorder.latest`` -- the latest outcome row (``month``, ``date``); public.
+* ``m.world`` -- the grid (``cell_km``, ``cell_row``, ``cell_col``, ``cell_x_km``,
+  ``cell_y_km``, ``cell_county``) and ``project(lat, lon)``; ``model.world.DATA_DIR /
+  "guizhou_counties.geojson"`` for the county polygons.
+* ``m.recorder.latest`` -- the latest outcome row (``month``, ``date``).
 * ``m.steps``, ``m.running``, ``m.params`` (public).
 """
 
@@ -35,14 +23,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from model.gradient import EAST_KNOWHOW  # the eastern frontier's know-how
+from model import views
 
 if TYPE_CHECKING:
     from model.model import CBECModel
 
 #: Distance bands (km from the county seat to the nearest pilot-zone pole) of the ladder.
-LADDER_BANDS = ((0.0, 50.0, "counties < 50 km"), (50.0, 100.0, "counties 50-100 km"),
-                (100.0, np.inf, "counties >= 100 km"))
+LADDER_BANDS = views.LADDER_BANDS
 DISPLAY_BLOCK = 2  # cells per side of one map square for cell layers (5 km cells -> 10 km)
 
 
@@ -61,10 +48,7 @@ def date(m: CBECModel) -> pd.Timestamp:
 def counties(m: CBECModel) -> pd.DataFrame:
     """One row per county: ``county`` (index), ``code``, ``name_zh``, ``name_pinyin``,
     ``prefecture_zh``, ``prefecture_pinyin``."""
-    c = m.world.counties
-    frame = c[["code", "name_zh", "name_pinyin", "prefecture_zh", "prefecture_pinyin"]].copy()
-    frame.insert(0, "county", np.arange(len(frame)))
-    return frame.reset_index(drop=True)
+    return views.county_names(m.world).drop(columns=["x_km", "y_km"])
 
 
 @functools.lru_cache(maxsize=4)
@@ -107,14 +91,9 @@ def extent_km(m: CBECModel) -> tuple[float, float, float, float]:
 def county_values(m: CBECModel) -> pd.DataFrame:
     """The latest state per county: ``adoption`` (sellers / households), ``returnee_share``
     (returnee households / households), ``knowhow`` (county know-how, 0-1), ``pole_km``."""
-    panel = m.recorder.panel[-1]
-    households = np.maximum(np.asarray(m.county_agents, dtype=float), 1.0)
-    frame = counties(m)
-    frame["adoption"] = np.asarray(panel["sellers"], dtype=float) / households
-    frame["returnee_share"] = np.asarray(panel["returnees"], dtype=float) / households
-    frame["knowhow"] = np.array(m.knowhow.county, dtype=float)
-    frame["pole_km"] = np.array(m.recorder.county_pole_km, dtype=float)
-    return frame
+    frame = views.county_state(m)
+    return frame[["county", "code", "name_zh", "name_pinyin", "prefecture_zh",
+                  "prefecture_pinyin", "adoption", "returnee_share", "knowhow", "pole_km"]]
 
 
 # ------------------------------------------------------------------------- cell layers
@@ -135,24 +114,23 @@ def _cells(m: CBECModel, values: np.ndarray, how: str = "mean") -> pd.DataFrame:
 
 def cell_knowhow(m: CBECModel) -> pd.DataFrame:
     """Village (cell) know-how, 0-1, per map square."""
-    return _cells(m, m.knowhow.cell)
+    return _cells(m, views.cell_state(m)["knowhow"].to_numpy())
 
 
 def pole_field(m: CBECModel) -> pd.DataFrame:
     """The total field of the active poles (sum of strength x distance decay) per map
     square."""
-    return _cells(m, m.poles.field(max(month(m), 1)))
+    return _cells(m, views.cell_state(m)["pole_field"].to_numpy())
 
 
 def cluster_cells(m: CBECModel) -> pd.DataFrame:
     """The cells in a cluster (Taobao-village rule), at full resolution: ``x``, ``y``,
     ``county``, ``value`` (1)."""
-    w = m.world
-    inside = np.flatnonzero(np.asarray(m.clusters.in_cluster))
-    return pd.DataFrame({"x": np.asarray(w.cell_x_km)[inside],
-                         "y": np.asarray(w.cell_y_km)[inside],
+    cells = views.cell_state(m)
+    inside = cells[cells["in_cluster"]]
+    return pd.DataFrame({"x": inside["x_km"].to_numpy(), "y": inside["y_km"].to_numpy(),
                          "value": np.ones(len(inside)),
-                         "county": np.asarray(w.cell_county)[inside].astype(int)})
+                         "county": inside["county"].to_numpy(dtype=int)})
 
 
 def cell_km(m: CBECModel) -> float:
@@ -164,18 +142,7 @@ def poles(m: CBECModel) -> pd.DataFrame:
     """Every pole that exists (active now): ``name``, ``county``, ``x``, ``y`` (its county
     seat, km), ``strength``, ``knowhow``, ``secondary``, ``since`` (model month it became
     active)."""
-    p = m.poles
-    active = np.asarray(p.active(max(month(m), 1)), dtype=bool)
-    c = m.world.counties
-    county = np.asarray(p.county, dtype=int)
-    x, y = m.world.project(c["lat"].to_numpy()[county], c["lon"].to_numpy()[county])
-    frame = pd.DataFrame({
-        "name": list(p.names), "county": county, "x": np.atleast_1d(x),
-        "y": np.atleast_1d(y), "strength": np.array(p.strength, dtype=float),
-        "knowhow": np.array(m.knowhow.pole, dtype=float),
-        "secondary": np.array(p.secondary, dtype=bool),
-        "since": np.array(p.start_month, dtype=int)})
-    return frame[active].reset_index(drop=True)
+    return views.pole_state(m)
 
 
 # ----------------------------------------------------------------- the monthly snapshot
@@ -184,19 +151,11 @@ def snapshot(m: CBECModel) -> dict[str, Any]:
     the know-how ladder (east, the active pilot-zone poles, counties by distance to them,
     villages) and every active pole's strength (``pole:<name>``)."""
     row: dict[str, Any] = {"month": month(m), "date": date(m)}
+    row.update(views.knowhow_ladder(m))
     pl = poles(m)
-    row["east"] = EAST_KNOWHOW
-    primary = pl[~pl["secondary"]]
-    row["pilot-zone poles"] = float(primary["knowhow"].mean()) if len(primary) else float("nan")
-    k = np.asarray(m.knowhow.county, dtype=float)
-    km = np.asarray(m.recorder.county_pole_km, dtype=float)
-    for lo, hi, label in LADDER_BANDS:
-        sel = (km >= lo) & (km < hi)
-        row[label] = float(k[sel].mean()) if sel.any() else float("nan")
-    row["villages"] = float(np.mean(m.knowhow.cell))
     for name, strength in zip(pl["name"], pl["strength"], strict=True):
         row[f"pole:{name}"] = float(strength)
     return row
 
 
-LADDER = ("east", "pilot-zone poles", *(label for _, _, label in LADDER_BANDS), "villages")
+LADDER = tuple(views.LADDER)

@@ -28,15 +28,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.collections import PatchCollection  # noqa: E402
-from matplotlib.patches import Polygon  # noqa: E402
 
-from agents.farmers import PRODUCTS  # noqa: E402
 from experiments.storage import atomic_write_with  # noqa: E402
-from model import scenarios  # noqa: E402
+from model import plots, scenarios  # noqa: E402
 from model.parameters import Parameters  # noqa: E402
 from model.run import RunResult, simulate  # noqa: E402
-from model.world import DATA_DIR  # noqa: E402
 
 FUND_END_MONTH = 48  # December 2025: the end of the special fund's period (§3.2)
 SELLERS_2025 = "sellers (province) [2025-12]"
@@ -99,69 +95,33 @@ def add_cost_per_seller(summary: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
-def plot_adoption_by_product(result: RunResult, path: Path, title: str) -> None:
-    out = result.outcomes
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for name in PRODUCTS:
-        ax.plot(out["date"], 100 * out[f"adoption_share_{name}"], label=name)
-    ax.plot(out["date"], 100 * out["adoption_share"], color="black", lw=2, label="all")
-    _finish_line_plot(fig, ax, path, f"Adoption by product line — {title}")
-
-
-def _finish_line_plot(fig: plt.Figure, ax: plt.Axes, path: Path, title: str) -> None:
-    ax.set_ylabel("households selling cross-border (%)")
+def _save(ax: plt.Axes, path: Path, title: str) -> Path:
     ax.set_title(title)
-    ax.legend(frameon=False)
-    ax.grid(alpha=0.3)
+    fig = ax.figure
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return path
 
 
-def _county_polygons() -> list[tuple[str, list[np.ndarray]]]:
-    with open(DATA_DIR / "guizhou_counties.geojson", encoding="utf-8") as fh:
-        data = json.load(fh)
-    polys = []
-    for feat in data["features"]:
-        rings = [np.asarray(part[0]) for part in feat["geometry"]["coordinates"]]
-        polys.append((feat["properties"]["code"], rings))
-    return polys
+def plot_adoption_by_product(result: RunResult, path: Path, title: str) -> Path:
+    """Write :func:`model.plots.adoption_by_product` to ``path``."""
+    ax = plots.adoption_by_product(result, ax=plt.subplots(figsize=(7, 4))[1])
+    return _save(ax, path, f"Adoption by product line — {title}")
 
 
-def plot_adoption_map(result: RunResult, path: Path, title: str) -> None:
-    panel = result.counties
-    last = panel[panel["month"] == panel["month"].max()].set_index("code")
-    share = 100 * last["adoption_share"]
-    vmax = max(float(share.max()), 1e-6)
-    cmap = plt.get_cmap("viridis")
-    fig, ax = plt.subplots(figsize=(7, 6))
-    patches, colours = [], []
-    for code, rings in _county_polygons():
-        for ring in rings:
-            patches.append(Polygon(ring, closed=True))
-            colours.append(share.get(code, 0.0))
-    coll = PatchCollection(patches, cmap=cmap, edgecolor="white", linewidth=0.3)
-    coll.set_array(np.asarray(colours))
-    coll.set_clim(0, vmax)
-    ax.add_collection(coll)
-    ax.autoscale_view()
-    ax.set_aspect(1 / np.cos(np.radians(26.8)))
-    ax.set_axis_off()
-    fig.colorbar(coll, ax=ax, shrink=0.7, label="households selling cross-border (%)")
+def plot_adoption_map(result: RunResult, path: Path, title: str) -> Path:
+    """Write :func:`model.plots.adoption_map` (the last month) to ``path``; draw it on your
+    own Axes with ``model.plots.adoption_map(result, ax=ax)``."""
+    ax = plots.adoption_map(result, ax=plt.subplots(figsize=(7, 6))[1])
     end = result.outcomes["date"].iloc[-1]
-    ax.set_title(f"Adoption by county, {end:%B %Y} — {title}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return _save(ax, path, f"Adoption by county, {end:%B %Y} — {title}")
 
 
-def plot_core_periphery(result: RunResult, path: Path, title: str) -> None:
-    out = result.outcomes
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(out["date"], 100 * out["adoption_share_core"], label="pole counties (core)")
-    ax.plot(out["date"], 100 * out["adoption_share_periphery"], label="other counties")
-    ax.plot(out["date"], 100 * out["core_periphery_gap"], "--", color="grey", label="gap")
-    _finish_line_plot(fig, ax, path, f"Core and periphery — {title}")
+def plot_core_periphery(result: RunResult, path: Path, title: str) -> Path:
+    """Write :func:`model.plots.core_periphery` to ``path``."""
+    ax = plots.core_periphery(result, ax=plt.subplots(figsize=(7, 4))[1])
+    return _save(ax, path, f"Core and periphery — {title}")
 
 
 COMPARISON_PANELS = (

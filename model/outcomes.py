@@ -8,6 +8,7 @@ scale-free. Column meanings are listed in :data:`COLUMNS` and in docs/ODD.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 from agents.farmers import EXITED, PRODUCTS, SELLING, UNAWARE
 from agents.logistics import MARKETS
 from model import economics as econ
+from model import views
 from model.scaling import to_real
 
 if TYPE_CHECKING:
@@ -90,6 +92,18 @@ COLUMNS = {
     "knowhow_core": "mean know-how in core counties",
     "knowhow_periphery": "mean know-how elsewhere",
     "secondary_poles": "secondary poles that have emerged",
+    "knowhow_east": "know-how of the eastern coast, the frontier of the ladder (1)",
+    "knowhow_poles": "mean know-how of the active pilot-zone poles (Guiyang, Zunyi, Tongren)",
+    "knowhow_counties_0_50km": "mean county know-how, counties whose seat is under 50 km "
+                               "from a pilot-zone pole",
+    "knowhow_counties_50_100km": "the same, 50 to 100 km",
+    "knowhow_counties_100km_plus": "the same, 100 km or more",
+    "knowhow_villages": "mean village (cell) know-how over all cells",
+    "returns_to_pole_counties_month_real": "returns this month that settle in a county hosting "
+                                           "an active pole (pilot-zone or secondary), at home "
+                                           "or drawn there by backwash",
+    "returns_to_pole_counties_share": "their share of this month's returns (NaN without "
+                                      "returns)",
     "professionals_per_county_real": "CBEC professionals per county (skilled sellers, "
                                      "experienced station staff, secondees)",
     "new_sellers_month_real": "households starting to sell this month",
@@ -135,6 +149,10 @@ class Recorder:
         self.panel: list[dict[str, np.ndarray]] = []
         self.county_codes = counties["code"].to_numpy()
         self.latest: dict = {}
+        #: one record per pole and month (model.views.pole_rows)
+        self.pole_history: list[dict] = []
+        #: called as listener(model, month) after each month is recorded (model.views.MapHistory)
+        self.listeners: list[Callable[[CBECModel, int], None]] = []
 
     def record(self, m: int) -> None:
         model = self.model
@@ -207,6 +225,7 @@ class Recorder:
             row[f"pole_strength_{name}"] = float(model.poles.strength[i]
                                                  * model.poles.active(max(m, 1))[i])
         row["secondary_poles"] = int(sum(model.poles.secondary))
+        self._ladder_and_returns(row, m)
         # professionals, new sellers, firms, training
         skilled = sellers[h.skill(sellers, k) >= PROFESSIONAL_SKILL] if len(sellers) else sellers
         staff = float(model.station_state["experienced_staff"].sum())
@@ -227,6 +246,23 @@ class Recorder:
         self.rows.append(row)
         self.latest = row
         self._county_panel(m, sellers)
+        for listener in self.listeners:
+            listener(model, m)
+
+    def _ladder_and_returns(self, row: dict, m: int) -> None:
+        """The know-how ladder, where this month's returns settled, and the pole history."""
+        model = self.model
+        for label, value in views.knowhow_ladder(model, m).items():
+            row[views.LADDER[label]] = value
+        poles = model.poles
+        hosts = np.array([c for c, start in zip(poles.county, poles.start_month, strict=True)
+                          if start <= max(m, 1)], dtype=np.int64)
+        dest = model.returnee_flows.month_destinations
+        to_poles = float(dest[hosts].sum()) if len(dest) else 0.0
+        returns = float(dest.sum()) if len(dest) else 0.0
+        row["returns_to_pole_counties_month_real"] = to_real(to_poles, model.params.household_scale)
+        row["returns_to_pole_counties_share"] = to_poles / returns if returns else float("nan")
+        self.pole_history.extend(views.pole_rows(model, m))
 
     def _accounts(self, row: dict, model: CBECModel, sellers: np.ndarray) -> None:
         """Cost shares, delivery, collection, FX travel, unsold, income, exports, over the
@@ -334,6 +370,17 @@ class Recorder:
     # ---------------------------------------------------------------- frames
     def outcomes(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
+
+    def poles(self) -> pd.DataFrame:
+        """One row per pole and month: ``month``, ``date``, ``pole``, ``county`` (index),
+        ``county_code``, ``secondary``, ``since``, ``active``, ``strength``, ``knowhow``."""
+        frame = pd.DataFrame(self.pole_history, columns=[
+            "month", "pole", "county", "secondary", "since", "active", "strength", "knowhow"])
+        months = frame["month"].to_numpy(dtype=int)
+        dates = {m: self.start + pd.DateOffset(months=int(m) - 1) for m in np.unique(months)}
+        frame.insert(1, "date", pd.to_datetime([dates[m] for m in months]))
+        frame.insert(4, "county_code", self.county_codes[frame["county"].to_numpy(dtype=int)])
+        return frame
 
     def counties(self) -> pd.DataFrame:
         """One row per county and month, with scale-free shares and province-equivalent sums."""

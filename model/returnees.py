@@ -45,6 +45,8 @@ class ReturneeFlows:
     month_entrepreneurs: int = 0
     month_to_poles: int = 0
     month_destination_pole_km: float = float("nan")
+    #: this month's returns by destination county (agents; backwash moves included)
+    month_destinations: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @classmethod
     def create(cls, county_households: np.ndarray, p: Parameters) -> ReturneeFlows:
@@ -67,6 +69,7 @@ class ReturneeFlows:
         county_pole_km = poles.nearest_pole_km(month)[seats]
         self.month_returns = self.month_entrepreneurs = self.month_to_poles = 0
         self.month_destination_pole_km = float("nan")
+        self.month_destinations = np.zeros(len(self.pool), dtype=np.int64)
         if not p.returnees:
             return np.zeros(0, dtype=np.int64)
         hazard = p.return_hazard_base * (1.0 + p.return_opportunity_weight * sellers_per_100)
@@ -92,6 +95,7 @@ class ReturneeFlows:
         # households with no one to receive them (empty counties) are dropped from the flow
         sizes = county_stop - county_start
         dest_counts = np.where(sizes > 0, dest_counts, 0)
+        self.month_destinations = dest_counts
         total = int(dest_counts.sum())
         self.month_returns = total
         if total == 0:

@@ -254,7 +254,7 @@ def test_time_series_charts(finished):
 def test_outcome_columns_the_app_plots_exist(finished):
     o = finished.outcomes()
     for col in ("adoption_share_core", "adoption_share_periphery", "core_periphery_gap",
-                "returns_month_real", "returns_to_poles_month_real",
+                "returns_month_real", "returns_to_pole_counties_month_real",
                 "returnee_destination_pole_km", "clusters", "towns", "belts", "cluster_cells",
                 "industry_clusters", "share_sellers_in_clusters", "secondary_poles"):
         assert col in o, col

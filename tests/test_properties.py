@@ -35,11 +35,13 @@ FAST = {"household_scale": (0.002, 0.005), "months": (2, 12), "cell_km": (4.0, 5
 #: outcomes that can be negative: differences, profits and growth rates
 SIGNED = {"core_periphery_gap", "cbec_profit_per_seller_yuan", "cbec_income_per_household_yuan",
           "sellers_growth_12m"}
-#: outcomes undefined in some months even with sellers: no returnee yet, no belt or no seller
-#: outside clusters, fewer than 12 months of history, no new firm yet
+#: outcomes undefined in some months even with sellers: no returnee yet or no return this
+#: month, no belt or no seller outside clusters, fewer than 12 months of history, no new firm
+#: yet
 MAY_BE_NAN = {"returnee_destination_pole_km", "returnee_entrepreneur_cbec_share",
               "firms_new_tea_chili_share", "logistics_per_revenue_belt",
               "logistics_per_revenue_outside", "sellers_growth_12m",
+              "returns_to_pole_counties_share",
               # calendar-year turnover: undefined until a year with entities is complete
               "entity_turnover_median_yuan", "share_entities_below_1m"}
 #: counts of agents (whole numbers)
