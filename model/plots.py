@@ -148,6 +148,33 @@ def _county_rings_km() -> dict[str, list[np.ndarray]]:
     return rings
 
 
+def choropleth(values: pd.Series, ax: Axes | None = None, label: str = "",
+               cmap: str = "viridis") -> Axes:
+    """Counties coloured by ``values`` (a Series indexed by the 6-digit county code; a
+    county missing from it is left blank), with a colour bar labelled ``label``."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Polygon
+
+    ax = _axes(ax, (7.0, 6.0))
+    value = {str(k): float(v) for k, v in values.items()}
+    patches, colours = [], []
+    for code, parts in _county_rings_km().items():
+        for ring in parts:
+            patches.append(Polygon(ring, closed=True))
+            colours.append(value.get(code, np.nan))
+    coll = PatchCollection(patches, cmap=cmap, edgecolor="white", linewidth=0.3)
+    coll.set_array(np.asarray(colours, dtype=float))
+    finite = np.asarray(colours, dtype=float)[np.isfinite(colours)]
+    coll.set_clim(min(float(finite.min()), 0.0) if len(finite) else 0.0,
+                  max(float(finite.max()), 1e-6) if len(finite) else 1.0)
+    ax.add_collection(coll)
+    ax.autoscale_view()
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.figure.colorbar(coll, ax=ax, shrink=0.7, label=label)
+    return ax
+
+
 def county_map(result: RunResult, layer: str = "adoption", month: int | None = None,
                ax: Axes | None = None, poles: bool = True) -> Axes:
     """A map of ``layer`` (:data:`model.views.LAYERS`) at model ``month`` (default: the last).
@@ -161,35 +188,26 @@ def county_map(result: RunResult, layer: str = "adoption", month: int | None = N
     last = int(result.outcomes["month"].max())
     month = last if month is None else int(month)
     frame = result.map_frame(month, layer)
-    rings = _county_rings_km()
-    cmap = "viridis" if layer in views.COUNTY_LAYERS else "YlOrRd"
     if layer in views.COUNTY_LAYERS:
-        value = dict(zip(frame["code"], frame["value"], strict=True))
-        patches, colours = [], []
-        for code, parts in rings.items():
-            for ring in parts:
-                patches.append(Polygon(ring, closed=True))
-                colours.append(value.get(code, np.nan))
-        coll = PatchCollection(patches, cmap=cmap, edgecolor="white", linewidth=0.3)
-        coll.set_array(np.asarray(colours, dtype=float))
+        choropleth(frame.set_index("code")["value"], ax, views.LAYERS[layer])
     else:
         half = result.params.cell_km / 2
         patches = [Rectangle((x - half, y - half), 2 * half, 2 * half)
                    for x, y in zip(frame["x_km"], frame["y_km"], strict=True)]
-        coll = PatchCollection(patches, cmap=cmap, linewidth=0)
+        coll = PatchCollection(patches, cmap="YlOrRd", linewidth=0)
         coll.set_array(frame["value"].to_numpy(dtype=float))
-        outlines = [Polygon(ring, closed=True) for parts in rings.values() for ring in parts]
+        coll.set_clim(0.0, max(float(frame["value"].max()), 1e-6))
+        ax.add_collection(coll)
+        outlines = [Polygon(ring, closed=True) for parts in _county_rings_km().values()
+                    for ring in parts]
         ax.add_collection(PatchCollection(outlines, facecolor="none", edgecolor="#444",
                                           linewidth=0.3, zorder=3))
-    vmax = float(np.nanmax(coll.get_array())) if len(frame) else 0.0
-    coll.set_clim(0.0, max(vmax, 1e-6))
-    ax.add_collection(coll)
+        ax.autoscale_view()
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        ax.figure.colorbar(coll, ax=ax, shrink=0.7, label=views.LAYERS[layer])
     if poles:
         _draw_poles(result, month, ax)
-    ax.autoscale_view()
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    ax.figure.colorbar(coll, ax=ax, shrink=0.7, label=views.LAYERS[layer])
     date = result.outcomes.set_index("month")["date"].get(month)
     ax.set_title(f"{layer}, {date:%B %Y}" if date is not None else layer)
     return ax

@@ -164,14 +164,16 @@ def test_plot_helpers_draw_on_the_given_axes_and_return_it(kept):
 
     from model import plots
 
-    fig, axes = plt.subplots(2, 5, figsize=(20, 8))
+    fig, axes = plt.subplots(3, 4, figsize=(20, 12))
     calls = [plots.adoption_by_product, plots.core_periphery, plots.knowhow_ladder,
              plots.pole_strengths, plots.returnee_destinations, plots.clusters,
              plots.adoption_map,
              lambda r, ax: plots.county_map(r, "know-how", month=12, ax=ax),
              lambda r, ax: plots.county_map(r, "pole field", ax=ax),
-             lambda r, ax: plots.county_map(r, "county know-how", month=0, ax=ax)]
-    for ax, draw in zip(axes.flat, calls, strict=True):
+             lambda r, ax: plots.county_map(r, "county know-how", month=0, ax=ax),
+             lambda r, ax: plots.choropleth(r.map_frame(0, "adoption").set_index("code")[
+                 "pole_km"], ax=ax, label="km")]
+    for ax, draw in zip(axes.flat[:len(calls)], calls, strict=True):
         assert draw(kept, ax=ax) is ax
         assert ax.has_data()
     assert "December 2022" in axes.flat[7].get_title()
