@@ -7,7 +7,8 @@
 Layout: ``model.model`` is the schedule (``CBECModel``); one module per ODD §7 submodel
 (``awareness``, ``training``, ``adoption``, ``sales``, ``cooperatives``, ``subsidies``,
 ``poles``, ``gradient``, ``returnees``, ``clusters``, ``policy``, ``initialisation``,
-``market``, ``accounts``); the agents are in the ``agents`` package. For exploring a run:
+``market``, ``accounts``); ``randomness`` holds the random streams keyed by purpose; the
+agents are in the ``agents`` package. For exploring a run:
 ``model.run`` (``simulate``, ``RunResult``), ``model.views`` (county and cell state, poles,
 the know-how ladder, maps of any month) and ``model.plots`` (matplotlib, on your Axes).
 """
