@@ -1,0 +1,401 @@
+"""Every "things to notice" claim of the README, docs/info.md and the class notebooks holds in the
+model (issue 14 point 5): each test quotes its claim, runs the model on small settings with
+several seeds, and asserts the direction with a margin, so it fails if the claim stops being
+true. The claims are directions, never numbers (the documents print numbers from code).
+
+Where a claim is stated: R = README.md, I = docs/info.md, N1..N5 = notebooks/01_...05_.
+Runs are shared by module fixtures; the whole file takes well under a minute.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import CBECModel
+from model.parameters import Parameters
+from model.run import RunResult, simulate
+from model.scenarios import SCENARIOS
+from model.world import load_counties
+
+ROOT = Path(__file__).parent.parent
+SCALE = 0.01  # household agents per real household: small, above the noise of the small core
+SEEDS = (1, 2, 3, 4)
+DEFAULTS = Parameters()
+
+
+def _run(seed: int, **params) -> RunResult:
+    return simulate({"household_scale": SCALE, **params}, seed=seed)
+
+
+def _years(result: RunResult, first: int, last: int) -> pd.DataFrame:
+    out = result.outcomes
+    return out[(out["month"] >= 1) & out["date"].dt.year.between(first, last)]
+
+
+def _near_far(result: RunResult) -> float:
+    """Adoption in counties whose seat is within 50 km of a pilot-zone pole over adoption in
+    those 100 km or more away, 2026-2030 (sellers over households, summed over the months)."""
+    c = result.counties
+    c = c[(c["month"] >= 1) & (c["month"] > c["month"].max() - 60)]
+
+    def adoption(rows: pd.DataFrame) -> float:
+        return rows["sellers"].sum() / rows["households"].sum()
+
+    return adoption(c[c["pole_km"] < 50]) / adoption(c[c["pole_km"] >= 100])
+
+
+def _returns_to_pole_counties(result: RunResult) -> float:
+    """Share of all returns of the run that settled in a county hosting a pole."""
+    run = _years(result, 2022, 2030)
+    return float(run["returns_to_pole_counties_month_real"].sum() / run["returns_month_real"].sum())
+
+
+def _mean(values) -> float:
+    return float(np.mean(list(values)))
+
+
+# ------------------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def design() -> dict[tuple[bool, bool, int], RunResult]:
+    """The 2x2 of spread_effect and backwash_effect, four seeds each, to 2030; the default
+    (both on) keeps its model for the maps."""
+    return {(spread, backwash, seed): simulate(
+        {"household_scale": SCALE, "spread_effect": spread, "backwash_effect": backwash},
+        seed=seed, keep_model=spread and backwash)
+        for spread in (True, False) for backwash in (True, False) for seed in SEEDS}
+
+
+@pytest.fixture(scope="module")
+def baseline(design) -> dict[int, RunResult]:
+    return {seed: design[(True, True, seed)] for seed in SEEDS}
+
+
+# ----------------------------------------------------------- spread and backwash (R, I, N2)
+def test_adoption_falls_with_distance_and_spread_off_weakens_but_does_not_flatten_it(design):
+    """R, I, N2: "Adoption falls with distance from the poles; with spread_effect off the
+    gradient weakens but does not go flat.\""""
+    on = _mean(_near_far(design[(True, True, s)]) for s in SEEDS)
+    off = _mean(_near_far(design[(False, True, s)]) for s in SEEDS)
+    assert on > 2.0, on  # clearly falling with distance
+    assert off < 0.85 * on, (on, off)  # weaker ...
+    assert off > 1.3, off  # ... but not flat
+
+
+def test_spread_raises_adoption_and_secondary_poles_backwash_widens_the_gap(design):
+    """N2, I: "Spread effects raise adoption in the province as a whole (and bring more
+    secondary poles); backwash changes the total little but widens the core-periphery gap.\""""
+    def mean(spread, backwash, value):
+        return _mean(value(design[(spread, backwash, s)]) for s in SEEDS)
+
+    def adoption(r):
+        return r.outcomes["adoption_share"].iloc[-1]
+
+    def poles(r):
+        return r.outcomes["secondary_poles"].iloc[-1]
+
+    def gap(r):
+        return _years(r, 2026, 2030)["core_periphery_gap"].mean()
+
+    for backwash in (True, False):
+        assert mean(True, backwash, adoption) > 1.4 * mean(False, backwash, adoption)
+        assert mean(True, backwash, poles) > 1.3 * mean(False, backwash, poles)
+    for spread in (True, False):
+        on, off = mean(spread, True, adoption), mean(spread, False, adoption)
+        assert abs(on - off) < 0.15 * off, (spread, on, off)
+        assert mean(spread, True, gap) > 1.2 * mean(spread, False, gap) + 0.002, spread
+
+
+def test_backwash_sends_a_larger_share_of_returns_to_pole_counties(design):
+    """R, I, N2: "With backwash on, a larger share of the returns of 2022-2030 settles in pole
+    counties.\""""
+    for spread in (True, False):
+        on = [_returns_to_pole_counties(design[(spread, True, s)]) for s in SEEDS]
+        off = [_returns_to_pole_counties(design[(spread, False, s)]) for s in SEEDS]
+        assert np.mean(on) > np.mean(off) + 0.05, (spread, on, off)
+        assert sum(a > b for a, b in zip(on, off, strict=True)) >= len(SEEDS) - 1
+
+
+def test_returnees_settle_closer_to_poles_in_every_run_as_secondary_poles_appear(design):
+    """R, I, N2: "In every run the share of returns settling in pole counties rises, and
+    returnee_destination_pole_km falls, as secondary poles appear, backwash on or off.\""""
+    for key, result in design.items():
+        first, last = _years(result, 2022, 2022), _years(result, 2030, 2030)
+        km_first = first["returnee_destination_pole_km"].mean()
+        km_last = last["returnee_destination_pole_km"].mean()
+        assert km_last < 0.75 * km_first, (key, km_first, km_last)
+        share = [y["returns_to_pole_counties_month_real"].sum() / y["returns_month_real"].sum()
+                 for y in (first, last)]
+        assert share[1] > share[0] + 0.05, (key, share)
+        assert last["secondary_poles"].iloc[-1] > first["secondary_poles"].iloc[-1], key
+
+
+# ------------------------------------------------------------------ policy start (R, N4)
+PICKUP_SEEDS = range(1, 11)
+
+
+@pytest.fixture(scope="module")
+def pickup() -> dict[tuple[str, int], RunResult]:
+    """baseline and pickup_80 at the default household scale (less noise in the small core),
+    to December 2024, the policy's first year, ten seeds (the gap's change is small against the
+    spread between seeds)."""
+    return {(name, seed): simulate({"months": 36, **SCENARIOS[name]}, seed=seed)
+            for name in ("baseline", "pickup_80") for seed in PICKUP_SEEDS}
+
+
+def test_scenarios_share_the_baseline_history_until_the_policy_starts(pickup):
+    """R, N4: "Policy levers act from policy_start_month (January 2024): every scenario shares
+    the same 2022-2023 history with the baseline, so differences afterwards are the policy's.\""""
+    start = DEFAULTS.policy_start_month
+    for seed in PICKUP_SEEDS:
+        a, b = pickup[("baseline", seed)].outcomes, pickup[("pickup_80", seed)].outcomes
+        pd.testing.assert_frame_equal(a.iloc[:start], b.iloc[:start])
+        assert not a.iloc[start:]["adoption_share"].equals(b.iloc[start:]["adoption_share"])
+
+
+def test_pickup_points_widen_the_gap_while_the_ratio_falls(pickup):
+    """N4, I: "Under pickup_80 adoption rises in both the core and the periphery. The ratio of
+    core to periphery adoption falls, in every seed. The absolute gap widens on average over
+    seeds, most clearly in the policy's first year; not in every seed.\""""
+    rows = []
+    for seed in PICKUP_SEEDS:
+        row = {}
+        for name in ("baseline", "pickup_80"):
+            years = _years(pickup[(name, seed)], 2024, 2024)
+            core = years["adoption_share_core"].mean()
+            periphery = years["adoption_share_periphery"].mean()
+            row[name] = (core, periphery, core - periphery, core / periphery)
+        rows.append(row)
+    d = np.array([[p - b for p, b in zip(r["pickup_80"], r["baseline"], strict=True)]
+                  for r in rows])
+    base = np.array([r["baseline"] for r in rows])
+    assert (d[:, 0] > 0).all() and (d[:, 1] > 0).all()  # both rise, in every seed
+    assert (d[:, 3] < 0).all() and d[:, 3].mean() < -0.15 * base[:, 3].mean()  # ratio falls
+    assert d[:, 2].mean() > 0.02 * base[:, 2].mean()  # the gap widens on average ...
+    assert (d[:, 2] > 0).sum() >= 0.6 * len(d)  # ... in most seeds
+
+
+# ------------------------------------------------------------------ costs (R, I)
+def test_the_listed_costs_eat_the_premium_and_tea_and_chili_lead(baseline):
+    """R, I: "Most households cannot profit from exporting alone: the costs the paper lists
+    (an 800-yuan trip to Guiyang for FX, 18% breakage for embroidery, +30% acquisition cost
+    outside clusters) eat the export premium; remove them and adoption rises, embroidery's most.
+    Tea and chili adopt first; embroidery lags.\""""
+    cheap = {"loss_embroidery": DEFAULTS.loss_tea, "fx_trip_cost_yuan": DEFAULTS.fx_local_cost_yuan,
+             "outside_cluster_acquisition_premium": 0.0}
+    for seed in SEEDS[:3]:
+        base = _years(baseline[seed], 2024, 2025)
+        assert base["adoption_share"].max() < 0.25  # a small minority sells
+        free = _years(_run(seed, months=48, **cheap), 2024, 2025)
+        assert free["adoption_share"].mean() > 1.5 * base["adoption_share"].mean()
+        gain = free.mean(numeric_only=True) / base.mean(numeric_only=True)
+        assert gain["adoption_share_embroidery"] > gain[["adoption_share_tea",
+                                                         "adoption_share_chili"]].max()
+    for seed in SEEDS:
+        early = _years(baseline[seed], 2022, 2025).mean(numeric_only=True)
+        lead = min(early["adoption_share_tea"], early["adoption_share_chili"])
+        assert lead > 1.3 * early["adoption_share_embroidery"], seed
+
+
+# ------------------------------------------------------------ the setting (N1, I)
+def test_most_rural_households_live_far_from_the_poles():
+    """N1, I: "Most rural households live far from the pilot-zone poles: the core counties hold
+    a small minority of them, and more households live 100 km or more from a pole than within
+    50 km.\""""
+    frame = simulate({"household_scale": SCALE, "months": 1}, seed=1).map_frame(0, "adoption")
+    rural = frame.merge(load_counties()[["code", "rural_households"]], on="code")
+    total = rural["rural_households"].sum()
+    assert rural.loc[rural["core"], "rural_households"].sum() < 0.2 * total
+    near = rural.loc[rural["pole_km"] < 50, "rural_households"].sum()
+    far = rural.loc[rural["pole_km"] >= 100, "rural_households"].sum()
+    assert far > 2 * near and far > 0.5 * total
+
+
+def test_the_mean_haul_is_the_papers_28_km_and_the_median_household_is_closer():
+    """N1, I: "The mean haul from a household's cell to its county seat is close to the paper's
+    28 km; the median household is somewhat closer.\""""
+    result = simulate({"household_scale": SCALE, "months": 1}, seed=1, keep_model=True)
+    from model import views
+
+    cells = views.cell_state(result.model)
+    haul = result.model.world.dist_to_seat_km * result.params.road_circuity
+    weights = cells["households"].to_numpy()
+    order = np.argsort(haul)
+    median = haul[order][np.searchsorted(np.cumsum(weights[order]) / weights.sum(), 0.5)]
+    mean = float(np.average(haul, weights=weights))
+    assert mean == pytest.approx(28, abs=2)
+    assert mean == pytest.approx(result.outcomes["haul_km_households"].iloc[0])
+    assert median < mean - 1.0
+
+
+def test_the_core_starts_ahead():
+    """N1, I: "Already in January 2022, averaged over seeds, a larger share of households sells
+    cross-border in the core than in the periphery.\""""
+    first = [simulate({"household_scale": SCALE, "months": 1}, seed=s).outcomes.iloc[1]
+             for s in range(1, 7)]
+    core = _mean(r["adoption_share_core"] for r in first)
+    periphery = _mean(r["adoption_share_periphery"] for r in first)
+    assert core > 1.15 * periphery, (core, periphery)
+
+
+# ------------------------------------------------------------ gradient transfer (N3, I)
+def test_the_knowhow_ladder(baseline):
+    """N3, I: "In January 2022 the ladder descends: east, pilot-zone poles, counties near them,
+    counties farther away, villages. Every tier gains know-how over the run, and the gap between
+    the east and the poles narrows. The villages fall further behind: the gap between even the
+    far counties and the villages widens. The poles' mean know-how dips in January 2024, when
+    Tongren's pole joins.\""""
+    tongren = DEFAULTS.tongren_start_month
+    for seed, result in baseline.items():
+        ladder = result.knowhow_ladder()
+        first, last = ladder.iloc[1], ladder.iloc[-1]
+        assert (np.diff(first.to_numpy()) < 0).all(), seed
+        tiers = ladder.columns.drop("east")
+        assert (last[tiers] > first[tiers] + 0.1).all(), seed
+        assert 1 - last["pilot-zone poles"] < 0.6 * (1 - first["pilot-zone poles"])
+        far_gap = ladder["counties >= 100 km"] - ladder["villages"]
+        assert far_gap.iloc[-1] > far_gap.iloc[1] + 0.1, seed
+        poles = ladder["pilot-zone poles"].to_numpy()
+        assert poles[tongren] < poles[tongren - 1] - 0.02, seed
+
+
+def test_without_gradient_transfer_the_ladder_is_frozen_and_fewer_sell(baseline):
+    """N3, I: "With gradient_transfer off the ladder is frozen and fewer households sell by
+    2030.\""""
+    for seed in SEEDS[:2]:
+        off = _run(seed, gradient_transfer=False)
+        ladder = off.knowhow_ladder().drop(columns=["east", "pilot-zone poles"])
+        assert (ladder.nunique() == 1).all()
+        assert off.outcomes["adoption_share"].iloc[-1] < \
+            0.8 * baseline[seed].outcomes["adoption_share"].iloc[-1]
+
+
+def test_without_spread_the_counties_no_longer_learn_from_the_poles(design):
+    """N3, I: "With spread_effect off the counties no longer learn from the poles: by 2030
+    county know-how barely differs with the distance to a pole.\""""
+    def spread_of_counties(result):
+        last = result.knowhow_ladder().iloc[-1]
+        return last["counties < 50 km"] - last["counties >= 100 km"]
+
+    on = _mean(spread_of_counties(design[(True, True, s)]) for s in SEEDS)
+    off = _mean(spread_of_counties(design[(False, True, s)]) for s in SEEDS)
+    assert on > 0.1 and abs(off) < 0.3 * on, (on, off)
+
+
+# ------------------------------------------------------------------- clusters (R, N5, I)
+def test_clusters_grow_and_lock_in(baseline):
+    """N5, I, R: "Clusters appear and grow: there are more cluster cells in December 2030 than
+    in December 2027. Lock-in: most cells that are in a cluster in December 2027 are still in
+    one in December 2030, while only a small fraction of the other cells has become one.\""""
+    stay, enter = [], []
+    for seed, result in baseline.items():
+        before = result.map_frame(72, "cluster cells")["value"].to_numpy() > 0
+        after = result.map_frame(108, "cluster cells")["value"].to_numpy() > 0
+        assert before.sum() > 0 and after.sum() > 1.5 * before.sum(), seed
+        stay.append((before & after).sum() / before.sum())
+        enter.append((after & ~before).sum() / (~before).sum())
+    assert np.mean(stay) > 0.6, stay
+    assert np.mean(enter) < 0.1 * np.mean(stay), (stay, enter)
+
+
+def test_a_higher_outside_cluster_premium_shrinks_clusters(baseline):
+    """R, N5, I: "Raising outside_cluster_acquisition_premium shrinks clusters: fewer cluster
+    cells (and fewer sellers) by 2030.\""""
+    base_cells, high_cells, base_sellers, high_sellers = [], [], [], []
+    for seed in SEEDS:
+        high = _years(_run(seed, outside_cluster_acquisition_premium=0.6), 2030, 2030)
+        base = _years(baseline[seed], 2030, 2030)
+        base_cells.append(base["cluster_cells"].mean())
+        high_cells.append(high["cluster_cells"].mean())
+        base_sellers.append(base["sellers"].mean())
+        high_sellers.append(high["sellers"].mean())
+    assert np.mean(high_cells) < 0.75 * np.mean(base_cells), (base_cells, high_cells)
+    assert np.mean(high_sellers) < 0.85 * np.mean(base_sellers)
+
+
+def _push(seed: int, stop: int | None) -> CBECModel:
+    """Notebook 5's emulation: market information from the policy start, withdrawn after month
+    ``stop`` by setting the lever back in the model's parameters (never if None)."""
+    lever = "market_info_share"
+    model = CBECModel(rng=seed, household_scale=SCALE,
+                      **{lever: SCENARIOS["market_information"][lever]})
+    while model.running:
+        if stop is not None and model.steps == stop:
+            model.params = model.params.replace(**{lever: getattr(DEFAULTS, lever)})
+        model.step()
+    return model
+
+
+def test_a_two_year_push_leaves_a_lasting_difference(baseline):
+    """N5, I: "Two years of market information (2024-2025) leave a lasting difference: in 2030
+    adoption and cluster cells are still above the baseline, though below a programme that
+    never stops, and its cost ends with the programme.\""""
+    rows = []
+    for seed in SEEDS:
+        pushed, permanent = _push(seed, 48), _push(seed, None)
+        row = {}
+        for name, out in (("base", baseline[seed].outcomes), ("pushed", pushed.outcomes()),
+                          ("permanent", permanent.outcomes())):
+            last = out[out["date"].dt.year == 2030]
+            row[name] = (last["adoption_share"].mean(), last["cluster_cells"].mean())
+        rows.append(row)
+        cost = pushed.fiscal_costs()
+        info = cost[cost["instrument"] == "market_information"]
+        assert info.loc[info["month"].between(25, 48), "cost_yuan"].sum() > 0
+        assert info.loc[info["month"] > 48, "cost_yuan"].sum() == 0
+    mean = {k: np.mean([r[k] for r in rows], axis=0) for k in ("base", "pushed", "permanent")}
+    assert mean["pushed"][0] > 1.1 * mean["base"][0], mean
+    assert mean["pushed"][1] > mean["base"][1], mean
+    assert mean["permanent"][0] > mean["pushed"][0] + 0.005, mean
+
+
+# ------------------------------------------------------------------ the documents
+CLASS_NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[1-5]_*.ipynb"))
+
+
+def test_five_class_notebooks_in_the_pattern():
+    """Each class notebook predicts, runs, explains, lists things to notice and exercises, reads
+    CBEC_NOTEBOOK_SMALL and runs several seeds; every cell has an id (nbformat 4.5)."""
+    assert len(CLASS_NOTEBOOKS) == 5
+    for path in [*CLASS_NOTEBOOKS, ROOT / "notebooks" / "quickstart.ipynb"]:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        assert (nb["nbformat"], nb["nbformat_minor"]) >= (4, 5), path.name
+        ids = [c.get("id") for c in nb["cells"]]
+        assert all(ids) and len(set(ids)) == len(ids), path.name
+        text = "\n".join("".join(c["source"]) for c in nb["cells"])
+        assert "CBEC_NOTEBOOK_SMALL" in text, path.name
+        if path in CLASS_NOTEBOOKS:
+            for part in ("**Predict.**", "**Explain.**", "## Things to notice", "## Exercises",
+                         "SEEDS"):
+                assert part in text, (path.name, part)
+
+
+def test_the_readme_no_longer_makes_the_three_wrong_claims():
+    """Issue 14: the README said the gradient goes flat with spread_effect off, implied that
+    returnee_destination_pole_km shows backwash, and that a higher outside-cluster premium
+    brings lock-in."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "gradient goes flat" not in readme
+    assert "weakens but does not go flat" in readme
+    assert "falls in every run" in readme
+    assert "outside_cluster_acquisition_premium` shrinks clusters" in readme
+    for link in ("docs/info.md", "docs/app.md", "cbec app", "notebooks/"):
+        assert link in readme, link
+
+
+def test_the_info_page_follows_netlogos_order_and_names_each_theorys_switch():
+    info = (ROOT / "docs" / "info.md").read_text(encoding="utf-8")
+    headings = [line[3:].strip().rstrip("?").lower() for line in info.splitlines()
+                if line.startswith("## ")]
+    order = ["what is it", "how it works", "how to use it", "things to notice", "things to try",
+             "extending the model", "related models", "credits and references"]
+    assert [h for h in headings if h in order] == order, headings
+    for theory, switch in (("Perroux", "secondary_poles"), ("Myrdal", "backwash_effect"),
+                           ("Hirschman", "spread_effect"), ("Vernon", "gradient_transfer"),
+                           ("Krugman", "pickup_80")):
+        assert theory in info and f"`{switch}`" in info, theory
+    assert "ODD.md#14-extending-the-model" in info
