@@ -605,6 +605,47 @@ def test_analyze_trusts_neither_manifest_nor_design(tmp_path: Path) -> None:
                                       pd.read_parquet(good / "design.parquet"))
 
 
+def test_analysis_out_never_deletes_what_the_analysis_did_not_write(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sweep"
+    run_sweep(parse_spec(spec_text()), out, InProcess(), progress=False)
+    sweep_files = files_under(out)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    write(mine / "thesis.txt", "years of work")
+    (tmp_path / "emptydir").mkdir()
+    capsys.readouterr()
+    for target, message in [(out, "is the sweep folder or holds it"),
+                            (tmp_path, "is the sweep folder or holds it"),
+                            (out / "runs", "is inside the sweep folder"),
+                            (out / "new", "is inside the sweep folder"),
+                            (mine, "already holds files that are not an analysis"),
+                            ("", "--analysis-out is empty"),
+                            (" ", "--analysis-out is empty")]:
+        err = one_line_error(capsys, ["analyze", str(out), "--no-figures",
+                                      "--analysis-out", str(target)])
+        assert message in err, (target, err)
+    assert files_under(out) == sweep_files
+    assert files_under(mine) == {"thesis.txt"}
+    old = os.umask(0o022)
+    try:
+        for target in (tmp_path / "new" / "a", tmp_path / "emptydir"):
+            for _ in range(2):  # a previous analysis is replaced
+                assert main(["analyze", str(out), "--no-figures", "--analysis-out",
+                             str(target)]) == 0
+                assert (target / "summary.csv").is_file() and (target / ".cbec-analysis").is_file()
+            assert target.stat().st_mode & 0o777 == 0o755, oct(target.stat().st_mode)
+        for _ in range(2):  # the default folder, and naming it explicitly
+            assert main(["analyze", str(out), "--no-figures"]) == 0
+            assert main(["analyze", str(out), "--no-figures", "--analysis-out",
+                         str(out / "analysis")]) == 0
+        assert (out / "analysis").stat().st_mode & 0o777 == 0o755
+    finally:
+        os.umask(old)
+    assert sweep_files <= files_under(out)
+    assert not [p for p in tmp_path.rglob(".*tmp")]
+
+
 # ------------------------------------------------------ 2. a Dask cluster that goes away
 
 
