@@ -376,11 +376,20 @@ class DaskCluster:
         except (OSError, TimeoutError, ValueError) as exc:
             raise ExecutorError(f"cannot reach the Dask scheduler at '{self.address}': "
                                 f"{exc}") from None
-        with client:
+        try:
             yield _DaskExecutor(client, f"the Dask cluster at {self.address}", self.lost_after)
+        finally:
+            _close_client(client)
 
     def __str__(self) -> str:
         return f"the Dask cluster at {self.address}"
+
+
+def _close_client(client: Any) -> None:
+    """Close a Dask client; one whose scheduler is gone (killed) may raise on closing, which
+    must not hide why the sweep ended."""
+    with contextlib.suppress(Exception):
+        client.__exit__(None, None, None)
 
 
 @dataclass(frozen=True)
@@ -617,12 +626,21 @@ def _execute(plan: Plan, store: SweepStore, todo: list[str], pool: _Pool,
                               f"({type(exc).__name__}: {exc})")
         return None
 
+    def salvage() -> None:
+        """Record the runs that have already come back before the rest is given up."""
+        for future in [f for f in pending if f.done() and not f.cancelled()]:
+            task = pending.pop(future)
+            with contextlib.suppress(Exception):
+                if settle(future, task) not in ("ok", "failed"):
+                    pending[future] = task
+
     with bar:
         try:
             while True:
                 state, why = pool.status()
                 if state == "lost":
                     report.aborted = why
+                    salvage()
                     _cancel(pool.executor, pending)
                     return None
                 broken = False
@@ -643,8 +661,11 @@ def _execute(plan: Plan, store: SweepStore, todo: list[str], pool: _Pool,
                         broken = True
                         break
                     except Exception as exc:  # e.g. a Dask client that has just closed
-                        report.aborted = (f"the executor refused a run ({type(exc).__name__}: "
-                                          f"{exc}); runs in flight were not recorded")
+                        state, why = pool.status()
+                        report.aborted = why if state == "lost" else (
+                            f"the executor refused a run ({type(exc).__name__}: {exc}); runs "
+                            "in flight were not recorded")
+                        salvage()
                         _cancel(pool.executor, pending)
                         return None
                     pending[future] = task
@@ -744,12 +765,19 @@ def _disk_message(store: SweepStore, exc: OSError) -> str:
 
 
 def _cancel(executor: cf.Executor, pending: dict[cf.Future, Any]) -> None:
+    """Cancel what is in flight. Best effort: an executor whose cluster has gone (a Dask
+    client raising ClosedClientError after its scheduler was killed) has nothing left to
+    cancel, and its error must not hide why the sweep ended."""
     for future in pending:
-        future.cancel()
+        with contextlib.suppress(Exception):
+            future.cancel()
     try:
         executor.shutdown(wait=False, cancel_futures=True)
     except TypeError:  # executors without cancel_futures (Dask's)
-        executor.shutdown(wait=False)
+        with contextlib.suppress(Exception):
+            executor.shutdown(wait=False)
+    except Exception:  # the cluster is gone: nothing to cancel
+        pass
 
 
 def _tasks(plan: Plan, todo: list[str]) -> Iterator[RunTask]:

@@ -739,6 +739,66 @@ def test_a_dask_cluster_losing_its_workers_or_scheduler_ends_the_sweep(
         {rid: (s, v) for rid, (s, v) in _expected(spec, out).items()})
 
 
+def test_a_scheduler_killed_at_the_default_lost_after_ends_the_sweep_cleanly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`cbec sweep --scheduler` with the default lost_after: the client gives up reconnecting
+    (status "closed") and then every call on it raises ClosedClientError, as after a kill -9
+    of the scheduler. The sweep ends with the "scheduler lost" message and its status."""
+    distributed = pytest.importorskip("distributed")
+    from distributed.client import ClosedClientError
+
+    class Inner:
+        def __init__(self, client: Client) -> None:
+            self.client = client
+
+        def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+            if self.client.status != "running":
+                raise ClosedClientError("client closed")
+            future: cf.Future = cf.Future()
+            if self.client.submitted < 2:
+                future.set_result(fn(*args))
+            else:  # the scheduler dies here: this run never comes back
+                self.client.status = "closed"
+            self.client.submitted += 1
+            return future
+
+        def shutdown(self, wait: bool = True) -> None:
+            raise ClosedClientError("Can't cancel futures: the client is closed")
+
+    class Client:
+        def __init__(self, address: str, timeout: str) -> None:
+            self.status, self.submitted = "running", 0
+            self.scheduler = type("S", (), {"identity": None})()
+
+        def get_executor(self, pure: bool) -> Inner:
+            return Inner(self)
+
+        def sync(self, function, **kwargs):  # type: ignore[no-untyped-def]
+            if self.status != "running":
+                raise ClosedClientError("closed")
+            return {"n_workers": 1}
+
+        def __enter__(self) -> Client:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            raise ClosedClientError("closing a client whose scheduler is gone")
+
+    monkeypatch.setattr(distributed, "Client", Client)
+    spec = write(tmp_path / "spec.toml", spec_text(values="[0.2, 0.4, 0.6]"))
+    out = tmp_path / "out"
+    capsys.readouterr()
+    code = main(["sweep", spec, "--out", str(out), "--scheduler", "tcp://127.0.0.1:9",
+                 "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.err, captured.err
+    assert "lost the connection to the Dask scheduler" in captured.err, captured.err
+    assert "incomplete, 2 of 6 runs finished" in captured.out, captured.out
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"]["summary"].startswith("incomplete, 2 of 6")
+
+
 def _factory(address: str, lost_after: float):  # type: ignore[no-untyped-def]
     from experiments.runner import DaskCluster
 
