@@ -51,8 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_INCOMPLETE
     except OSError as exc:  # a file-system error mid-way: say so, without a traceback
-        print(f"error: cannot write {describe_os_error(exc)}; nothing half-written was kept",
-              file=sys.stderr)
+        where = describe_os_error(exc)
+        print(f"error: cannot write{' ' if exc.filename else ': '}{where}; nothing "
+              "half-written was kept", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -759,7 +759,8 @@ def _record(store: SweepStore, task: RunTask, future: cf.Future, report: SweepRe
 
 
 def _disk_message(store: SweepStore, exc: OSError) -> str:
-    return (f"cannot write to {describe_os_error(exc)}; nothing half-written was kept and "
+    return (f"cannot write {describe_os_error(exc, exc.filename or store.out)}; nothing "
+            "half-written was kept and "
             f"the finished runs are safe. Fix that (free space, permissions) and run the same "
             f"command to resume")
 

@@ -348,8 +348,8 @@ def test_a_disk_filling_up_mid_sweep_stops_it_cleanly_and_it_resumes(
     assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 1
     captured = capsys.readouterr()
     assert "incomplete, 3 of 10 runs finished" in captured.out
-    assert "error: the sweep stopped: cannot write to" in captured.err
-    assert "no space left on the device" in captured.err and "resume" in captured.err
+    assert f"error: the sweep stopped: cannot write '{out / 'runs'}{os.sep}" in captured.err
+    assert ".parquet': no space left on the device" in captured.err and "resume" in captured.err
     assert sorted(p.name for p in (out / "runs").iterdir() if not p.name.endswith(
         ".parquet")) == []  # no temporary or error files
     assert len(run_files(out)) == 3
@@ -375,6 +375,14 @@ def test_a_full_disk_while_writing_a_scenario_leaves_nothing_half_written(
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("running baseline") and len(err) == 2, err  # progress, then error
     assert err[-1].startswith("error: cannot write") and "no space left on the device" in err[-1]
+    assert list(out.iterdir()) == []
+    # a write that fails without naming its file (os.write, pyarrow) is given the path
+    monkeypatch.setattr(report, "plot_core_periphery",
+                        lambda *a, **k: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+    assert main(["run", "baseline", "--out", str(out), "--scale", "0.002", "--months", "2"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith(f"error: cannot write '{out / 'baseline'}': no space left on the "
+                              "device"), err
     assert list(out.iterdir()) == []
 
 
