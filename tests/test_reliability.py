@@ -130,6 +130,8 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
                                       'keep = ["adoption_share"]\nfinal = "mean"\nwindow = 1000'),
         "inf": spec_text(extra="timeout = inf"),
         "nested": 'name = "x"\nseed = ' + "[" * 5000 + "]" * 5000 + "\n",
+        "keep": spec_text().replace("tests.fake_model:simulate", "model.run:simulate")
+        .replace('keep = ["adoption_share"]', 'keep = ["adoption_share", "adoption_shares"]'),
     }
     path = {k: write(tmp / f"{k}.toml", v) for k, v in specs.items()}
     small = ["--scale", "0.002"]
@@ -183,6 +185,8 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
         (["sweep", spec, "--out", out, "--timeout", "inf"], "--timeout inf is not allowed"),
         (["sweep", spec, "--out", out, "--timeout", "1e9"], "at most 2,592,000 (30 days)"),
         (["sweep", path["nested"], "--out", out], "nested too deeply"),
+        (["sweep", path["keep"], "--out", out],
+         "keep names 'adoption_shares', which the model does not produce (did you mean"),
         (["run", "baseline", "--out", out, "--set", "months=12", "--months", "24"],
          "--months 24 and --set months=12 both set 'months'"),
         (["run", "baseline", "--out", out, "--set", "household_scale=0.002", "--scale", "0.003"],
