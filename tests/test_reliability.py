@@ -160,6 +160,8 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
         (["calibrate", "--out", out, "--params", str(tmp / "m12.json")],
          "--params is for --check"),
         (["calibrate", "--out", out, "--samples", "10000000"], "at most 1,000,000 runs"),
+        (["calibrate", "--out", out, "--rounds", "1000000000"],
+         "--rounds 1000000000 is not allowed; allowed: 1 to 20"),
         (["claims", "--out", out, "--months", "12"], "--months 12 is too short for the claims"),
         (["claims", "--out", out, "--replications", "1000000"], "at most 1,000,000 runs"),
         (["claims", "--out", out, "--posterior", str(tmp / "empty.csv")], "is empty"),
@@ -222,6 +224,11 @@ def test_the_python_api_refuses_the_same_mistakes(tmp_path: Path) -> None:
             'keep = ["adoption_share"]', 'keep = ["adoption_share"]\nfinal = "mean"\nwindow = 7'))
     with pytest.raises(ParameterError, match="too short for the calibration check"):
         calibrate_check(tmp_path / "c", {"months": 12}, seeds=1)
+    from experiments.calibrate import fit
+
+    for rounds in (0, 21):
+        with pytest.raises(ParameterError, match=f"rounds = {rounds} is not allowed"):
+            fit(tmp_path / "r", samples=1, seeds=1, rounds=rounds)
     with pytest.raises(ParameterError, match="too short for the claims"):
         claims.run_claims(tmp_path / "k", replications=1, months=47)
     with pytest.raises(StorageError, match="is a file"):
