@@ -107,6 +107,7 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
         "other.csv": "a,b\n1,2\n",
         "text.csv": "awareness_initial\nlots\n",
         "range.csv": "peer_effect\n-3\n",
+        "typo.csv": "point,awareness_initial,peer_efect,distance,fact_haul_km\n0,0.1,0.2,1,2\n",
     }
     for name, text in posterior.items():
         write(tmp / name, text)
@@ -174,6 +175,8 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
         (["claims", "--out", out, "--posterior", str(tmp / "range.csv")],
          "row 1: parameter 'peer_effect' = -3.0 is out of range"),
         (["claims", "--out", out, "--posterior", str(tmp / "nope.csv")], "cannot be read"),
+        (["claims", "--out", out, "--posterior", str(tmp / "typo.csv")],
+         "column 'peer_efect' is not a fitted parameter (did you mean 'peer_effect'?)"),
         (["sweep", path["builtin"], "--out", out], "is a built-in function"),
         (["sweep", path["class"], "--out", out], "is a class, not a Python function"),
         (["sweep", path["constant"], "--out", out], "is not callable"),
