@@ -503,6 +503,11 @@ def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | N
     again resumes. `progress` shows a progress bar on stderr; `quiet` also silences the lines
     saying what is run where.
     """
+    if not isinstance(spec, Spec):
+        hint = (f"; load it with experiments.spec.load_spec({str(spec)!r})"
+                if isinstance(spec, (str, Path)) else "")
+        raise SpecError(f"spec = {str(spec)[:60]!r} ({type(spec).__name__}) is not allowed; "
+                        f"allowed: a Spec (load_spec(path) or parse_spec(text)){hint}")
     factory = executor_factory or ProcessPool()
     check_function(spec.function)
     plan = plan_sweep(spec, model_version(spec.function), max_runs)

@@ -228,6 +228,14 @@ def test_the_python_api_refuses_the_same_mistakes(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match="too short for the calibration check"):
         calibrate_check(tmp_path / "c", {"months": 12}, seeds=1)
     from experiments.calibrate import fit
+    from model.run import simulate
+
+    with pytest.raises(SpecError, match=r"spec = 'x.toml' \(str\) is not allowed.*load_spec"):
+        run_sweep("x.toml", tmp_path / "o", InProcess(), progress=False)  # type: ignore[arg-type]
+    for params in ([1, 2], "household_scale=0.002", 3):
+        with pytest.raises(ParameterError, match=rf"params = .* \({type(params).__name__}\) is "
+                           "not allowed; allowed: a dict"):
+            simulate(params)  # type: ignore[arg-type]
 
     for rounds in (0, 21):
         with pytest.raises(ParameterError, match=f"rounds = {rounds} is not allowed"):
