@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Run the experiment SPEC, writing each run to DIR as it "
                            "finishes; the same command after an interruption runs only what "
                            "is missing.")
-    sweep.add_argument("spec", type=Path, metavar="SPEC", help="experiment spec (TOML)")
+    sweep.add_argument("spec", metavar="SPEC", help="experiment spec (TOML)")
     sweep.add_argument("--out", required=True, metavar="DIR", help="output directory")
     _add_executor_options(sweep)
     sweep.add_argument("--timeout", type=float, metavar="S",

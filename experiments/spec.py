@@ -193,7 +193,14 @@ def scenario_overrides(name: str) -> dict[str, Any]:
 
 def load_spec(path: str | Path) -> Spec:
     """Read and validate a spec file."""
+    if isinstance(path, str) and not path.strip():
+        raise SpecError("the spec file path is empty; allowed: the path of a TOML spec file "
+                        "(see experiments/examples/)")
     path = Path(path)
+    if path.is_dir():
+        raise SpecError(f"spec file '{path}' is a directory, not a spec file; allowed: the path "
+                        "of a TOML spec file (see experiments/examples/). To resume a sweep, "
+                        "give its spec file again with --out DIR")
     if not path.is_file():
         raise SpecError(f"spec file '{path}' not found")
     try:

@@ -190,6 +190,8 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
         (["sweep", spec, "--out", out, "--timeout", "inf"], "--timeout inf is not allowed"),
         (["sweep", spec, "--out", out, "--timeout", "1e9"], "at most 2,592,000 (30 days)"),
         (["sweep", path["nested"], "--out", out], "nested too deeply"),
+        (["sweep", str(tmp), "--out", out], f"spec file '{tmp}' is a directory, not a spec"),
+        (["sweep", "", "--out", out], "the spec file path is empty"),
         (["sweep", path["keep"], "--out", out],
          "keep names 'adoption_shares', which the model does not produce (did you mean"),
         (["run", "baseline", "--out", out, "--set", "months=12", "--months", "24"],
