@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app import state
+from app.launch import SCALE_ENV, scale_from_env
 from model.model import CBECModel
 from model.parameters import Parameters
 from model.run import check_seed
@@ -74,7 +75,6 @@ SLIDERS: tuple[SliderSpec, ...] = (
 
 DEFAULT_SCENARIO = "baseline"
 DEFAULT_SEED = "1"
-SCALE_ENV = "CBEC_APP_HOUSEHOLD_SCALE"  # the launcher's --scale
 
 
 def meta(name: str) -> dict[str, Any]:
@@ -107,8 +107,8 @@ def slider_label(name: str) -> str:
 def household_scale() -> float:
     """Agents per real household: the model default unless the launcher's --scale set
     ``CBEC_APP_HOUSEHOLD_SCALE``."""
-    raw = os.environ.get(SCALE_ENV)
-    return float(raw) if raw else float(_DEFAULTS.household_scale)
+    raw = os.environ.get(SCALE_ENV, "")
+    return scale_from_env(raw) if raw.strip() else float(_DEFAULTS.household_scale)
 
 
 def model_params() -> dict[str, Any]:

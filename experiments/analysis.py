@@ -43,6 +43,7 @@ CONFIDENCE = 0.95
 MAX_CURVE_POINTS = 8  # above this many points, monthly curves pool all runs
 NUM_RESAMPLES = 200  # bootstrap resamples for the index confidence intervals
 ANALYSIS = "analysis"
+MARKER = ".cbec-analysis"  # written into every analysis folder: it may be replaced
 ALL_RUNS = -1  # the `point` of pooled curves
 
 
@@ -75,13 +76,17 @@ def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True,
     instead of ``out/analysis`` (checked writable before anything is read)."""
     store = SweepStore(out)
     manifest = store.require_manifest()
-    folder = Path(into) if into is not None else store.out / ANALYSIS
+    if into is not None and isinstance(into, str) and not into.strip():
+        raise StorageError("--analysis-out is empty; allowed: the path of a directory (created "
+                           "if missing)")
+    folder = Path(into).expanduser() if into is not None else store.out / ANALYSIS
     if write:
         try:
             check_output_dir(folder, "the analysis folder" if into is None else "--analysis-out")
         except StorageError as exc:
             hint = "; give --analysis-out DIR2 to write it elsewhere" if into is None else ""
             raise StorageError(f"{exc}{hint}") from None
+        check_analysis_target(folder, store.out)
     notes: list[str] = []
     spec = manifest["spec"]
     names = tuple(manifest["design"]["parameters"])
@@ -120,7 +125,8 @@ def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True,
                            run_values=run_values, design=design, kind=kind, names=names,
                            outcomes=tuple(outcomes), notes=notes)
     if write:
-        result.files = _write(result, folder, figures)
+        default = into is None or folder.resolve() == (store.out / ANALYSIS).resolve()
+        result.files = _write(result, folder, figures, default=default)
     return result
 
 
@@ -446,19 +452,58 @@ def _morris_rows(outcome: str, names: tuple[str, ...], si: Any) -> list[dict[str
 # ------------------------------------------------------------------------------ writing
 
 
-def _write(result: SweepAnalysis, folder: Path, figures: bool) -> list[Path]:
+def check_analysis_target(folder: Path, sweep: Path) -> None:
+    """StorageError unless `folder` may be (re)placed by an analysis of the sweep in `sweep`:
+    never the sweep folder, a folder holding it, or a folder inside it other than its default
+    ``analysis/``; and, if it exists and holds anything, only a previous analysis (one with the
+    :data:`MARKER` file an analysis writes; the default ``analysis/`` of the sweep counts as one).
+    Nothing the analysis did not write is ever replaced."""
+    target, home = folder.expanduser().resolve(), sweep.expanduser().resolve()
+    default = (home / ANALYSIS).resolve()
+    allowed = ("allowed: a new or empty folder, a previous analysis, or the sweep's own "
+               f"'{ANALYSIS}' folder")
+    if target == home or target in home.parents:
+        raise StorageError(f"--analysis-out '{folder}' is the sweep folder or holds it, and "
+                           f"writing the analysis there would replace the sweep; {allowed}")
+    if home in target.parents and target != default:
+        raise StorageError(f"--analysis-out '{folder}' is inside the sweep folder '{sweep}'; "
+                           f"{allowed}")
+    if target == default or not target.is_dir():
+        return
+    if (target / MARKER).is_file():
+        return
+    try:
+        empty = next(target.iterdir(), None) is None
+    except OSError as exc:
+        raise StorageError(f"--analysis-out '{folder}' cannot be read: {exc.strerror}") from None
+    if not empty:
+        raise StorageError(f"--analysis-out '{folder}' already holds files that are not an "
+                           f"analysis (no {MARKER} file), which would be replaced; {allowed}")
+
+
+def _write(result: SweepAnalysis, folder: Path, figures: bool, *, default: bool = False
+           ) -> list[Path]:
     """Write the analysis into a temporary folder beside `folder`, then swap it in: an
     interrupted or failed write (a full disk) leaves the previous analysis, never half of
-    one."""
+    one. Only an empty folder or a previous analysis is ever replaced
+    (:func:`check_analysis_target`, checked by the caller; the swap checks the marker again)."""
     import shutil
-    import tempfile
+    import uuid
 
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", suffix=".tmp", dir=folder.parent))
+    # mkdir (not mkdtemp, which makes it 0700) so the analysis folder gets the usual permissions
+    tmp = folder.parent / f".{folder.name}-{uuid.uuid4().hex[:12]}.tmp"
+    tmp.mkdir()
     try:
         written = _write_files(result, tmp, figures)
+        (tmp / MARKER).write_text("written by `cbec analyze`; this folder may be replaced by "
+                                  "the next analysis\n", encoding="utf-8")
         old = None
         if folder.exists():
+            if (folder.is_dir() and not (folder / MARKER).is_file()
+                    and not default and next(folder.iterdir(), None) is not None):
+                raise StorageError(f"'{folder}' was filled by something else during the "
+                                   "analysis; it is left as it is")
             old = folder.parent / f".{folder.name}-old-{tmp.name}"
             folder.rename(old)
         tmp.rename(folder)

@@ -125,6 +125,9 @@ def check_params(params: Mapping[str, Any] | None, scale: float | None = None) -
     return p
 
 
+MAX_ROUNDS = 20  # ceiling of fit(rounds=...) and `cbec calibrate --rounds`
+
+
 def fit(out: str | Path, samples: int = 200, seeds: int = 3, rounds: int = 2,
         accept: float = 0.1, scale: float = 0.01, seed: int = 2022,
         box: Mapping[str, tuple[float, float]] | None = None,
@@ -132,6 +135,9 @@ def fit(out: str | Path, samples: int = 200, seeds: int = 3, rounds: int = 2,
     """ABC rejection on Latin hypercubes; writes ``fit_samples.csv``, ``posterior.csv``,
     ``best_params.json`` and ``fit_report.txt`` under ``out`` (each round's runs are in
     ``out/round-K`` and resume after an interruption)."""
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= MAX_ROUNDS:
+        raise ParameterError(f"rounds = {rounds!r} is not allowed; allowed: 1 to {MAX_ROUNDS} "
+                             "(each round narrows the box; more rounds rarely move the fit)")
     out = Path(out)
     box = dict(box or FREE_PARAMETERS)
     check_box(box)

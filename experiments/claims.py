@@ -21,6 +21,7 @@ Nothing here is tuned to make a claim pass: the model's answer is a finding.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +201,9 @@ def check_months(months: int, what: str = "months") -> int:
     return months
 
 
+POSTERIOR_EXTRA = ("point", "round", "distance")  # posterior.csv columns besides parameters
+
+
 def read_posterior(path: str | Path, what: str = "posterior") -> pd.DataFrame:
     """The fitted-parameter columns of a ``posterior.csv`` from ``cbec calibrate``, checked:
     a readable CSV with at least one row and one column named after a free parameter
@@ -222,6 +226,15 @@ def read_posterior(path: str | Path, what: str = "posterior") -> pd.DataFrame:
         shown = ", ".join(map(str, frame.columns[:5])) or "none"
         raise ParameterError(f"{what} {path} has no fitted-parameter columns (its columns: "
                              f"{shown}); expected {shape}")
+    other = [str(c) for c in frame.columns if c not in FREE_PARAMETERS
+             and c not in POSTERIOR_EXTRA and not str(c).startswith("fact_")]
+    if other:
+        close = difflib.get_close_matches(other[0], list(FREE_PARAMETERS), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ParameterError(f"{what} {path}: column '{other[0]}' is not a fitted parameter"
+                             f"{hint}; allowed: the fitted parameters "
+                             f"({', '.join(FREE_PARAMETERS)}), and {', '.join(POSTERIOR_EXTRA)} "
+                             "and fact_* as `cbec calibrate` writes them")
     if frame.empty:
         raise ParameterError(f"{what} {path} has a header but no rows; expected {shape}")
     frame = frame[names]

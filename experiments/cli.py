@@ -51,8 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_INCOMPLETE
     except OSError as exc:  # a file-system error mid-way: say so, without a traceback
-        print(f"error: cannot write {describe_os_error(exc)}; nothing half-written was kept",
-              file=sys.stderr)
+        where = describe_os_error(exc)
+        print(f"error: cannot write{' ' if exc.filename else ': '}{where}; nothing "
+              "half-written was kept", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Run the experiment SPEC, writing each run to DIR as it "
                            "finishes; the same command after an interruption runs only what "
                            "is missing.")
-    sweep.add_argument("spec", type=Path, metavar="SPEC", help="experiment spec (TOML)")
+    sweep.add_argument("spec", metavar="SPEC", help="experiment spec (TOML)")
     sweep.add_argument("--out", required=True, metavar="DIR", help="output directory")
     _add_executor_options(sweep)
     sweep.add_argument("--timeout", type=float, metavar="S",
@@ -124,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--seed", type=int, help="base seed of the hypercubes and runs (fit 2022, "
                      "check 2023)")
     cal.add_argument("--samples", type=int, help="points per round (default 200)")
-    cal.add_argument("--rounds", type=int, help="rounds (default 2)")
+    cal.add_argument("--rounds", type=int, help="rounds (default 2, at most 20)")
     cal.add_argument("--accept", type=float, default=0.1, help="share of points accepted")
     cal.add_argument("--scale", type=float, metavar="X", help="household_scale (fit: 0.01; "
                      "check: the default scale)")
@@ -273,6 +274,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.params:
         raise UsageError("--params is for --check; a fit draws the parameters itself (use "
                          "--box to choose which)")
+    if args.rounds is not None and args.rounds > calibrate.MAX_ROUNDS:
+        raise UsageError(f"--rounds {args.rounds} is not allowed; allowed: 1 to "
+                         f"{calibrate.MAX_ROUNDS}")
     box = _read_box(args.box) if args.box else None
     if box is not None:
         calibrate.check_box(box)

@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from experiments.storage import atomic_write_with  # noqa: E402
+from experiments.storage import atomic_write_with, name_path  # noqa: E402
 from model import plots, scenarios  # noqa: E402
 from model.parameters import Parameters  # noqa: E402
 from model.run import RunResult, simulate  # noqa: E402
@@ -176,8 +176,9 @@ def write_result(name: str, result: RunResult, out: Path) -> Path:
             shutil.rmtree(final)
         os.replace(tmp, final)
         return final
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        name_path(exc, out / name)  # an error naming no file (a full disk) says which folder
         raise
 
 

@@ -376,11 +376,20 @@ class DaskCluster:
         except (OSError, TimeoutError, ValueError) as exc:
             raise ExecutorError(f"cannot reach the Dask scheduler at '{self.address}': "
                                 f"{exc}") from None
-        with client:
+        try:
             yield _DaskExecutor(client, f"the Dask cluster at {self.address}", self.lost_after)
+        finally:
+            _close_client(client)
 
     def __str__(self) -> str:
         return f"the Dask cluster at {self.address}"
+
+
+def _close_client(client: Any) -> None:
+    """Close a Dask client; one whose scheduler is gone (killed) may raise on closing, which
+    must not hide why the sweep ended."""
+    with contextlib.suppress(Exception):
+        client.__exit__(None, None, None)
 
 
 @dataclass(frozen=True)
@@ -494,6 +503,11 @@ def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | N
     again resumes. `progress` shows a progress bar on stderr; `quiet` also silences the lines
     saying what is run where.
     """
+    if not isinstance(spec, Spec):
+        hint = (f"; load it with experiments.spec.load_spec({str(spec)!r})"
+                if isinstance(spec, (str, Path)) else "")
+        raise SpecError(f"spec = {str(spec)[:60]!r} ({type(spec).__name__}) is not allowed; "
+                        f"allowed: a Spec (load_spec(path) or parse_spec(text)){hint}")
     factory = executor_factory or ProcessPool()
     check_function(spec.function)
     plan = plan_sweep(spec, model_version(spec.function), max_runs)
@@ -617,12 +631,21 @@ def _execute(plan: Plan, store: SweepStore, todo: list[str], pool: _Pool,
                               f"({type(exc).__name__}: {exc})")
         return None
 
+    def salvage() -> None:
+        """Record the runs that have already come back before the rest is given up."""
+        for future in [f for f in pending if f.done() and not f.cancelled()]:
+            task = pending.pop(future)
+            with contextlib.suppress(Exception):
+                if settle(future, task) not in ("ok", "failed"):
+                    pending[future] = task
+
     with bar:
         try:
             while True:
                 state, why = pool.status()
                 if state == "lost":
                     report.aborted = why
+                    salvage()
                     _cancel(pool.executor, pending)
                     return None
                 broken = False
@@ -643,8 +666,11 @@ def _execute(plan: Plan, store: SweepStore, todo: list[str], pool: _Pool,
                         broken = True
                         break
                     except Exception as exc:  # e.g. a Dask client that has just closed
-                        report.aborted = (f"the executor refused a run ({type(exc).__name__}: "
-                                          f"{exc}); runs in flight were not recorded")
+                        state, why = pool.status()
+                        report.aborted = why if state == "lost" else (
+                            f"the executor refused a run ({type(exc).__name__}: {exc}); runs "
+                            "in flight were not recorded")
+                        salvage()
                         _cancel(pool.executor, pending)
                         return None
                     pending[future] = task
@@ -738,18 +764,26 @@ def _record(store: SweepStore, task: RunTask, future: cf.Future, report: SweepRe
 
 
 def _disk_message(store: SweepStore, exc: OSError) -> str:
-    return (f"cannot write to {describe_os_error(exc)}; nothing half-written was kept and "
+    return (f"cannot write {describe_os_error(exc, exc.filename or store.out)}; nothing "
+            "half-written was kept and "
             f"the finished runs are safe. Fix that (free space, permissions) and run the same "
             f"command to resume")
 
 
 def _cancel(executor: cf.Executor, pending: dict[cf.Future, Any]) -> None:
+    """Cancel what is in flight. Best effort: an executor whose cluster has gone (a Dask
+    client raising ClosedClientError after its scheduler was killed) has nothing left to
+    cancel, and its error must not hide why the sweep ended."""
     for future in pending:
-        future.cancel()
+        with contextlib.suppress(Exception):
+            future.cancel()
     try:
         executor.shutdown(wait=False, cancel_futures=True)
     except TypeError:  # executors without cancel_futures (Dask's)
-        executor.shutdown(wait=False)
+        with contextlib.suppress(Exception):
+            executor.shutdown(wait=False)
+    except Exception:  # the cluster is gone: nothing to cancel
+        pass
 
 
 def _tasks(plan: Plan, todo: list[str]) -> Iterator[RunTask]:

@@ -193,7 +193,14 @@ def scenario_overrides(name: str) -> dict[str, Any]:
 
 def load_spec(path: str | Path) -> Spec:
     """Read and validate a spec file."""
+    if isinstance(path, str) and not path.strip():
+        raise SpecError("the spec file path is empty; allowed: the path of a TOML spec file "
+                        "(see experiments/examples/)")
     path = Path(path)
+    if path.is_dir():
+        raise SpecError(f"spec file '{path}' is a directory, not a spec file; allowed: the path "
+                        "of a TOML spec file (see experiments/examples/). To resume a sweep, "
+                        "give its spec file again with --out DIR")
     if not path.is_file():
         raise SpecError(f"spec file '{path}' not found")
     try:
@@ -257,6 +264,8 @@ def spec_from_dict(data: Mapping[str, Any], text: str = "", source: str = "<stri
     if not isinstance(function, str) or not _FUNCTION_RE.match(function):
         raise SpecError(f"[run] function must look like 'package.module:function', "
                         f"got {function!r}")
+    if function == DEFAULT_FUNCTION and outputs.keep is not None:
+        _check_keep(outputs.keep)
     return Spec(name=name.strip(), scenario=scenario, replications=replications, seed=seed,
                 base=base, design=design, parameters=parameters, outputs=outputs,
                 function=function, timeout=None if timeout is None else float(timeout),
@@ -464,6 +473,20 @@ def _outputs(table: Mapping[str, Any]) -> OutputSpec:
                         f"over the last `window` months), got {final!r}")
     window = _integer(table.get("window", 12), "[outputs] window", minimum=1)
     return OutputSpec(keep=keep, final=final, window=window)
+
+
+def _check_keep(keep: tuple[str, ...]) -> None:
+    """The model's own run function produces exactly :data:`model.outcomes.COLUMNS`: a kept
+    name it does not produce is refused before any run (another function is checked on its
+    first result)."""
+    from model.outcomes import COLUMNS
+
+    produced = [c for c in COLUMNS if c not in ("month", "date")]
+    unknown = [k for k in keep if k not in produced]
+    if unknown:
+        raise SpecError(f"[outputs] keep names {', '.join(map(repr, unknown))}, which the model "
+                        f"does not produce{_hint(unknown[0], produced)}; the outcome columns "
+                        "are listed in docs/ODD.md and model.outcomes.COLUMNS")
 
 
 def _check_window(outputs: OutputSpec, parameters: tuple[ParameterSpec, ...],

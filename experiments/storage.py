@@ -243,16 +243,29 @@ def now() -> str:
 # ------------------------------------------------------------------------- atomic writes
 
 
+def name_path(exc: BaseException, path: str | Path) -> None:
+    """Give an OSError that names no file (os.write, fsync, pyarrow) the path being written,
+    so its message can say where: "cannot write '<path>': no space left on the device"."""
+    if isinstance(exc, OSError) and not exc.filename:
+        with contextlib.suppress(AttributeError, TypeError):
+            exc.filename = str(path)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that the file appears whole or not at all."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        name_path(exc, path)
+        raise
     try:
         with os.fdopen(fd, "wb") as fh:
             _write_all(fh, data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        name_path(exc, path)
         raise
     _fsync_dir(path.parent)
 
@@ -270,8 +283,12 @@ def atomic_write_with(path: Path, write: Any) -> None:
     it work), then rename it into place with the umask's permissions: a failed write (a full
     disk) leaves the old file or none, never half of one."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
-                               dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
+                                   dir=path.parent)
+    except OSError as exc:
+        name_path(exc, path)
+        raise
     os.close(fd)
     try:
         write(Path(tmp))
@@ -279,9 +296,10 @@ def atomic_write_with(path: Path, write: Any) -> None:
         os.umask(mask)
         os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes it private (0600)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        name_path(exc, path)
         raise
 
 

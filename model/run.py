@@ -148,12 +148,21 @@ def check_seed(seed: Any) -> int:
     return int(seed)
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def simulate(params: Mapping[str, Any] | Parameters | None = None, seed: int = 0,
              keep_model: bool = False) -> RunResult:
     """Build a model with ``params`` (defaults for anything not given), run it to its horizon
     (``params['months']``) and return the results. With ``keep_model=True`` the result also
     holds the model (``result.model``) and the cell layers of every month (``result.maps``,
     about 80 kB a month): maps of any month with :meth:`RunResult.map_frame`."""
+    if params is not None and not isinstance(params, (Parameters, Mapping)):
+        raise ParameterError(f"params = {_short(params)} ({type(params).__name__}) is not "
+                             "allowed; allowed: a dict of parameter names and values, a "
+                             "Parameters, or None for the defaults")
     p = params if isinstance(params, Parameters) else Parameters.from_dict(dict(params or {}))
     seed = check_seed(seed)
     if not isinstance(keep_model, bool):

@@ -444,3 +444,40 @@ def test_a_package_without_the_needed_file_is_an_error(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="missing.js"):
         offline_assets.install(pkg, tmp_path)
     assert not (tmp_path / "demo@1" / offline_assets.MARKER).exists()
+
+
+def test_launcher_refuses_hosts_ports_and_scales_it_cannot_serve(monkeypatch, capsys):
+    """Checked before the server starts: one line, exit 2 (not uvicorn's ERROR and exit 3)."""
+    import socket
+
+    def no_server(*args, **kwargs):
+        raise AssertionError("the server was started")
+
+    monkeypatch.setattr(launch.subprocess, "call", no_server)
+    monkeypatch.delenv(classroom.SCALE_ENV, raising=False)
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        port = str(busy.getsockname()[1])
+        for argv, message in [
+                (["--host", ""], "--host is empty"),
+                (["--host", " "], "--host is empty"),
+                (["--host", "x!"], "--host 'x!' is not allowed"),
+                (["--host", "192.0.2.1"], "is not an address of this machine"),
+                (["--port", "70000"], "--port 70000 is not allowed"),
+                (["--port", "-1"], "--port -1 is not allowed"),
+                (["--host", "127.0.0.1", "--port", port], f"port {port} is in use")]:
+            assert launch.main([*argv, "--no-browser"]) == 2, argv
+            err = capsys.readouterr().err
+            assert err.startswith("error: ") and err.count("\n") == 1, err
+            assert message in err, (argv, err)
+    finally:
+        busy.close()
+    for raw in ("lots", "nan", "7", "-1"):
+        monkeypatch.setenv(classroom.SCALE_ENV, raw)
+        assert launch.main(["--no-browser", "--port", "0"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {classroom.SCALE_ENV}={raw!r}") and err.count("\n") == 1
+        with pytest.raises(ValueError, match=classroom.SCALE_ENV):
+            classroom.household_scale()

@@ -107,6 +107,7 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
         "other.csv": "a,b\n1,2\n",
         "text.csv": "awareness_initial\nlots\n",
         "range.csv": "peer_effect\n-3\n",
+        "typo.csv": "point,awareness_initial,peer_efect,distance,fact_haul_km\n0,0.1,0.2,1,2\n",
     }
     for name, text in posterior.items():
         write(tmp / name, text)
@@ -130,6 +131,8 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
                                       'keep = ["adoption_share"]\nfinal = "mean"\nwindow = 1000'),
         "inf": spec_text(extra="timeout = inf"),
         "nested": 'name = "x"\nseed = ' + "[" * 5000 + "]" * 5000 + "\n",
+        "keep": spec_text().replace("tests.fake_model:simulate", "model.run:simulate")
+        .replace('keep = ["adoption_share"]', 'keep = ["adoption_share", "adoption_shares"]'),
     }
     path = {k: write(tmp / f"{k}.toml", v) for k, v in specs.items()}
     small = ["--scale", "0.002"]
@@ -158,6 +161,8 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
         (["calibrate", "--out", out, "--params", str(tmp / "m12.json")],
          "--params is for --check"),
         (["calibrate", "--out", out, "--samples", "10000000"], "at most 1,000,000 runs"),
+        (["calibrate", "--out", out, "--rounds", "1000000000"],
+         "--rounds 1000000000 is not allowed; allowed: 1 to 20"),
         (["claims", "--out", out, "--months", "12"], "--months 12 is too short for the claims"),
         (["claims", "--out", out, "--replications", "1000000"], "at most 1,000,000 runs"),
         (["claims", "--out", out, "--posterior", str(tmp / "empty.csv")], "is empty"),
@@ -170,6 +175,8 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
         (["claims", "--out", out, "--posterior", str(tmp / "range.csv")],
          "row 1: parameter 'peer_effect' = -3.0 is out of range"),
         (["claims", "--out", out, "--posterior", str(tmp / "nope.csv")], "cannot be read"),
+        (["claims", "--out", out, "--posterior", str(tmp / "typo.csv")],
+         "column 'peer_efect' is not a fitted parameter (did you mean 'peer_effect'?)"),
         (["sweep", path["builtin"], "--out", out], "is a built-in function"),
         (["sweep", path["class"], "--out", out], "is a class, not a Python function"),
         (["sweep", path["constant"], "--out", out], "is not callable"),
@@ -183,6 +190,10 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
         (["sweep", spec, "--out", out, "--timeout", "inf"], "--timeout inf is not allowed"),
         (["sweep", spec, "--out", out, "--timeout", "1e9"], "at most 2,592,000 (30 days)"),
         (["sweep", path["nested"], "--out", out], "nested too deeply"),
+        (["sweep", str(tmp), "--out", out], f"spec file '{tmp}' is a directory, not a spec"),
+        (["sweep", "", "--out", out], "the spec file path is empty"),
+        (["sweep", path["keep"], "--out", out],
+         "keep names 'adoption_shares', which the model does not produce (did you mean"),
         (["run", "baseline", "--out", out, "--set", "months=12", "--months", "24"],
          "--months 24 and --set months=12 both set 'months'"),
         (["run", "baseline", "--out", out, "--set", "household_scale=0.002", "--scale", "0.003"],
@@ -218,6 +229,19 @@ def test_the_python_api_refuses_the_same_mistakes(tmp_path: Path) -> None:
             'keep = ["adoption_share"]', 'keep = ["adoption_share"]\nfinal = "mean"\nwindow = 7'))
     with pytest.raises(ParameterError, match="too short for the calibration check"):
         calibrate_check(tmp_path / "c", {"months": 12}, seeds=1)
+    from experiments.calibrate import fit
+    from model.run import simulate
+
+    with pytest.raises(SpecError, match=r"spec = 'x.toml' \(str\) is not allowed.*load_spec"):
+        run_sweep("x.toml", tmp_path / "o", InProcess(), progress=False)  # type: ignore[arg-type]
+    for params in ([1, 2], "household_scale=0.002", 3):
+        with pytest.raises(ParameterError, match=rf"params = .* \({type(params).__name__}\) is "
+                           "not allowed; allowed: a dict"):
+            simulate(params)  # type: ignore[arg-type]
+
+    for rounds in (0, 21):
+        with pytest.raises(ParameterError, match=f"rounds = {rounds} is not allowed"):
+            fit(tmp_path / "r", samples=1, seeds=1, rounds=rounds)
     with pytest.raises(ParameterError, match="too short for the claims"):
         claims.run_claims(tmp_path / "k", replications=1, months=47)
     with pytest.raises(StorageError, match="is a file"):
@@ -348,8 +372,8 @@ def test_a_disk_filling_up_mid_sweep_stops_it_cleanly_and_it_resumes(
     assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 1
     captured = capsys.readouterr()
     assert "incomplete, 3 of 10 runs finished" in captured.out
-    assert "error: the sweep stopped: cannot write to" in captured.err
-    assert "no space left on the device" in captured.err and "resume" in captured.err
+    assert f"error: the sweep stopped: cannot write '{out / 'runs'}{os.sep}" in captured.err
+    assert ".parquet': no space left on the device" in captured.err and "resume" in captured.err
     assert sorted(p.name for p in (out / "runs").iterdir() if not p.name.endswith(
         ".parquet")) == []  # no temporary or error files
     assert len(run_files(out)) == 3
@@ -375,6 +399,14 @@ def test_a_full_disk_while_writing_a_scenario_leaves_nothing_half_written(
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("running baseline") and len(err) == 2, err  # progress, then error
     assert err[-1].startswith("error: cannot write") and "no space left on the device" in err[-1]
+    assert list(out.iterdir()) == []
+    # a write that fails without naming its file (os.write, pyarrow) is given the path
+    monkeypatch.setattr(report, "plot_core_periphery",
+                        lambda *a, **k: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+    assert main(["run", "baseline", "--out", str(out), "--scale", "0.002", "--months", "2"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith(f"error: cannot write '{out / 'baseline'}': no space left on the "
+                              "device"), err
     assert list(out.iterdir()) == []
 
 
@@ -605,6 +637,47 @@ def test_analyze_trusts_neither_manifest_nor_design(tmp_path: Path) -> None:
                                       pd.read_parquet(good / "design.parquet"))
 
 
+def test_analysis_out_never_deletes_what_the_analysis_did_not_write(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sweep"
+    run_sweep(parse_spec(spec_text()), out, InProcess(), progress=False)
+    sweep_files = files_under(out)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    write(mine / "thesis.txt", "years of work")
+    (tmp_path / "emptydir").mkdir()
+    capsys.readouterr()
+    for target, message in [(out, "is the sweep folder or holds it"),
+                            (tmp_path, "is the sweep folder or holds it"),
+                            (out / "runs", "is inside the sweep folder"),
+                            (out / "new", "is inside the sweep folder"),
+                            (mine, "already holds files that are not an analysis"),
+                            ("", "--analysis-out is empty"),
+                            (" ", "--analysis-out is empty")]:
+        err = one_line_error(capsys, ["analyze", str(out), "--no-figures",
+                                      "--analysis-out", str(target)])
+        assert message in err, (target, err)
+    assert files_under(out) == sweep_files
+    assert files_under(mine) == {"thesis.txt"}
+    old = os.umask(0o022)
+    try:
+        for target in (tmp_path / "new" / "a", tmp_path / "emptydir"):
+            for _ in range(2):  # a previous analysis is replaced
+                assert main(["analyze", str(out), "--no-figures", "--analysis-out",
+                             str(target)]) == 0
+                assert (target / "summary.csv").is_file() and (target / ".cbec-analysis").is_file()
+            assert target.stat().st_mode & 0o777 == 0o755, oct(target.stat().st_mode)
+        for _ in range(2):  # the default folder, and naming it explicitly
+            assert main(["analyze", str(out), "--no-figures"]) == 0
+            assert main(["analyze", str(out), "--no-figures", "--analysis-out",
+                         str(out / "analysis")]) == 0
+        assert (out / "analysis").stat().st_mode & 0o777 == 0o755
+    finally:
+        os.umask(old)
+    assert sweep_files <= files_under(out)
+    assert not [p for p in tmp_path.rglob(".*tmp")]
+
+
 # ------------------------------------------------------ 2. a Dask cluster that goes away
 
 
@@ -696,6 +769,66 @@ def test_a_dask_cluster_losing_its_workers_or_scheduler_ends_the_sweep(
     # every run file on disk is whole and verified
     assert not SweepStore(out).verify_results(
         {rid: (s, v) for rid, (s, v) in _expected(spec, out).items()})
+
+
+def test_a_scheduler_killed_at_the_default_lost_after_ends_the_sweep_cleanly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`cbec sweep --scheduler` with the default lost_after: the client gives up reconnecting
+    (status "closed") and then every call on it raises ClosedClientError, as after a kill -9
+    of the scheduler. The sweep ends with the "scheduler lost" message and its status."""
+    distributed = pytest.importorskip("distributed")
+    from distributed.client import ClosedClientError
+
+    class Inner:
+        def __init__(self, client: Client) -> None:
+            self.client = client
+
+        def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+            if self.client.status != "running":
+                raise ClosedClientError("client closed")
+            future: cf.Future = cf.Future()
+            if self.client.submitted < 2:
+                future.set_result(fn(*args))
+            else:  # the scheduler dies here: this run never comes back
+                self.client.status = "closed"
+            self.client.submitted += 1
+            return future
+
+        def shutdown(self, wait: bool = True) -> None:
+            raise ClosedClientError("Can't cancel futures: the client is closed")
+
+    class Client:
+        def __init__(self, address: str, timeout: str) -> None:
+            self.status, self.submitted = "running", 0
+            self.scheduler = type("S", (), {"identity": None})()
+
+        def get_executor(self, pure: bool) -> Inner:
+            return Inner(self)
+
+        def sync(self, function, **kwargs):  # type: ignore[no-untyped-def]
+            if self.status != "running":
+                raise ClosedClientError("closed")
+            return {"n_workers": 1}
+
+        def __enter__(self) -> Client:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            raise ClosedClientError("closing a client whose scheduler is gone")
+
+    monkeypatch.setattr(distributed, "Client", Client)
+    spec = write(tmp_path / "spec.toml", spec_text(values="[0.2, 0.4, 0.6]"))
+    out = tmp_path / "out"
+    capsys.readouterr()
+    code = main(["sweep", spec, "--out", str(out), "--scheduler", "tcp://127.0.0.1:9",
+                 "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.err, captured.err
+    assert "lost the connection to the Dask scheduler" in captured.err, captured.err
+    assert "incomplete, 2 of 6 runs finished" in captured.out, captured.out
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"]["summary"].startswith("incomplete, 2 of 6")
 
 
 def _factory(address: str, lost_after: float):  # type: ignore[no-untyped-def]
