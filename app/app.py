@@ -93,21 +93,8 @@ def MapView(model: ClassroomModel):
     layer, set_layer = solara.use_state("adoption")
     solara.Select(label="Map layer", value=layer, values=list(charts.LAYERS),
                   on_value=set_layer)
-    counties = state.county_values(model)
+    counties, cells, square = state.map_layer(model, layer)
     where = charts.LAYERS[layer][2]
-    cells = None
-    square = state.cell_km(model) * state.DISPLAY_BLOCK
-    if layer == "adoption":
-        counties["value"] = counties["adoption"]
-    elif layer == "returnees":
-        counties["value"] = counties["returnee_share"]
-    elif layer == "know-how":
-        cells = state.cell_knowhow(model)
-    elif layer == "pole field":
-        cells = state.pole_field(model)
-    else:
-        cells = state.cluster_cells(model)
-        square = state.cell_km(model)
     chart = charts.map_chart(layer, counties if where == "county" else state.counties(model),
                              state.county_shapes(1.0), cells, state.poles(model),
                              state.extent_km(model), square, state.date(model))

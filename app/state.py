@@ -159,3 +159,25 @@ def snapshot(m: CBECModel) -> dict[str, Any]:
 
 
 LADDER = tuple(views.LADDER)
+
+
+# ------------------------------------------------------------------------ the map layers
+def map_layer(m: CBECModel, layer: str) -> tuple[pd.DataFrame, pd.DataFrame | None, float]:
+    """What the map shows for ``layer``: the county table (with ``value`` for the county
+    layers ``adoption`` and ``returnees``), the cell table for the cell layers (``know-how``,
+    ``pole field``, ``cluster cells``; None otherwise) and the side of one map square, km."""
+    counties = county_values(m)
+    cells = None
+    square = cell_km(m) * DISPLAY_BLOCK
+    if layer == "adoption":
+        counties["value"] = counties["adoption"]
+    elif layer == "returnees":
+        counties["value"] = counties["returnee_share"]
+    elif layer == "know-how":
+        cells = cell_knowhow(m)
+    elif layer == "pole field":
+        cells = pole_field(m)
+    else:
+        cells = cluster_cells(m)
+        square = cell_km(m)
+    return counties, cells, square

@@ -9,30 +9,19 @@ except under CI, where it fails.
 from __future__ import annotations
 
 import argparse
-import importlib
 import io
 import json
 import math
-import os
 import tarfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from optional_extras import require_extra
 
-
-def _require(module: str):
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"{module} is not installed (pip install -e '.[app]', or make dev)")
-
-
-_require("solara")
-_require("altair")
+require_extra("solara", "app")
+require_extra("altair", "app")
 
 from app import charts, classroom, launch, offline_assets, state  # noqa: E402
 from app.classroom import SLIDERS, SWITCHES, ClassroomModel, model_params, resolve  # noqa: E402
@@ -213,20 +202,11 @@ def _datasets(spec: dict) -> list:
 @pytest.mark.parametrize("layer", list(charts.LAYERS))
 def test_map_layers(finished, layer):
     m = finished
-    counties = state.county_values(m)
-    cells = None
-    if layer == "adoption":
-        counties["value"] = counties["adoption"]
-    elif layer == "returnees":
-        counties["value"] = counties["returnee_share"]
-    elif layer == "know-how":
-        cells = state.cell_knowhow(m)
-    elif layer == "pole field":
-        cells = state.pole_field(m)
-    else:
-        cells = state.cluster_cells(m)
+    counties, cells, square = state.map_layer(m, layer)
+    assert (cells is None) == (charts.LAYERS[layer][2] == "county")
+    assert "value" in counties or cells is not None
     chart = charts.map_chart(layer, counties, state.county_shapes(1.0), cells, state.poles(m),
-                             state.extent_km(m), 10.0, state.date(m))
+                             state.extent_km(m), square, state.date(m))
     spec = chart.to_dict()  # validates against the Vega-Lite schema
     text = json.dumps(spec, ensure_ascii=False)
     assert "December 2030" in text

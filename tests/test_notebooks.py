@@ -13,14 +13,13 @@ tests skip without it, except under CI (``CI`` set), where they fail.
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 import sys
 import warnings
 from pathlib import Path
 
 import pytest
+from optional_extras import require_extra
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
@@ -29,12 +28,7 @@ KERNEL_NAME = "cbec-test-python"
 
 
 def _require(module: str):
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"{module} is not installed (pip install -e '.[notebooks]', or make dev)")
+    return require_extra(module, "notebooks")
 
 
 @pytest.fixture(scope="module")
