@@ -125,8 +125,9 @@ class OverseasWarehouse(LogisticsHub):
 class LogisticsNetwork:
     """All hubs, plus the per-village and per-county arrays the household engine reads."""
 
-    def __init__(self, model: mesa.Model, p: Parameters, rng: np.random.Generator,
-                 village_cell: np.ndarray, n_counties: int, guiyang_cell: int) -> None:
+    def __init__(self, model: mesa.Model, rng: np.random.Generator, village_cell: np.ndarray,
+                 n_counties: int, guiyang_cell: int) -> None:
+        """An empty network: its draws are made now, :meth:`configure` builds it."""
         self.model = model  # the Mesa model the hub agents register with
         self.village_cell = village_cell
         # One draw per village and per county, kept for the whole run: a village gets a point

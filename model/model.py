@@ -106,7 +106,7 @@ class CBECModel(mesa.Model):
         # sellers in Guiyang's urban districts settle FX without a trip
         self.guiyang_local = (np.hypot(seat_x - gx, seat_y - gy) <= GUIYANG_LOCAL_KM).astype(float)
         self.stations, self.station_rank = build_stations(self, p, self.streams, n_counties)
-        self.logistics = LogisticsNetwork(self, p, self.streams.generator("network"),
+        self.logistics = LogisticsNetwork(self, self.streams.generator("network"),
                                           self.village_cell, n_counties, self.guiyang_cell)
         policy.take_effect(p, self.stations, self.station_rank, self.logistics, self.fiscal,
                            self.levers)
