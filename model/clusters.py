@@ -95,7 +95,7 @@ def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray
     scale = p.household_scale
     # window sums (cell and its neighbours) in agents, then a Poisson lower confidence bound on
     # the shop count, so that a few agents met by chance do not make a cluster at small scales
-    cells_w = 1.0 + (world.neighbours >= 0).sum(axis=1)  # cells in each window
+    cells_w = world.window_cells
     shops_w = world.window_sum(shops.astype(float))
     sales_w = world.window_sum(sales_12m)
     hh_w = world.window_sum(households.astype(float))

@@ -96,7 +96,6 @@ class CBECModel(mesa.Model):
                                            side="right").astype(np.int64)
         self.cell_households = np.bincount(h.cell, minlength=world.n_cells).astype(float)
         self.window_households = world.window_sum(self.cell_households)  # 3x3 window sums
-        self.window_cells = world.window_sum(np.ones(world.n_cells))  # cells in each window
         self.county_households = self.county_agents.astype(float)
         # --- places and agents
         self.guiyang_cell = world.cell_of(GUIYANG_LAT, GUIYANG_LON)
@@ -170,8 +169,7 @@ class CBECModel(mesa.Model):
                 m, p, self.streams, h, self.cooperatives, pricing.context.takeup,
                 self.clusters.in_belt, self.fiscal)
         policy.book_monthly_costs(  # 16. running costs of the levers
-            p, policy.Provision.of(self.logistics, self.stations, baseline_levers(p)),
-            self.fiscal, self.levers)
+            p, self.logistics, self.stations, self.fiscal, self.levers)
         self.detect_clusters()  # 17. clusters
         self.recorder.record(m)  # 18. observation
         self.datacollector.collect(self)
@@ -248,8 +246,8 @@ class CBECModel(mesa.Model):
         self.station_state = station_arrays(self.stations, p)
         self.context = market_context(
             month, p, self.station_state, self.logistics, self.guiyang_local, self.haul_km,
-            self.world.window_sum(self.month_sales.cell_orders) / self.window_cells,
-            self.window_cells, self.clusters, self.industry_clusters,
+            self.world.window_sum(self.month_sales.cell_orders) / self.world.window_cells,
+            self.world.window_cells, self.clusters, self.industry_clusters,
             self.knowhow.cell, self.sales_history.cell_product_12m)
         self.pricing = Pricing(self.households, p, self.context, self.knowhow)
         return self.pricing

@@ -253,10 +253,12 @@ def take_effect(p: Parameters, stations: list[ServiceStation], station_rank: np.
                 ledger.add(lever.instrument, lever.one_off_cost(p))
 
 
-def book_monthly_costs(p: Parameters, provision: Provision, ledger: FiscalLedger,
+def book_monthly_costs(p: Parameters, network: LogisticsNetwork,
+                       stations: list[ServiceStation], ledger: FiscalLedger,
                        levers: tuple[Lever, ...]) -> None:
     """Book this month's running costs over the baseline, lever by lever, in table order."""
     base = baseline_levers(p)
+    provision = Provision.of(network, stations, base)
     for lever in levers:
         if lever.paid_in == "monthly":
             ledger.add(lever.instrument, lever.monthly_cost(p, base, provision))

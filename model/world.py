@@ -299,6 +299,11 @@ class World:
         return sparse.csr_matrix((ones, (rows[keep], cols.ravel()[keep])),
                                  shape=(self.n_cells, self.n_cells))
 
+    @functools.cached_property
+    def window_cells(self) -> np.ndarray:
+        """In-province cells in each cell's 3x3 window (float, 1 to 9; read-only)."""
+        return _readonly(1.0 + (self.neighbours >= 0).sum(axis=1))
+
     def window_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum of ``values`` (per cell, or (n_cells, k)) over each cell's 3x3 window."""
         return self.window @ values
