@@ -116,11 +116,31 @@ def _end_group(proc: subprocess.Popen) -> None:
             return
 
 
-def _map_image(page) -> bytes:
-    """The map's pixels below its title (the title holds the date, so leave it out)."""
+def _map_image(page) -> bytes | None:
+    """The map's pixels below its title (the title holds the date, so leave it out).
+
+    None while the map is being redrawn: Vega may swap its canvas out after a step, and a
+    canvas that is not in the page has no box (CI saw this once, stop 16).
+    """
     box = page.locator(".cbec-map canvas.marks").bounding_box()
+    if box is None:
+        return None
     return page.screenshot(clip={"x": box["x"], "y": box["y"] + 30, "width": box["width"],
                                  "height": box["height"] - 30})
+
+
+def _settled_map_image(page) -> bytes:
+    images: list[bytes | None] = []
+    _wait_for(lambda: images.append(_map_image(page)) or images[-1] is not None,
+              "the map to be drawn")
+    return images[-1]
+
+
+def _map_box(page) -> dict:
+    boxes: list[dict | None] = []
+    _wait_for(lambda: boxes.append(page.locator(".cbec-map canvas.marks").bounding_box())
+              or boxes[-1] is not None, "the map to be drawn")
+    return boxes[-1]
 
 
 def _wait_for(predicate, what: str, timeout_s: float = UI_TIMEOUT_MS / 1000) -> None:
@@ -162,15 +182,16 @@ def test_the_page_offline_step_hover_slider_reset(server):
             expect(page.locator(".cbec-map canvas.marks")).to_be_visible()
             expect(page.locator(".cbec-plot canvas.marks")).to_have_count(5)
             time.sleep(1.5)  # let the first render settle
-            before = _map_image(page)
+            before = _settled_map_image(page)
 
             # Step: the date and the map change
             page.get_by_role("button", name="Step").click()
             expect(date).to_have_text("January 2022")
-            _wait_for(lambda: _map_image(page) != before, "the map to change after Step")
+            _wait_for(lambda: _map_image(page) not in (None, before),
+                      "the map to change after Step")
 
             # hover: a county's Chinese name and pinyin
-            box = page.locator(".cbec-map canvas.marks").bounding_box()
+            box = _map_box(page)
             tooltip = page.locator("#vg-tooltip-element")
             for fx, fy in ((0.45, 0.45), (0.5, 0.5), (0.55, 0.4), (0.4, 0.55)):
                 page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy,
