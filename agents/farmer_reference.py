@@ -110,11 +110,10 @@ class FarmerHousehold(mesa.Agent):
         return p.hurdle_base + p.hurdle_risk * self.risk_aversion
 
     def annual_sales(self) -> float:
-        """Goods it ships a year (yuan), grown with years in business and demand, capped."""
+        """Goods it ships a year (yuan), grown with years in business, capped."""
         p = self.model.params
         years = min(max(self.months_selling / 12.0, 0.0), MAX_GROWTH_YEARS)
         growth = (1.0 + p.sales_growth_per_year_in_business) ** years
-        growth *= self.model.product_demand[self.product]
         return self.sales_potential * min(growth, p.capacity_multiple)
 
     def accounts(self, coop_members: int, reward_turnover: float | None = None,
@@ -133,8 +132,7 @@ class FarmerHousehold(mesa.Agent):
         sales = self.annual_sales()
         years = self.months_selling / 12.0
         if reward_turnover is None:
-            premium = model.premium[self.product]
-            reward_turnover = sales * (1 + p.direct_sale_markup) * (1 + premium)
+            reward_turnover = sales * model.export_price[self.product]
         if years >= p.subsidy_min_years:
             years_factor = 1.0
         else:
@@ -152,10 +150,8 @@ class FarmerHousehold(mesa.Agent):
 
     def coop_gain(self, members: int) -> float:
         """Gain per yuan of goods through a cooperative of ``members`` (pooled turnover)."""
-        p = self.model.params
         sales = self.annual_sales()
-        pooled = (members * sales * (1 + p.direct_sale_markup)
-                  * (1 + self.model.premium[self.product]))
+        pooled = members * sales * self.model.export_price[self.product]
         return float(self.accounts(members, reward_turnover=pooled, full=False)["gain_rate"][0])
 
     # ------------------------------------------------------------------ rules

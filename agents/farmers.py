@@ -102,6 +102,12 @@ class Households:
     def n(self) -> int:
         return len(self.status)
 
+    #: how many model-unit households one agent of this set counts as in the volumes, hubs,
+    #: clusters and the fiscal ledger: 1 for households (each stands for 1/household_scale
+    #: real ones); a set whose agents are real (firms, :mod:`agents.firms`) counts
+    #: household_scale
+    weight = 1.0
+
     @classmethod
     def create(cls, world: World, params: Parameters, rng: np.random.Generator,
                county_households: np.ndarray, village_of_cell: tuple[np.ndarray, np.ndarray]
@@ -110,10 +116,23 @@ class Households:
 
         ``county_households``: agents per county. Each county's agents are spread uniformly
         over its cells (multinomial); each gets a village among its cell's villages.
-        ``village_of_cell``: (first village id, number of villages) per cell.
+        ``village_of_cell``: (first village id, number of villages) per cell. A household's
+        sales potential is its own exportable output: lognormal with median
+        ``p.sales_median_yuan`` and log-sd ``p.sales_sigma``.
         """
+        return cls.draw(world, params, rng, county_households, village_of_cell,
+                        params.sales_median_yuan, params.sales_sigma,
+                        params.digital_capable_share)
+
+    @classmethod
+    def draw(cls, world: World, params: Parameters, rng: np.random.Generator,
+             per_county: np.ndarray, village_of_cell: tuple[np.ndarray, np.ndarray],
+             median_yuan: float, sigma: float, capable_share: float) -> Households:
+        """Agents placed by county (``per_county``), with lognormal sales potential
+        (``median_yuan``, ``sigma``) and a ``capable_share`` able to sell online on their
+        own."""
         counts = np.zeros(world.n_cells, dtype=np.int64)
-        for c, n_c in enumerate(county_households):
+        for c, n_c in enumerate(per_county):
             start, stop = world.county_cell_start[c], world.county_cell_stop[c]
             n_cells = stop - start
             if n_c > 0:
@@ -128,10 +147,10 @@ class Households:
         cum = np.cumsum(shares, axis=1)[county]
         u = rng.random(n)
         product = (u[:, None] > cum[:, :3]).sum(axis=1).astype(np.int8)
-        sales = rng.lognormal(np.log(params.sales_median_yuan), params.sales_sigma, n)
+        sales = rng.lognormal(np.log(median_yuan), sigma, n)
         innate = rng.beta(2.0, 3.0, n).astype(np.float32)
         risk = rng.random(n).astype(np.float32)
-        capable = rng.random(n) < params.digital_capable_share
+        capable = rng.random(n) < capable_share
         threshold = (rng.exponential(1.0, n) / (0.5 + innate)).astype(np.float32)
         neg = np.full(n, -1, dtype=np.int16)
         return cls(

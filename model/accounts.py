@@ -1,9 +1,10 @@
 """Sales volume and the households' expected accounts (ODD §7.1, the inputs of §7.3).
 
     A household's goods shipped per year (domestic wholesale value):
-    ``V = sales_potential × min((1 + p.sales_growth_per_year_in_business)^y × D(product, t),
-    p.capacity_multiple)`` with ``y = clip(months_selling/12, 0, 10)`` years in business and
-    ``D`` the product's demand index (§7.2). The expected turnover reward is the reward rate on
+    ``V = sales_potential × min((1 + p.sales_growth_per_year_in_business)^y,
+    p.capacity_multiple)`` with ``y = clip(months_selling/12, 0, 10)`` years in business.
+    Foreign demand acts on the price, not on the volume: it is cleared per product line
+    (:mod:`model.demand`, §7.2). The expected turnover reward is the reward rate on
     the entity's turnover (its own, or its cooperative's pooled turnover) times the county's
     take-up, reduced for entities not yet registered ``p.subsidy_min_years``.
 
@@ -49,17 +50,19 @@ class Pricing:
     params: Parameters
     context: econ.MarketContext
     knowhow: KnowHowField
+    #: whether the set's direct sellers are registered entities (firms), who can claim the
+    #: turnover reward; households selling on their own are not (only through a cooperative)
+    registered: bool = False
 
     def hurdle(self, idx: np.ndarray) -> np.ndarray:
         """Gain per yuan of goods households ``idx`` need before they sell cross-border."""
         return econ.hurdle(self.households, idx, self.params)
 
     def annual_sales(self, idx: np.ndarray) -> np.ndarray:
-        """Goods a household ships a year (yuan, domestic value), with learning and demand."""
+        """Goods a household ships a year (yuan, domestic value), with learning by doing."""
         h = self.households
         years = np.clip(h.months_selling[idx] / MONTHS_PER_YEAR, 0.0, MAX_GROWTH_YEARS)
         growth = (1.0 + self.params.sales_growth_per_year_in_business) ** years
-        growth = growth * self.context.demand[h.product[idx]]
         return h.sales_potential[idx] * np.minimum(growth, self.params.capacity_multiple)
 
     def accounts(self, idx: np.ndarray, coop_members: np.ndarray | float,
@@ -95,13 +98,14 @@ class Pricing:
         sales = self.annual_sales(idx)
         years = h.months_selling[idx] / MONTHS_PER_YEAR
         if reward_turnover is None:
-            premium = econ.export_premium(p, ctx)[h.product[idx]]
-            reward_turnover = sales * (1 + p.direct_sale_markup) * (1 + premium)
+            reward_turnover = sales * econ.export_price(p, ctx)[h.product[idx]]
         years_factor = np.clip(1.0 - p.subsidy_min_years / 3.0, 0.0, 1.0)
         reward = (econ.reward_rate(reward_turnover, p) * ctx.takeup[h.county[idx]]
                   * np.where(years >= p.subsidy_min_years, 1.0, years_factor))
         if not with_reward:
             reward = np.zeros(len(idx))
+        elif not self.registered:  # only an entity (a cooperative) claims for a household
+            reward = np.where(np.asarray(coop_members) > 0, reward, 0.0)
         skill = h.skill(idx, self.knowhow.cell)
         return econ.annual_economics(h, idx, ctx, p, skill, coop_members, sales, reward, years,
                                      full=full)
@@ -116,6 +120,6 @@ class Pricing:
         reward is judged on the members' pooled turnover."""
         members = np.broadcast_to(np.asarray(members, dtype=float), idx.shape)
         sales = self.annual_sales(idx)
-        premium = econ.export_premium(self.params, self.context)[self.households.product[idx]]
-        pooled = members * sales * (1 + self.params.direct_sale_markup) * (1 + premium)
+        price = econ.export_price(self.params, self.context)[self.households.product[idx]]
+        pooled = members * sales * price
         return self.accounts(idx, members, reward_turnover=pooled, full=False)["gain_rate"]

@@ -24,10 +24,11 @@ from model.randomness import RandomStreams
 
 
 def review(month: int, p: Parameters, streams: RandomStreams, h: Households,
-           cooperatives: CooperativeRegistry, pricing: Pricing, entrepreneurs: np.ndarray
-           ) -> None:
-    """Aware households weigh selling cross-border, directly or through a cooperative; this
-    month's returnee ``entrepreneurs`` review at once."""
+           cooperatives: CooperativeRegistry | None, pricing: Pricing,
+           entrepreneurs: np.ndarray) -> None:
+    """Aware households (or firms, with ``cooperatives`` None) weigh selling cross-border,
+    directly or through a cooperative; this month's returnee ``entrepreneurs`` review at
+    once."""
     h.come_back(month, p.reentry_months)
     aware = np.flatnonzero(h.status == AWARE)
     chosen = streams.uniform("review", month, aware) < p.review_rate
@@ -40,12 +41,15 @@ def review(month: int, p: Parameters, streams: RandomStreams, h: Households,
     direct = np.full(len(reviewers), -np.inf)  # only capable households can sell alone
     able = h.capable[reviewers]
     direct[able] = pricing.gain(reviewers[able], np.zeros(int(able.sum())))
-    coop_id, coop_size = cooperatives.open_for(reviewers, p)
-    has_coop = (coop_id >= 0) & p.cooperatives
-    via_coop = np.full(len(reviewers), -np.inf)
-    if has_coop.any():
-        via_coop[has_coop] = pricing.coop_gain(reviewers[has_coop], coop_size[has_coop] + 1)
-    join = has_coop & (via_coop > need) & (via_coop >= direct)
-    join = cooperatives.admit(reviewers, join, coop_id, month, p, streams)
+    join = np.zeros(len(reviewers), dtype=bool)
+    if cooperatives is not None:
+        coop_id, coop_size = cooperatives.open_for(reviewers, p)
+        has_coop = (coop_id >= 0) & p.cooperatives
+        via_coop = np.full(len(reviewers), -np.inf)
+        if has_coop.any():
+            via_coop[has_coop] = pricing.coop_gain(reviewers[has_coop],
+                                                   coop_size[has_coop] + 1)
+        join = has_coop & (via_coop > need) & (via_coop >= direct)
+        join = cooperatives.admit(reviewers, join, coop_id, month, p, streams)
     alone = ~join & (direct > need)
     h.start_selling(reviewers[alone], month, -1)

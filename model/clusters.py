@@ -18,6 +18,7 @@ are numerous enough.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,18 +163,22 @@ class SalesHistory:
         self.cell_product_12m = self.by_cell_product.sum(axis=0)
 
 
-def find_clusters(world: World, p: Parameters, history: SalesHistory, h: Households,
-                  cell_households: np.ndarray, n_counties: int
+def find_clusters(world: World, p: Parameters, history: SalesHistory,
+                  sets: Sequence[Households], cell_households: np.ndarray, n_counties: int
                   ) -> tuple[ClusterState, np.ndarray]:
     """Sum the last 12 months of sales, then find clusters: cells (the Taobao-village rule,
     :func:`detect`) and county industrial clusters (sellers of one line,
-    :func:`county_industry_clusters`, shape (n_counties, n_products))."""
+    :func:`county_industry_clusters`, shape (n_counties, n_products)). Shops are the sellers of
+    every set (households and firms; a firm counts its set's weight, model units)."""
     history.sum_year()
-    sellers = h.status == SELLING
-    shops = np.bincount(h.cell[sellers], minlength=world.n_cells)
+    n_lines = len(PRODUCTS)
+    shops = np.zeros(world.n_cells)
+    line_shops = np.zeros(n_counties * n_lines)
+    for h in sets:
+        sellers = h.status == SELLING
+        shops = shops + h.weight * np.bincount(h.cell[sellers], minlength=world.n_cells)
+        line = h.county[sellers].astype(np.int64) * n_lines + h.product[sellers]
+        line_shops = line_shops + h.weight * np.bincount(line, minlength=n_counties * n_lines)
     cells = detect(world, p, history.cell_12m, shops, cell_households,
                    history.cell_product_12m)
-    n_lines = len(PRODUCTS)
-    line = h.county[sellers].astype(np.int64) * n_lines + h.product[sellers]
-    line_shops = np.bincount(line, minlength=n_counties * n_lines)
     return cells, county_industry_clusters(p, line_shops.reshape(n_counties, n_lines))

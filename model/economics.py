@@ -7,7 +7,8 @@ realised revenue), so decisions and outcomes can never disagree about a term.
 
 All money is yuan per year for the household (model agents are real households; only counts
 scale with ``household_scale``). Products are indexed as in :data:`agents.farmers.PRODUCTS`;
-markets as in :data:`agents.logistics.MARKETS` (ASEAN, EU, US).
+markets as in :data:`model.demand.DEMAND_MARKETS` (ASEAN, EU, US, rest of the world; the
+first three are the overseas-warehouse markets of :data:`agents.logistics.MARKETS`).
 """
 
 from __future__ import annotations
@@ -19,20 +20,14 @@ import numpy as np
 from agents.farmers import CHILI, EMBROIDERY, TEA, Households
 from agents.logistics import hub_factor
 from model.clusters import in_a_cluster
+from model.demand import reference_price
 from model.parameters import Parameters
 from model.scaling import to_real
 
-# Market mix of each product line (rows: tea, chili, embroidery, other; columns: ASEAN, EU, US).
-# Assumption: Meitan tea goes to the EU/US (§2.3), chili mostly to ASEAN, embroidery through
-# Etsy/Shopee to the US/EU (§2.3, §3.2).
-MARKET_MIX = np.array([
-    [0.30, 0.40, 0.30],
-    [0.60, 0.20, 0.20],
-    [0.15, 0.40, 0.45],
-    [0.60, 0.20, 0.20],
-])
-DIRECT_DAYS = np.array([7.0, 12.0, 12.0])  # assumption: parcel delivery days by market
-DIRECT_RATE_FACTOR = np.array([0.9, 1.0, 1.05])  # assumption: ASEAN closer, US farther
+# assumption: parcel delivery days and international rate factor by market (ASEAN, EU, US,
+# rest of the world): ASEAN closer, the US and the rest of the world farther
+DIRECT_DAYS = np.array([7.0, 12.0, 12.0, 14.0])
+DIRECT_RATE_FACTOR = np.array([0.9, 1.0, 1.05, 1.1])
 BAD_DEBT_PART = 2.0 / 3.0  # share of credit_risk_rate that is bad debt (rest is FX loss)
 CUSTOMS_BATCHES_PER_YEAR = 4.0  # assumption: quarterly consolidated declarations
 TRADEMARK_MIN_REVENUE = 5e5  # assumption: only entities past 500,000 yuan register a mark
@@ -85,13 +80,14 @@ class MarketContext:
     belt_centre: np.ndarray      # cell: bool, a funded belt shipping centre is in reach
     knowhow: np.ndarray          # cell: know-how level
     has_point: np.ndarray        # village: bool, pickup point
-    demand: np.ndarray           # product: demand index (1 at start)
+    price: np.ndarray            # product: export price relative to the reference price
+                                 # (the clearing of foreign demand, model.demand)
+    market_share: np.ndarray     # (product, market): where each line's goods go
     intl_rate: np.ndarray        # product: international freight share of value
     warehouse_share: np.ndarray  # product: share of orders through an overseas warehouse
     warehouse_share_market: np.ndarray  # market: share of its orders through its warehouses
     intl_days: np.ndarray        # product: international delivery days
     asean_share: np.ndarray      # product: ASEAN share of sales
-    premium_factor: np.ndarray   # product: share of the export premium foreign demand still pays
     month: int
     # (Parameters, tables) of :func:`market_tables`, kept for the month. Setting a field anew
     # drops them; change a context by replacing fields, never by editing its arrays in place.
@@ -105,38 +101,33 @@ class MarketContext:
 
 
 def product_logistics(p: Parameters, warehouses_per_market: np.ndarray,
-                      provincial_factor: float = 1.0
+                      market_share: np.ndarray, provincial_factor: float = 1.0
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """International rate, warehouse share and delivery days per product line, and the
     warehouse share per market.
 
     A market with two public warehouses (ASEAN at baseline) takes ``warehouse_use_share`` of
     its orders through them; a market with one, three quarters of that (assumption: one city
-    covers less of the market). ``provincial_factor`` is the Guiyang hub's volume economy.
+    covers less of the market); the rest of the world has none. ``market_share`` (line x
+    market) weighs the markets; ``provincial_factor`` is the Guiyang hub's volume economy.
     """
-    n = np.asarray(warehouses_per_market, dtype=float)
+    n = np.zeros(len(DIRECT_DAYS))
+    n[:len(warehouses_per_market)] = warehouses_per_market
     w = p.warehouse_use_share * np.minimum(1.5 * n / (n + 1.0), 1.0)  # per market
-    flights = 1.0 - np.array([min(0.5, 0.33 * p.flight_increase), 0.0, 0.0])
+    flights = 1.0 - np.array([min(0.5, 0.33 * p.flight_increase), 0.0, 0.0, 0.0])
     direct_rate = p.international_direct_rate * DIRECT_RATE_FACTOR * flights * provincial_factor
     rate_m = (w * p.international_warehouse_rate * provincial_factor
               + (1 - w) * direct_rate)
-    direct_days = DIRECT_DAYS * (1.0 - np.array([min(0.5, 0.5 * p.flight_increase), 0, 0]))
+    direct_days = DIRECT_DAYS * (1.0 - np.array([min(0.5, 0.5 * p.flight_increase), 0, 0, 0]))
     days_m = w * direct_days * (1 - p.warehouse_speedup) + (1 - w) * direct_days
-    return MARKET_MIX @ rate_m, MARKET_MIX @ w, MARKET_MIX @ days_m, w
+    return (market_share @ rate_m, market_share @ w, market_share @ days_m,
+            w[:len(warehouses_per_market)])
 
 
-def export_premium(p: Parameters, ctx: MarketContext) -> np.ndarray:
-    """Export premium per product line after saturation of foreign demand."""
-    return product_table(p, "premium") * ctx.premium_factor
-
-
-def premium_factor(p: Parameters, exports_real: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    """Share of the export premium left when a product line's yearly exports (1:1 yuan) meet a
-    foreign demand that grows with ``demand``: ``1 / (1 + exports / (saturation * demand))``;
-    1 everywhere when ``export_saturation_yuan`` is 0 (saturation off)."""
-    if p.export_saturation_yuan <= 0:
-        return np.ones(len(demand))
-    return 1.0 / (1.0 + exports_real / (p.export_saturation_yuan * demand))
+def export_price(p: Parameters, ctx: MarketContext) -> np.ndarray:
+    """Export price per product line, per yuan of goods at domestic wholesale value: the
+    reference price times the clearing price of foreign demand (:mod:`model.demand`)."""
+    return reference_price(p) * ctx.price
 
 
 def product_table(p: Parameters, name: str) -> np.ndarray:
@@ -162,8 +153,7 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
         return ctx.tables[1]
     t: dict[str, np.ndarray] = {}
     # product lines
-    premium = export_premium(p, ctx)
-    t["revenue_factor"] = (1.0 + p.direct_sale_markup) * (1.0 + premium)
+    t["revenue_factor"] = export_price(p, ctx)
     t["loss_rate"] = product_table(p, "loss") * (1.0 - p.warehouse_return_cut
                                                  * ctx.warehouse_share)
     specialty = np.zeros(4, dtype=bool)
@@ -364,7 +354,7 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     delivery_days = first_mile_days + trunk_days + clearance_days + ctx.intl_days[prod]
 
     return {
-        "revenue": revenue, "orders": orders, "production": production,
+        "revenue": revenue, "value": value, "orders": orders, "production": production,
         "first_mile": first_mile, "trunk": trunk, "international": international,
         "logistics": logistics, "coastal_logistics": coastal_logistics, "loss": loss_cost,
         "unsold": unsold, "unsold_prob": unsold_prob, "acquisition": acquisition,

@@ -64,10 +64,10 @@ class FiscalLedger:
 
 def pay_households(ledger: FiscalLedger, households: Households, instrument: str,
                    idx: np.ndarray, amount: np.ndarray) -> None:
-    """Pay (or provide in kind) ``amount`` yuan to households ``idx`` and book it (model
-    units) under ``instrument``."""
+    """Pay (or provide in kind) ``amount`` yuan to agents ``idx`` of a set (households or
+    firms) and book it under ``instrument`` (in model units: times the set's weight)."""
     amount = np.asarray(amount, dtype=float)
     if len(idx) == 0 or not amount.any():
         return
     np.add.at(households.subsidies_received, idx, amount)
-    ledger.add_households(instrument, float(amount.sum()))
+    ledger.add_households(instrument, float(amount.sum()) * households.weight)

@@ -22,7 +22,7 @@ awareness is :func:`model.awareness.initial_hazard`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,9 +32,10 @@ from agents.logistics import LogisticsNetwork
 from model import economics as econ
 from model.accounts import Pricing
 from model.clusters import SalesHistory
+from model.demand import ExportSupply
 from model.parameters import Parameters
 from model.randomness import RandomStreams
-from model.sales import record_volumes
+from model.sales import record, volumes_of
 from model.scaling import to_model
 from model.world import World
 
@@ -44,6 +45,9 @@ MAX_WARM_START_ROUNDS = 50  # a safety cap: the flip limit ends the search well 
 MAX_FLIPS = 3
 #: initial sellers registered up to this many months before January 2022
 MAX_MONTHS_REGISTERED = 36
+#: the random streams of the initial sellers, per set (households, firms)
+WILLING_KEYS = ("initial_willing", "initial_willing_firms")
+REGISTRATION_KEYS = ("registration", "registration_firms")
 
 
 def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
@@ -56,6 +60,12 @@ def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     rest = total - base.sum()
     base[np.argsort(-(exact - base), kind="stable")[:rest]] += 1
     return base
+
+
+def firms_per_county(counties: pd.DataFrame, potential_firms: int) -> np.ndarray:
+    """Potential firms per county (one agent per firm, at every scale): ``potential_firms``
+    spread by rural households."""
+    return largest_remainder(counties["rural_households"].to_numpy(), potential_firms)
 
 
 def households_per_county(counties: pd.DataFrame, scale: float) -> np.ndarray:
@@ -81,55 +91,70 @@ def place_villages(world: World, villages_total: int) -> tuple[np.ndarray, np.nd
     return first_village, n_villages_cell
 
 
-def warm_start(sellers: np.ndarray, h: Households, pricing: Pricing, n_cells: int,
-               network: LogisticsNetwork, history: SalesHistory) -> np.ndarray:
-    """Give the start state the volumes and history of ``sellers``' past year, so hubs,
-    density economies, clusters and trailing accounts do not start from zero. Returns last
-    month's orders per cell."""
-    a = pricing.accounts(sellers, np.zeros(len(sellers)))
-    h.revenue_trailing[sellers] = a["revenue"]
-    h.profit_trailing[sellers] = np.maximum(a["profit"], 0.0)
-    return record_volumes(h, sellers, a["orders"] / MONTHS_PER_YEAR, a["collected"],
-                          a["revenue"] / MONTHS_PER_YEAR, n_cells, network, history, None)
+def warm_start(sellers: Sequence[np.ndarray], sets: Sequence[Households],
+               pricings: Sequence[Pricing], n_cells: int, network: LogisticsNetwork,
+               history: SalesHistory, supply: ExportSupply) -> np.ndarray:
+    """Give the start state the volumes and history of the ``sellers`` of each set's past
+    year, so hubs, density economies, clusters and trailing accounts do not start from zero.
+    Returns last month's orders per cell."""
+    volumes = None
+    for idx, h, pricing in zip(sellers, sets, pricings, strict=True):
+        a = pricing.accounts(idx, np.zeros(len(idx)))
+        h.revenue_trailing[idx] = a["revenue"]
+        h.profit_trailing[idx] = np.maximum(a["profit"], 0.0)
+        v = volumes_of(h, idx, a["orders"] / MONTHS_PER_YEAR, a["collected"],
+                       a["revenue"] / MONTHS_PER_YEAR, a["value"] / MONTHS_PER_YEAR, n_cells,
+                       network)
+        volumes = v if volumes is None else volumes + v
+    record(volumes, network, history, supply, None)
+    return volumes.cell_orders
 
 
-def start_initial_sellers(p: Parameters, streams: RandomStreams, h: Households,
-                          settle: Callable[[np.ndarray], Pricing], pricing: Pricing) -> int:
-    """Find the initial sellers as a fixed point and give them a past. Returns the rounds it
-    took (the last one confirms the set).
+def start_initial_sellers(p: Parameters, streams: RandomStreams, sets: Sequence[Households],
+                          settle: Callable[[list[np.ndarray]], list[Pricing]],
+                          pricings: list[Pricing]) -> int:
+    """Find the initial sellers of every set (households, firms) as one fixed point and give
+    them a past. Returns the rounds it took (the last one confirms the set).
 
-    ``settle(sellers)`` writes the sellers' past year into the volumes (:func:`warm_start`),
-    detects clusters and returns the pricing of January 2022 under those volumes; ``pricing``
-    is the pricing before any volume."""
-    aware = np.flatnonzero((h.status == AWARE) & h.capable)
-    willing = streams.uniform("initial_willing", 0, aware) < p.initial_seller_share
-    chosen = np.zeros(len(aware), dtype=bool)
-    ever = chosen.copy()
-    flips = np.zeros(len(aware), dtype=np.int64)
+    ``settle(sellers)`` writes each set's sellers' past year into the volumes
+    (:func:`warm_start`), detects clusters and returns the pricings of January 2022 under those
+    volumes; ``pricings`` are the pricings before any volume."""
+    aware = [np.flatnonzero((h.status == AWARE) & h.capable) for h in sets]
+    willing = [streams.uniform(WILLING_KEYS[k], 0, a) < p.initial_seller_share
+               for k, a in enumerate(aware)]
+    chosen = [np.zeros(len(a), dtype=bool) for a in aware]
+    ever = [c.copy() for c in chosen]
+    flips = [np.zeros(len(a), dtype=np.int64) for a in aware]
     rounds = 0
     while rounds < MAX_WARM_START_ROUNDS:
         rounds += 1
-        gain = pricing.gain(aware, np.zeros(len(aware)))
-        now = (gain > pricing.hurdle(aware)) & willing & (flips <= MAX_FLIPS)
-        if rounds > 1 and np.array_equal(now, chosen):
+        now = [(pr.gain(a, np.zeros(len(a))) > pr.hurdle(a)) & w & (fl <= MAX_FLIPS)
+               for pr, a, w, fl in zip(pricings, aware, willing, flips, strict=True)]
+        if rounds > 1 and all(np.array_equal(n, c) for n, c in zip(now, chosen, strict=True)):
             break  # a fixed point: every initial seller beats its hurdle, no one else does
         if rounds > 1:
-            flips += now != chosen
-            now &= flips <= MAX_FLIPS  # no choice of its own is stable: it stays out
+            for k in range(len(sets)):
+                flips[k] += now[k] != chosen[k]
+                now[k] &= flips[k] <= MAX_FLIPS  # no choice of its own is stable: it stays out
         chosen = now
-        ever |= chosen
-        pricing = settle(aware[chosen])
-    start = aware[chosen]
-    dropped = aware[ever & ~chosen]  # chosen in an earlier round only: no past of their own
-    h.revenue_trailing[dropped] = 0.0
-    h.profit_trailing[dropped] = 0.0
-    registered = -(streams.uniform("registration", 0, start)
-                   * MAX_MONTHS_REGISTERED).astype(np.int64)
-    h.start_selling(start, 0, -1)
-    h.start_month[start] = registered
-    h.months_selling[start] = -registered
-    settle(start)
-    # sellers past the enterprise threshold at the start are firms already, not new ones
-    past = start[h.revenue_trailing[start] >= econ.FIRM_TURNOVER_YUAN]
-    h.firm_month[past] = 0
+        for k in range(len(sets)):
+            ever[k] |= chosen[k]
+        pricings = settle([a[c] for a, c in zip(aware, chosen, strict=True)])
+    starts = []
+    for k, h in enumerate(sets):
+        start = aware[k][chosen[k]]
+        dropped = aware[k][ever[k] & ~chosen[k]]  # chosen in an earlier round only
+        h.revenue_trailing[dropped] = 0.0
+        h.profit_trailing[dropped] = 0.0
+        registered = -(streams.uniform(REGISTRATION_KEYS[k], 0, start)
+                       * MAX_MONTHS_REGISTERED).astype(np.int64)
+        h.start_selling(start, 0, -1)
+        h.start_month[start] = registered
+        h.months_selling[start] = -registered
+        starts.append(start)
+    settle(starts)
+    for h, start in zip(sets, starts, strict=True):
+        # sellers past the enterprise threshold at the start are firms already, not new ones
+        past = start[h.revenue_trailing[start] >= econ.FIRM_TURNOVER_YUAN]
+        h.firm_month[past] = 0
     return rounds

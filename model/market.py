@@ -10,8 +10,9 @@
     clip(p.platform_use_base + 0.25 × docking, 0, 1)`` (at least 0.95 with the one-stop
     platform); counties within 20 km of Guiyang's centre need no FX trip; hub, provincial-hub
     and first-mile density factors from last month's volumes (§7.9); clusters and belts from
-    last month's detection; international rate, warehouse share and delivery days per product;
-    the demand index (§7.1).
+    last month's detection; the export price of each line, cleared against foreign demand from
+    the last 12 months' exports (:mod:`model.demand`); international rate, warehouse share and
+    delivery days per product, weighted by where the clearing sends each line.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from agents.logistics import LogisticsNetwork
+from model import demand
 from model import economics as econ
 from model.clusters import ClusterState
+from model.demand import ExportSupply
 from model.parameters import Parameters
 from model.scaling import to_real
 
@@ -30,23 +33,15 @@ DOCKING_PLATFORM_USE = 0.25
 ONE_STOP_PLATFORM_USE = 0.95
 
 
-def demand_index(p: Parameters, month: int) -> np.ndarray:
-    """Demand index per product line in ``month`` (1 in January 2022, §7.1)."""
-    years = (month - 1) / 12.0
-    demand_m = np.array([(1 + p.demand_growth_asean) ** years, (1 + p.demand_growth_eu)
-                         ** years, (1 + p.demand_growth_us) ** years])
-    return econ.MARKET_MIX @ demand_m
-
-
 def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
                    network: LogisticsNetwork, guiyang_local: np.ndarray, haul_km: np.ndarray,
                    local_orders: np.ndarray, window_cells: np.ndarray, clusters: ClusterState,
                    industry_clusters: np.ndarray, knowhow_cell: np.ndarray,
-                   product_sales_12m: np.ndarray) -> econ.MarketContext:
+                   export_supply: ExportSupply) -> econ.MarketContext:
     """The month's context. ``stations`` is :func:`agents.station.station_arrays`;
     ``local_orders`` last month's orders per cell averaged over its 3x3 window (of
-    ``window_cells`` cells) and ``product_sales_12m`` the last 12 months'
-    revenue per (cell, line), model units. First-mile density and county-hub economies are
+    ``window_cells`` cells) and ``export_supply`` the last 12 months' goods exported per line
+    (model units). First-mile density and county-hub economies are
     computed per household from these volumes (:func:`model.economics.annual_economics`)."""
     st = stations
     help_frac = st["help_fraction"]
@@ -64,10 +59,11 @@ def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
     platform = np.clip(p.platform_use_base + DOCKING_PLATFORM_USE * docking, 0, 1)
     if p.one_stop_platform:
         platform = np.maximum(platform, ONE_STOP_PLATFORM_USE)
-    demand = demand_index(p, month)
-    exports_real = to_real(product_sales_12m.sum(axis=0), p.household_scale)
+    clearing = demand.clear(p, month, to_real(export_supply.last_12_months(),
+                                              p.household_scale))
     intl_rate, wh_share, intl_days, wh_market = econ.product_logistics(
-        p, network.warehouses_per_market, network.provincial_hub.scale_factor(p))
+        p, network.warehouses_per_market, clearing.market_share,
+        network.provincial_hub.scale_factor(p))
     return econ.MarketContext(
         fx_help=fx_help, customs_local=customs, guiyang_local=guiyang_local,
         info_station=info, takeup=takeup, partner=partner,
@@ -76,7 +72,7 @@ def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
         in_cluster=clusters.in_cluster, industry_cluster=industry_clusters,
         belt_centre=clusters.in_belt & (p.belt_reward_share > 0),
         knowhow=knowhow_cell, has_point=network.village_has_point,
-        demand=demand, intl_rate=intl_rate, warehouse_share=wh_share,
+        price=clearing.price, market_share=clearing.market_share,
+        intl_rate=intl_rate, warehouse_share=wh_share,
         warehouse_share_market=wh_market,
-        intl_days=intl_days, asean_share=econ.MARKET_MIX[:, 0],
-        premium_factor=econ.premium_factor(p, exports_real, demand), month=month)
+        intl_days=intl_days, asean_share=clearing.market_share[:, 0], month=month)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from agents.farmers import PRODUCTS, SELLING, Households, HouseholdView
+from agents.firms import Firms
 from agents.logistics import LogisticsNetwork
 from agents.station import (
     ask_for_services,
@@ -28,6 +29,7 @@ from model import adoption, awareness, initialisation, policy, sales, subsidies,
 from model.accounts import Pricing
 from model.clusters import ClusterState, SalesHistory, find_clusters, in_a_cluster
 from model.cooperatives import CooperativeRegistry
+from model.demand import ExportSupply
 from model.fiscal import FiscalLedger
 from model.gradient import KnowHow
 from model.market import market_context
@@ -91,6 +93,14 @@ class CBECModel(mesa.Model):
         self.households = h = Households.create(world, p, self.streams.generator("households"),
                                                 self.county_agents,
                                                 (first_village, n_villages))
+        # --- firms: one agent per real potential firm, at every scale (ODD §5)
+        self.firms = Firms.create(world, p, self.streams.generator("firms"),
+                                  initialisation.firms_per_county(world.counties,
+                                                                  p.potential_firms),
+                                  (first_village, n_villages))
+        # the firms' own draws, so that a household and a firm of the same index never share one
+        self.firm_streams = RandomStreams(int(self.streams.generator("firm_streams")
+                                              .integers(2 ** 63)))
         self.county_start = np.searchsorted(h.county, np.arange(n_counties)).astype(np.int64)
         self.county_stop = np.searchsorted(h.county, np.arange(n_counties),
                                            side="right").astype(np.int64)
@@ -118,15 +128,21 @@ class CBECModel(mesa.Model):
         self.industry_clusters = np.zeros((n_counties, len(PRODUCTS)), dtype=bool)
         self.haul_km = world.dist_to_seat_km * p.road_circuity
         self.sales_history = SalesHistory.empty(world.n_cells)
+        self.export_supply = ExportSupply.empty()
         self.month_sales = sales.SalesMonth(np.zeros(0, np.int64), None,
-                                            np.zeros(world.n_cells))
+                                            sales.Volumes.none(world.n_cells, self.logistics))
+        self.firm_sales = self.month_sales
+        self.cell_orders = np.zeros(world.n_cells)
         # --- initial awareness and sellers (January 2022)
         self.cumulative_hazard = awareness.initial_hazard(p, self._pole_field(1), world.n_cells)
         h.notice(self.cumulative_hazard)
+        self.firms.notice(self.cumulative_hazard)
+        self._price_month(1)
         self.warm_start_rounds = initialisation.start_initial_sellers(
-            p, self.streams, h, self._settle_start, self._price_month(1))
-        self.rewards = subsidies.RewardRound.before_any(  # the initial sellers' 2021
-            h.revenue_trailing[self.sellers()].astype(float))
+            p, self.streams, (h, self.firms), self._settle_start,
+            [self.pricing, self.firm_pricing])
+        self.rewards = subsidies.RewardRound.before_any(  # the initial firms' 2021
+            self.firms.revenue_trailing[self.firms.status == SELLING].astype(float))
         self.recorder = Recorder(self)
         self.recorder.record(0)
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -160,13 +176,19 @@ class CBECModel(mesa.Model):
         training.train(m, p, self.streams, h, self.stations, self.station_state["training"],
                        self.county_start, self.county_stop, self.fiscal)  # 9. training
         self.notice()  # 10. awareness
+        self.firms.notice(self.cumulative_hazard)
         self.cooperatives.form(m, p, self.streams, pricing, self.knowhow.cell)  # 11. co-ops form
         self.review(m, entrepreneurs)  # 12. adoption review
+        adoption.review(m, p, self.firm_streams, self.firms, None, self.firm_pricing,
+                        np.zeros(0, np.int64))
         self.sell(m)  # 13. sales and exits
+        self.firm_sales = sales.sell(m, p, self.firm_streams, self.firms, self.firm_pricing,
+                                     None, self.logistics, self.fiscal, self.world.n_cells)
+        self.record_volumes(m)
         self.cooperatives.upkeep(m, p, self.streams, pricing)  # 14. co-op upkeep
         if self.month_of_year == 12:  # 15. turnover subsidies
             self.rewards = subsidies.pay_turnover_rewards(
-                m, p, self.streams, h, self.cooperatives, pricing.context.takeup,
+                m, p, self.streams, h, self.firms, self.cooperatives, pricing.context.takeup,
                 self.clusters.in_belt, self.fiscal)
         policy.book_monthly_costs(  # 16. running costs of the levers
             p, self.logistics, self.stations, self.fiscal, self.levers)
@@ -204,7 +226,14 @@ class CBECModel(mesa.Model):
         """A month of sales and exits (ODD §7.5)."""
         self.month_sales = sales.sell(month, self.params, self.streams, self.households,
                                       self.pricing, self.cooperatives, self.logistics,
-                                      self.sales_history, self.fiscal, self.world.n_cells)
+                                      self.fiscal, self.world.n_cells)
+
+    def record_volumes(self, month: int) -> None:
+        """The month's volumes of households and firms together go to the hubs, pickup points,
+        warehouses, the sales history and the export supply (ODD §7.5)."""
+        volumes = self.month_sales.volumes + self.firm_sales.volumes
+        sales.record(volumes, self.logistics, self.sales_history, self.export_supply, month)
+        self.cell_orders = volumes.cell_orders
 
     # ------------------------------------------------------- other sub-steps
     def start_policy(self) -> None:
@@ -232,7 +261,7 @@ class CBECModel(mesa.Model):
     def detect_clusters(self) -> None:
         """Clusters and county industrial clusters from the last 12 months (ODD §7.15)."""
         self.clusters, self.industry_clusters = find_clusters(
-            self.world, self.params, self.sales_history, self.households,
+            self.world, self.params, self.sales_history, (self.households, self.firms),
             self.cell_households, self.world.n_counties)
 
     # ---------------------------------------------------------------- wiring
@@ -246,21 +275,22 @@ class CBECModel(mesa.Model):
         self.station_state = station_arrays(self.stations, p)
         self.context = market_context(
             month, p, self.station_state, self.logistics, self.guiyang_local, self.haul_km,
-            self.world.window_sum(self.month_sales.cell_orders) / self.world.window_cells,
+            self.world.window_sum(self.cell_orders) / self.world.window_cells,
             self.world.window_cells, self.clusters, self.industry_clusters,
-            self.knowhow.cell, self.sales_history.cell_product_12m)
-        self.pricing = Pricing(self.households, p, self.context, self.knowhow)
+            self.knowhow.cell, self.export_supply)
+        self.pricing = Pricing(self.households, p, self.context, self.knowhow, registered=False)
+        self.firm_pricing = Pricing(self.firms, p, self.context, self.knowhow, registered=True)
         return self.pricing
 
-    def _settle_start(self, sellers: np.ndarray) -> Pricing:
-        """Warm start: write ``sellers``' past year into the volumes, detect clusters, and
-        price January 2022 again (ODD §5 step 10)."""
-        cell_orders = initialisation.warm_start(sellers, self.households, self.pricing,
-                                                self.world.n_cells, self.logistics,
-                                                self.sales_history)
-        self.month_sales = sales.SalesMonth(self.month_sales.sellers, None, cell_orders)
+    def _settle_start(self, sellers: list[np.ndarray]) -> list[Pricing]:
+        """Warm start: write the past year of ``sellers`` (households, firms) into the
+        volumes, detect clusters, and price January 2022 again (ODD §5 step 10)."""
+        self.cell_orders = initialisation.warm_start(
+            sellers, (self.households, self.firms), (self.pricing, self.firm_pricing),
+            self.world.n_cells, self.logistics, self.sales_history, self.export_supply)
         self.detect_clusters()
-        return self._price_month(1)
+        self._price_month(1)
+        return [self.pricing, self.firm_pricing]
 
     # ================================================================ queries
     def sellers(self) -> np.ndarray:
@@ -268,9 +298,13 @@ class CBECModel(mesa.Model):
         return self.households.status == SELLING
 
     def sellers_per_county(self) -> np.ndarray:
-        """Sellers per county now (agents)."""
-        return np.bincount(self.households.county[self.sellers()],
-                           minlength=self.world.n_counties)
+        """Sellers per county now, households and firms (model units: a firm counts
+        ``household_scale``)."""
+        firms = self.firms
+        return (np.bincount(self.households.county[self.sellers()],
+                            minlength=self.world.n_counties)
+                + firms.weight * np.bincount(firms.county[firms.status == SELLING],
+                                             minlength=self.world.n_counties))
 
     def household(self, index: int) -> HouseholdView:
         """A read-only view of one household (state and effective skill)."""

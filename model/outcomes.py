@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from agents.farmers import EXITED, PRODUCTS, SELLING, UNAWARE
-from agents.logistics import MARKETS
-from model import economics as econ
 from model import views
+from model.clusters import in_a_cluster
+from model.demand import DEMAND_MARKETS
 from model.scaling import to_real
 
 if TYPE_CHECKING:
@@ -37,8 +37,16 @@ COLUMNS = {
     "adoption_share": "sellers / households",
     "sellers_direct": "sellers selling on their own (agents)",
     "sellers_coop": "sellers selling through a cooperative (agents)",
-    "entities": "CBEC entities: direct sellers plus cooperatives (agents)",
+    "entities": "households selling on their own plus cooperatives (agents; the registered "
+                "entities are ``entities_real``)",
     "cooperatives": "active cooperatives",
+    "firms_active": "firms selling cross-border (real: every firm is an agent)",
+    "firms_aware_share": "share of potential firms aware of CBEC",
+    "practitioners_real": "people running a CBEC business: selling households and firms, "
+                          "province-equivalent",
+    "entities_real": "CBEC entities: selling firms plus cooperatives, province-equivalent",
+    "export_transactions_month_real": "export declarations this month: one per entity (firm or "
+                                      "cooperative) that shipped, province-equivalent",
     "turnover_month_yuan": "CBEC revenue this month, province-equivalent yuan",
     "entity_turnover_median_yuan": "median turnover of entities in the last completed calendar "
                                    "year (from each December on; month 0-11: the initial "
@@ -118,11 +126,45 @@ COLUMNS = {
     **{f"sellers_{name}": f"seller agents in the {name} line" for name in PRODUCTS},
     **{f"adoption_share_{name}": f"sellers / households in the {name} line"
        for name in PRODUCTS},
-    **{f"exports_{market}_month_yuan": f"exports to {market.upper()} this month (fixed market "
-       "mix), province-equivalent yuan" for market in ("asean", "eu", "us")},
+    **{f"exports_{market}_month_yuan": f"exports to {market.replace('_', ' ')} this month "
+       "(where the clearing of foreign demand sends each line), province-equivalent yuan"
+       for market in DEMAND_MARKETS},
+    **{f"export_price_{name}": f"export price of the {name} line relative to its reference "
+       "price (the clearing of foreign demand)" for name in PRODUCTS},
+    **{f"turnover_{name}_month_yuan": f"CBEC revenue of the {name} line this month, "
+       "province-equivalent yuan" for name in PRODUCTS},
     **{f"pole_strength_{pole}": f"strength of the {pole.capitalize()} growth pole (0 before it "
        "is active)" for pole in ("guiyang", "zunyi", "tongren")},
 }
+
+
+def month_sellers(model: CBECModel) -> dict[str, np.ndarray] | None:
+    """This month's sellers of both sets (households, then firms) as one table: their
+    accounts of the month and their ``cell``, ``county``, ``product``, ``coop`` (-1 for
+    firms), ``last_unsold_month``, ``reward_last``, ``firm`` (bool) and ``w``, the real
+    sellers each stands for (``1 / household_scale`` for a household, 1 for a firm). None
+    when nobody sold."""
+    parts = []
+    for agents, sold, is_firm in ((model.households, model.month_sales, False),
+                                  (model.firms, model.firm_sales, True)):
+        if sold.accounts is None or len(sold.sellers) == 0:
+            continue
+        idx = sold.sellers
+        part = {key: np.asarray(value) for key, value in sold.accounts.items()
+                if np.ndim(value) == 1 and len(value) == len(idx)}
+        part.update(cell=agents.cell[idx].astype(np.intp),
+                    county=agents.county[idx].astype(np.intp),
+                    product=agents.product[idx].astype(np.intp), coop=agents.coop[idx],
+                    last_unsold_month=agents.last_unsold_month[idx],
+                    reward_last=agents.reward_last[idx].astype(np.float64),
+                    firm=np.full(len(idx), is_firm),
+                    w=np.full(len(idx), 1.0 / (agents.weight * model.params.household_scale)
+                              if not is_firm else 1.0))
+        parts.append(part)
+    if not parts:
+        return None
+    keys = set.intersection(*(set(part) for part in parts))
+    return {key: np.concatenate([part[key] for part in parts]) for key in keys}
 
 
 class Recorder:
@@ -180,14 +222,25 @@ class Recorder:
             row[f"sellers_{name}"] = int(by_product[k])
             row[f"adoption_share_{name}"] = float(
                 by_product[k] / max(self.households_by_product[k], 1))
+        firms = model.firms
+        firm_status = firms.status
+        n_firms = int((firm_status == SELLING).sum())
+        row["firms_active"] = n_firms
+        row["firms_aware_share"] = float((firm_status != UNAWARE).sum() / max(firms.n, 1))
+        row["practitioners_real"] = row["sellers_real"] + n_firms
         row["entities"] = len(direct) + len(active_coops)
         row["cooperatives"] = len(active_coops)
+        row["entities_real"] = n_firms + to_real(len(active_coops), scale)
+        # one consolidated export declaration per entity and month it ships (ODD §7.5)
+        row["export_transactions_month_real"] = (
+            float(len(model.firm_sales.sellers)) + to_real(len(active_coops), scale)
+            if m > 0 else 0.0)
         # entity turnover: calendar years, counted each December (model.subsidies)
         row["entity_turnover_median_yuan"] = model.rewards.turnover_median_yuan
         row["share_entities_below_1m"] = model.rewards.share_below_1m
         row["subsidy_coverage"] = model.rewards.coverage
         row["subsidy_eligible_share"] = model.rewards.eligible_share
-        row["subsidy_recipients_real"] = to_real(model.rewards.recipients, scale)
+        row["subsidy_recipients_real"] = model.rewards.recipients
         row["fiscal_cost_month_yuan"] = model.fiscal.month_total(m)
         row["fiscal_cost_total_yuan"] = model.fiscal.total()
         # returnees
@@ -233,12 +286,11 @@ class Recorder:
         row["new_sellers_month_real"] = to_real(float((h.start_month[sellers] == m).sum()), scale)
         year_ago = self.rows[m - 12]["sellers"] if m >= 12 else 0
         row["sellers_growth_12m"] = len(sellers) / year_ago - 1 if year_ago else float("nan")
-        new_firm_hh = h.firm_month > 0
+        new_firms = firms.firm_month > 0
         new_coops = [c for c in model.cooperatives.values() if c.firm_month > 0]
-        n_new = to_real(float(new_firm_hh.sum()), scale) + to_real(len(new_coops), scale)
-        tc = (np.isin(h.product[new_firm_hh], (0, 1)).sum()
-              + sum(c.product in (0, 1) for c in new_coops))
-        tc = to_real(tc, scale)
+        n_new = float(new_firms.sum()) + to_real(len(new_coops), scale)
+        tc = (float(np.isin(firms.product[new_firms], (0, 1)).sum())
+              + to_real(sum(c.product in (0, 1) for c in new_coops), scale))
         row["firms_new_total_real"] = n_new
         row["firms_new_tea_chili_share"] = tc / n_new if n_new else float("nan")
         row["trained_total_real"] = to_real(sum(s.trained_total for s in model.stations), scale)
@@ -266,69 +318,76 @@ class Recorder:
 
     def _accounts(self, row: dict, model: CBECModel, sellers: np.ndarray) -> None:
         """Cost shares, delivery, collection, FX travel, unsold, income, exports, over the
-        households that sold this month (before the month's exits)."""
-        a = model.month_sales.accounts
-        h = model.households
-        scale = model.params.household_scale
+        households and firms that sold this month (before the month's exits), each weighted by
+        the real sellers it stands for."""
         row["haul_km_households"] = self.mean_haul
         keys = ("logistics_cost_share", "logistics_cost_share_coastal",
                 "logistics_cost_per_revenue", "logistics_per_revenue_belt",
                 "logistics_per_revenue_outside", "delivery_days", "collection_rate",
                 "fx_travel_share", "fx_cost_per_settlement_yuan", "unsold_share",
                 "platform_order_share", "haul_km_sellers", "cbec_profit_per_seller_yuan")
-        if not a:  # the start state, or a month without sellers
+        sold = month_sellers(model)
+        if sold is None:  # the start state, or a month without sellers
             for key in keys:
                 row[key] = float("nan")
             row["cbec_income_per_household_yuan"] = 0.0
             row["turnover_month_yuan"] = 0.0
-            for mk in MARKETS:
+            for mk in DEMAND_MARKETS:
                 row[f"exports_{mk}_month_yuan"] = 0.0
+            for k, name in enumerate(PRODUCTS):
+                row[f"turnover_{name}_month_yuan"] = 0.0
+                row[f"export_price_{name}"] = float(model.context.price[k])
             return
-        idx = model.month_sales.sellers
-        f = a["f"]
-        cost = a["export_cost"] * f
-        logistics = a["logistics"] * f
-        coastal = a["coastal_logistics"] * f
+        w = sold["w"]
+        f = sold["f"] * w  # each term below, realised and in real sellers
+        cost = sold["export_cost"] * f
+        logistics = sold["logistics"] * f
+        coastal = sold["coastal_logistics"] * f
+        rev = sold["revenue"] * f
         row["logistics_cost_share"] = float(logistics.sum() / cost.sum())
         row["logistics_cost_share_coastal"] = float(
             coastal.sum() / (cost - logistics + coastal).sum())
-        row["logistics_cost_per_revenue"] = float(logistics.sum() / (a["revenue"] * f).sum())
-        cl = model.clusters
-        belt = cl.in_belt[h.cell[idx]]
-        outside = ~model.in_any_cluster(idx)
+        row["logistics_cost_per_revenue"] = float(logistics.sum() / rev.sum())
+        belt = model.clusters.in_belt[sold["cell"]]
+        outside = ~in_a_cluster(model.clusters.in_cluster, model.industry_clusters,
+                                sold["cell"], sold["county"], sold["product"])
         for key, mask in (("logistics_per_revenue_belt", belt),
                           ("logistics_per_revenue_outside", outside)):
-            rev_m = (a["revenue"] * f)[mask].sum()
+            rev_m = rev[mask].sum()
             row[key] = float(logistics[mask].sum() / rev_m) if rev_m > 0 else float("nan")
-        orders = a["orders"] * f
-        row["delivery_days"] = float((a["delivery_days"] * orders).sum() / orders.sum())
-        rev = a["revenue"] * f
-        row["collection_rate"] = float((a["collected"] * rev).sum() / rev.sum())
-        row["platform_order_share"] = float((a["platform"] * orders).sum() / orders.sum())
-        row["haul_km_sellers"] = float(a["haul_km"].mean())
-        # entities: each direct seller once, each cooperative once (its members share a county)
-        coop = h.coop[idx]
-        in_coop = a["coop_members"] > 0
-        travel_direct = a["fx_travel"][~in_coop]
-        ids, first = np.unique(coop[in_coop], return_index=True)
-        travel_coop = a["fx_travel"][in_coop][first]
-        travel = np.concatenate([travel_direct, travel_coop])
-        row["fx_travel_share"] = float(travel.mean()) if len(travel) else float("nan")
+        orders = sold["orders"] * f
+        row["delivery_days"] = float((sold["delivery_days"] * orders).sum() / orders.sum())
+        row["collection_rate"] = float((sold["collected"] * rev).sum() / rev.sum())
+        row["platform_order_share"] = float((sold["platform"] * orders).sum() / orders.sum())
+        row["haul_km_sellers"] = float((sold["haul_km"] * w).sum() / w.sum())
+        # who settles FX: each direct seller and firm once, each cooperative once
+        in_coop = sold["coop"] >= 0
+        _, first = np.unique(sold["coop"][in_coop], return_index=True)
+        travel = np.concatenate([sold["fx_travel"][~in_coop], sold["fx_travel"][in_coop][first]])
+        settlers = np.concatenate([w[~in_coop], w[in_coop][first]])
+        travel_share = float((travel * settlers).sum() / settlers.sum())
+        row["fx_travel_share"] = travel_share
         p = model.params
-        row["fx_cost_per_settlement_yuan"] = (
-            float(travel.mean() * p.fx_trip_cost_yuan + (1 - travel.mean()) * p.fx_local_cost_yuan)
-            if len(travel) else float("nan"))
-        row["unsold_share"] = float((h.last_unsold_month[idx] > model.month - 12).mean())
-        profit = a["profit_month"] * 12.0
-        rewards = h.reward_last.astype(np.float64)
-        row["cbec_profit_per_seller_yuan"] = float((profit + rewards[idx]).mean())
-        row["cbec_income_per_household_yuan"] = float((profit.sum() + rewards.sum())
-                                                      / max(h.n, 1))
-        row["turnover_month_yuan"] = float(to_real(a["revenue_month"].sum(), scale))
-        mix = econ.MARKET_MIX[h.product[idx]]
-        for k, mk in enumerate(MARKETS):
-            row[f"exports_{mk}_month_yuan"] = float(
-                to_real((a["revenue_month"] * mix[:, k]).sum(), scale))
+        row["fx_cost_per_settlement_yuan"] = float(
+            travel_share * p.fx_trip_cost_yuan + (1 - travel_share) * p.fx_local_cost_yuan)
+        unsold = sold["last_unsold_month"] > model.month - 12
+        row["unsold_share"] = float((unsold * w).sum() / w.sum())
+        profit = (sold["profit_month"] * 12.0 + sold["reward_last"]) * w
+        row["cbec_profit_per_seller_yuan"] = float(profit.sum() / w.sum())
+        households = ~sold["firm"]
+        row["cbec_income_per_household_yuan"] = float(
+            profit[households].sum() / to_real(max(model.households.n, 1),
+                                                model.params.household_scale))
+        revenue_month = sold["revenue_month"] * w
+        row["turnover_month_yuan"] = float(revenue_month.sum())
+        mix = model.context.market_share[sold["product"]]
+        for k, mk in enumerate(DEMAND_MARKETS):
+            row[f"exports_{mk}_month_yuan"] = float((revenue_month * mix[:, k]).sum())
+        line_turnover = np.bincount(sold["product"], weights=revenue_month,
+                                    minlength=len(PRODUCTS))
+        for k, name in enumerate(PRODUCTS):
+            row[f"turnover_{name}_month_yuan"] = float(line_turnover[k])
+            row[f"export_price_{name}"] = float(model.context.price[k])
 
     def _county_panel(self, m: int, sellers: np.ndarray) -> None:
         model = self.model

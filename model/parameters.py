@@ -48,8 +48,8 @@ _p = parameter  # the short name used in the table below
 
 # Groups, in the order the documentation lists them.
 GROUPS = (
-    "run", "world", "households", "economics", "logistics", "adoption", "poles", "gradient",
-    "returnees", "cooperatives", "clusters", "stations", "subsidies", "policy",
+    "run", "world", "households", "firms", "economics", "logistics", "adoption", "poles",
+    "gradient", "returnees", "cooperatives", "clusters", "stations", "subsidies", "policy",
 )
 
 
@@ -118,6 +118,20 @@ class Parameters:
         "Share of the specialty line in its home counties (Meitan-area tea counties, Zunyi "
         "prefecture chili, Qiandongnan embroidery).", 0, 1, "households")
 
+    # --------------------------------------------------------------- firms
+    potential_firms: int = _p(
+        20000, "firms (province, 1:1)", "assumption: rural enterprises, processors and "
+        "registered individual businesses that could sell abroad; the paper's ~34,000 platform "
+        "transactions a year (§4.2) and the fund's size (§4.1) imply a few thousand that do",
+        "Potential CBEC firms in the province (every one an agent at every scale), spread "
+        "over counties by rural households.", 0, 1_000_000, "firms")
+    firm_median_yuan: float = _p(
+        3e5, "yuan/year (domestic value)", "assumption: §4.1: 80% of entities turn over less "
+        "than 1M yuan a year, 12% qualify for a reward on over 2M",
+        "Median goods a potential firm can source and sell a year.", 1e4, 1e8, "firms")
+    firm_sigma: float = _p(1.5, "log-units", "assumption: firm sizes are fat-tailed",
+                           "Log-sd of the firms' sales potential.", 0.1, 3.0, "firms")
+
     # ----------------------------------------------------------- economics
     production_cost_share: float = _p(
         0.55, "share of domestic value", "assumption: farm/handicraft cost ratio",
@@ -138,13 +152,42 @@ class Parameters:
                                    "Export price premium, embroidery/silver.", 0, 2, "economics")
     premium_other: float = _p(0.10, "share", "assumption", "Export price premium, other lines.",
                               0, 2, "economics")
-    export_saturation_yuan: float = _p(
-        2e10, "yuan/year (1:1)", "assumption: foreign demand slopes down; at 20 billion yuan a "
-        "year of one product line's exports its premium is halved (the calibrated baseline's "
-        "whole rural CBEC turns over about 43-52 billion yuan in 2022)",
-        "Exports of a product line at which its export premium is halved (the level grows "
-        "with market demand); 0 switches saturation off.", 0, 1e14,
-        "economics")
+    demand_elasticity: float = _p(
+        3.0, "dimensionless", "assumption: the median elasticity of substitution of "
+        "differentiated imported goods, about 3 (Broda and Weinstein 2006, QJE)",
+        "Price elasticity of foreign demand for each product line (constant elasticity).",
+        1.05, 20, "economics")
+    export_price_cap: float = _p(
+        1.5, "multiple of the reference export price", "assumption: buyers pay other origins "
+        "of the same goods (Fujian and Yunnan tea, Sichuan chili) at most about half more",
+        "Highest export price a product line can clear at, however little Guizhou supplies.",
+        1.0, 10, "economics")
+    demand_tea_yuan: float = _p(
+        2.5e8, "yuan of goods/year (domestic value, 1:1)", "external_anchors.md: Guizhou's tea "
+        "exports through every channel were about USD 230 M (1.6 bn yuan) in 2020; assumption: "
+        "cross-border e-commerce from rural sellers can reach buyers of about a third of that "
+        "(0.5 bn yuan at the reference price)",
+        "Foreign demand for Guizhou tea at the reference export price in January 2022.",
+        0, 1e12, "economics")
+    demand_chili_yuan: float = _p(
+        5e7, "yuan of goods/year (domestic value, 1:1)", "external_anchors.md: Guizhou's chili "
+        "exports were about 110 M yuan in the first half of 2020 (about 220 M a year); "
+        "assumption: CBEC buyers of about 40% of that (95 M yuan at the reference price)",
+        "Foreign demand for Guizhou chili at the reference export price in January 2022.",
+        0, 1e12, "economics")
+    demand_embroidery_yuan: float = _p(
+        2.5e7, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
+        "sell tens of millions of yuan a year through Etsy and similar platforms (about 60 M "
+        "yuan at the reference price)",
+        "Foreign demand for Miao embroidery and silver at the reference export price in "
+        "January 2022.", 0, 1e12, "economics")
+    demand_other_yuan: float = _p(
+        6e8, "yuan of goods/year (domestic value, 1:1)", "assumption: the other lines (fruit, "
+        "processed food, crafts) about twice the three specialties together, so rural CBEC is "
+        "about 2 bn yuan a year at the reference price, a few percent of Guizhou's 48.7 bn "
+        "yuan of goods exports in 2021 (external_anchors.md)",
+        "Foreign demand for the other product lines at the reference export price in January "
+        "2022.", 0, 1e12, "economics")
     loss_tea: float = _p(0.05, "share of shipped value", "§4.1: tea 5%", "Loss/breakage, tea.",
                          0, 0.9, "economics")
     loss_chili: float = _p(0.06, "share of shipped value", "assumption: close to tea",
@@ -209,6 +252,9 @@ class Parameters:
                                  "economics")
     demand_growth_us: float = _p(0.05, "1/year", "assumption", "Growth of US demand.", -0.5, 1,
                                  "economics")
+    demand_growth_rest_of_world: float = _p(
+        0.05, "1/year", "assumption", "Growth of demand in the rest of the world.", -0.5, 1,
+        "economics")
     sales_noise_sigma: float = _p(0.3, "log-units", "assumption",
                                   "Month-to-month noise in a seller's sales.", 0, 2, "economics")
 

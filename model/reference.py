@@ -104,7 +104,6 @@ class ReferenceCBECModel(CBECModel):
         self.households_around = [
             households_in_cell[c] + sum(households_in_cell[n] for n in neighbours)
             for c, neighbours in enumerate(self.cell_neighbours)]
-        self.market_mix = econ.MARKET_MIX.tolist()
         # what the agents last saw of each state array (see observe)
         self.mirror = {name: getattr(h, name).copy() for name in FIELDS}
         self.observe()
@@ -127,9 +126,9 @@ class ReferenceCBECModel(CBECModel):
                 for i, value in zip(changed.tolist(), values[changed].tolist(), strict=True):
                     setattr(self.farmers[i], name, value)
         ctx = self.context
-        self.premium = econ.export_premium(self.params, ctx).tolist()
+        self.export_price = econ.export_price(self.params, ctx).tolist()
+        self.market_mix = ctx.market_share.tolist()
         self.cell_knowhow = self.knowhow.cell.tolist()
-        self.product_demand = ctx.demand.tolist()
         self.takeup = ctx.takeup.tolist()
 
     def publish(self, agents: list[FarmerHousehold], names: tuple[str, ...]) -> None:
@@ -229,6 +228,7 @@ class ReferenceCBECModel(CBECModel):
             self.households.orders_last[:] = 0.0
             self.month_sales = SalesMonth(seller_idx, None, np.zeros(n_cells))
             self.sales_history.record(m, 0.0, 0.0)
+            self.export_supply.record(m, np.zeros(len(PRODUCTS)))
             self.logistics.record_nothing()
             return
         coop_size = Counter(a.coop for a in sellers if a.coop >= 0)
@@ -237,7 +237,8 @@ class ReferenceCBECModel(CBECModel):
         cell_orders = [0.0] * n_cells
         county_orders = [0.0] * len(self.stations)
         village_orders = [0.0] * len(self.village_cell)
-        market_orders = [0.0, 0.0, 0.0]
+        market_orders = [0.0] * len(warehouse_share)
+        line_goods = [0.0] * len(PRODUCTS)
         cell_sales = [0.0] * n_cells
         cell_product_sales = [[0.0] * len(PRODUCTS) for _ in range(n_cells)]
         paid: dict[str, float] = defaultdict(float)
@@ -255,8 +256,9 @@ class ReferenceCBECModel(CBECModel):
             county_orders[agent.county] += orders * a["collected"]
             if has_point[agent.village]:
                 village_orders[agent.village] += orders
-            for k, share in enumerate(self.market_mix[agent.product]):
+            for k, share in enumerate(self.market_mix[agent.product][:len(warehouse_share)]):
                 market_orders[k] += orders * share * warehouse_share[k]
+            line_goods[agent.product] += a["value"] * f / 12.0
             cell_sales[agent.cell] += rec["revenue"]
             cell_product_sales[agent.cell][agent.product] += rec["revenue"]
             agent.judge(m, a["gain_rate"])
@@ -271,6 +273,7 @@ class ReferenceCBECModel(CBECModel):
         self.households.orders_last[seller_idx] = [
             r["a"]["orders"] * r["f"] / 12.0 for r in records]
         self.sales_history.record(m, np.array(cell_sales), np.array(cell_product_sales))
+        self.export_supply.record(m, np.array(line_goods))
         # the month's accounts, over this month's sellers, for the Recorder
         accounts = {k: np.concatenate([r["arrays"][k] for r in records])
                     for k in records[0]["arrays"]}

@@ -35,6 +35,7 @@ from model import economics as econ
 from model.accounts import Pricing
 from model.clusters import SalesHistory
 from model.cooperatives import CooperativeRegistry
+from model.demand import ExportSupply
 from model.fiscal import FiscalLedger, pay_households
 from model.parameters import Parameters
 from model.randomness import RandomStreams
@@ -44,57 +45,105 @@ PROPORTIONAL_TERMS = ("small_order_freight", "parcel", "breakage_insurance", "cr
 
 
 @dataclass
+class Volumes:
+    """A month's volumes of a set of sellers, in model units (an agent counts its set's
+    ``weight``): orders per cell, on the county hubs (the collected share), at pickup points
+    (per village) and through each market's warehouses; revenue per cell and per (cell, line);
+    goods (domestic value) per line. Volumes of two sets add up with ``+``."""
+
+    cell_orders: np.ndarray
+    county_orders: np.ndarray
+    village_orders: np.ndarray
+    market_orders: np.ndarray
+    cell_revenue: np.ndarray
+    cell_line_revenue: np.ndarray
+    line_goods: np.ndarray
+
+    @classmethod
+    def none(cls, n_cells: int, network: LogisticsNetwork) -> Volumes:
+        return cls(np.zeros(n_cells), np.zeros(len(network.county_hubs)),
+                   np.zeros(len(network.village_cell)),
+                   np.zeros(len(network.warehouses_per_market)), np.zeros(n_cells),
+                   np.zeros((n_cells, len(PRODUCTS))), np.zeros(len(PRODUCTS)))
+
+    def __add__(self, other: Volumes) -> Volumes:
+        return Volumes(*(getattr(self, f) + getattr(other, f)
+                         for f in self.__dataclass_fields__))
+
+
+@dataclass
 class SalesMonth:
-    """What a month of sales leaves for the next month and the outcomes: the ``sellers``
-    (household indices), their ``accounts`` (expected yearly terms plus ``f``,
-    ``profit_month``, ``revenue_month``, ``coop_members``; None without sellers) and the orders
-    per cell (model units), which set next month's density economies."""
+    """What a month of sales of one set of sellers leaves for the next month and the
+    outcomes: the ``sellers`` (indices in the set), their ``accounts`` (expected yearly terms
+    plus ``f``, ``profit_month``, ``revenue_month``, ``coop_members``; None without sellers)
+    and their :class:`Volumes`."""
 
     sellers: np.ndarray
     accounts: dict[str, np.ndarray] | None
-    cell_orders: np.ndarray
+    volumes: Volumes
 
 
-def record_volumes(h: Households, idx: np.ndarray, orders: np.ndarray, collected: np.ndarray,
-                   revenue: np.ndarray, n_cells: int, network: LogisticsNetwork,
-                   history: SalesHistory, month: int | None,
-                   village_orders: np.ndarray | None = None,
-                   market_orders: np.ndarray | None = None) -> np.ndarray:
-    """Record a month's volumes of sellers ``idx`` (model units): orders on the county hubs
-    (the ``collected`` share), the provincial hub, pickup points and warehouses, and revenue in
-    the sales history (every slot when ``month`` is None). Returns the orders per cell."""
-    cell_orders = np.bincount(h.cell[idx], weights=orders, minlength=n_cells)
-    h.orders_last[:] = 0.0  # each seller's own part of the volumes, for next month
+def volumes_of(h: Households, idx: np.ndarray, orders: np.ndarray, collected: np.ndarray,
+               revenue: np.ndarray, goods: np.ndarray, n_cells: int,
+               network: LogisticsNetwork, has_point: np.ndarray | None = None,
+               market_share: np.ndarray | None = None,
+               warehouse_share_market: np.ndarray | None = None) -> Volumes:
+    """The volumes of sellers ``idx`` of set ``h`` (orders, revenue and goods of a month, per
+    seller, as that seller's own), weighted to model units; each seller's own weighted orders
+    are kept as ``h.orders_last`` for next month's volume economies."""
+    w = h.weight
+    orders = orders * w
+    h.orders_last[:] = 0.0
     h.orders_last[idx] = orders
-    county_orders = np.bincount(h.county[idx], weights=orders * collected,
-                                minlength=len(network.county_hubs))
-    if village_orders is None:
-        village_orders = np.zeros(len(network.village_cell))
-    if market_orders is None:
-        market_orders = np.zeros(len(network.warehouses_per_market))
-    network.record_month(county_orders, village_orders, market_orders)
-    prod_cell = h.cell[idx] * len(PRODUCTS) + h.product[idx]
-    history.record(month, np.bincount(h.cell[idx], weights=revenue, minlength=n_cells),
-                   np.bincount(prod_cell, weights=revenue,
-                               minlength=n_cells * len(PRODUCTS)).reshape(n_cells, -1))
-    return cell_orders
+    volumes = Volumes.none(n_cells, network)
+    cell = h.cell[idx]
+    volumes.cell_orders = np.bincount(cell, weights=orders, minlength=n_cells)
+    volumes.county_orders = np.bincount(h.county[idx], weights=orders * collected,
+                                        minlength=len(network.county_hubs))
+    if has_point is not None:
+        volumes.village_orders = np.bincount(h.village[idx[has_point]],
+                                             weights=orders[has_point],
+                                             minlength=len(network.village_cell))
+    if market_share is not None:
+        n_markets = len(warehouse_share_market)
+        # each market's orders through its own warehouses (none where it has none)
+        volumes.market_orders = (orders[:, None] * market_share[h.product[idx], :n_markets]
+                                 ).sum(axis=0) * warehouse_share_market
+    revenue = revenue * w
+    volumes.cell_revenue = np.bincount(cell, weights=revenue, minlength=n_cells)
+    prod_cell = cell * len(PRODUCTS) + h.product[idx]
+    volumes.cell_line_revenue = np.bincount(
+        prod_cell, weights=revenue, minlength=n_cells * len(PRODUCTS)).reshape(n_cells, -1)
+    volumes.line_goods = np.bincount(h.product[idx], weights=goods * w,
+                                     minlength=len(PRODUCTS))
+    return volumes
+
+
+def record(volumes: Volumes, network: LogisticsNetwork, history: SalesHistory,
+           supply: ExportSupply, month: int | None) -> None:
+    """Record a month's volumes (of every set of sellers together): orders on the county hubs,
+    the provincial hub, pickup points and warehouses, revenue in the sales history and goods
+    in the export supply the markets clear (every slot when ``month`` is None)."""
+    network.record_month(volumes.county_orders, volumes.village_orders, volumes.market_orders)
+    history.record(month, volumes.cell_revenue, volumes.cell_line_revenue)
+    supply.record(month, volumes.line_goods)
 
 
 def sell(month: int, p: Parameters, streams: RandomStreams, h: Households,
-         pricing: Pricing, cooperatives: CooperativeRegistry, network: LogisticsNetwork,
-         history: SalesHistory, ledger: FiscalLedger, n_cells: int) -> SalesMonth:
-    """A month of realised sales, costs, unsold goods, subsidies and exits for every seller."""
+         pricing: Pricing, cooperatives: CooperativeRegistry | None,
+         network: LogisticsNetwork, ledger: FiscalLedger, n_cells: int) -> SalesMonth:
+    """A month of realised sales, costs, unsold goods, subsidies and exits for every seller of
+    set ``h`` (``cooperatives`` None: a set whose agents never join one)."""
     ctx = pricing.context
     idx = np.flatnonzero(h.status == SELLING)
     if len(idx) == 0:
         h.orders_last[:] = 0.0
-        network.record_nothing()
-        history.record(month, 0.0, 0.0)
-        return SalesMonth(idx, None, np.zeros(n_cells))
-    coop_members = cooperatives.sizes(idx)
+        return SalesMonth(idx, None, Volumes.none(n_cells, network))
+    coop_members = (cooperatives.sizes(idx) if cooperatives is not None
+                    else np.zeros(len(idx)))
     a = pricing.accounts(idx, coop_members, with_reward=False)
     f, profit, revenue = h.sell_month(idx, a, month, p, streams, econ.UNSOLD_WRITE_DOWN)
-    # fiscal instruments used this month (model units, booked per household)
+    # fiscal instruments used this month (model units, booked per agent)
     for term in econ.FISCAL_TERMS:
         amount = (a[f"fiscal_{term}"] * (f if term in PROPORTIONAL_TERMS else 1.0)
                   / MONTHS_PER_YEAR)
@@ -104,15 +153,11 @@ def sell(month: int, p: Parameters, streams: RandomStreams, h: Households,
                        np.full(len(idx), p.professional_services_yuan / MONTHS_PER_YEAR))
     # volumes for hubs, pickup points, warehouses and the next month's density economies
     orders = a["orders"] * f / MONTHS_PER_YEAR
-    has_point = ctx.has_point[h.village[idx]]
-    village_orders = np.bincount(h.village[idx[has_point]], weights=orders[has_point],
-                                 minlength=len(network.village_cell))
-    # each market's orders through its own warehouses (none where it has none)
-    market_orders = (orders[:, None] * econ.MARKET_MIX[h.product[idx]]).sum(axis=0) * (
-        ctx.warehouse_share_market)
-    cell_orders = record_volumes(h, idx, orders, a["collected"], revenue, n_cells, network,
-                                 history, month, village_orders, market_orders)
+    volumes = volumes_of(h, idx, orders, a["collected"], revenue,
+                         a["value"] * f / MONTHS_PER_YEAR, n_cells, network,
+                         ctx.has_point[h.village[idx]], ctx.market_share,
+                         ctx.warehouse_share_market)
     accounts = {**a, "f": f, "profit_month": profit, "revenue_month": revenue,
                 "coop_members": coop_members}
     h.judge(idx, month, a["gain_rate"], pricing.hurdle(idx), p, streams)
-    return SalesMonth(idx, accounts, cell_orders)
+    return SalesMonth(idx, accounts, volumes)

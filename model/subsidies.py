@@ -1,8 +1,10 @@
 """Turnover subsidies: eligibility, take-up, payment (ODD §7.14; §4.1, §5.1.1).
 
-    **Payment** (December). Entities are direct sellers and active cooperatives. Turnover is
-    calendar-year CBEC revenue (``sales_ytd``; a cooperative's is the sum over its current
-    members). Years registered: months since the first CBEC sale (direct sellers) or since
+    **Payment** (December). Entities are the selling firms (:mod:`agents.firms`) and the
+    active cooperatives; households selling on their own are not registered and claim
+    nothing. Turnover is calendar-year CBEC revenue (``sales_ytd``; a cooperative's is the sum
+    over its current members). Years registered: months since the first CBEC sale (firms) or
+    since
     founding (cooperatives), / 12; eligible if ≥ ``p.subsidy_min_years``. An eligible entity
     completes its application with the county's take-up probability (§7.2). It receives
     rate × ``T``; a cooperative's reward is shared among members in proportion to their sales.
@@ -52,46 +54,61 @@ class RewardRound:
         return cls(0, 0.0, 0.0, *turnover_stats(turnover))
 
 
-def turnover_stats(turnover: np.ndarray) -> tuple[float, float]:
-    """Median turnover (yuan) and the share below 1M yuan of entities with ``turnover``."""
+def turnover_stats(turnover: np.ndarray, counts: np.ndarray | None = None
+                   ) -> tuple[float, float]:
+    """Median turnover (yuan) and the share below 1M yuan of entities with ``turnover``, each
+    standing for ``counts`` real entities (1 each if None)."""
     if len(turnover) == 0:
         return float("nan"), float("nan")
-    return float(np.median(turnover)), float((turnover < SMALL_ENTITY_YUAN).mean())
+    counts = np.ones(len(turnover)) if counts is None else np.asarray(counts, dtype=float)
+    order = np.argsort(turnover, kind="stable")
+    cumulative = np.cumsum(counts[order])
+    median = float(turnover[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
+    below = float(counts[turnover < SMALL_ENTITY_YUAN].sum() / counts.sum())
+    return median, below
 
 
 def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: Households,
-                         cooperatives: CooperativeRegistry, takeup: np.ndarray,
-                         in_belt: np.ndarray, ledger: FiscalLedger) -> RewardRound:
-    """December: turnover rewards to the eligible entities that complete their application, and
-    the industry-belt reward (§5.1.2) on the belts' turnover. ``takeup`` is per county,
-    ``in_belt`` per cell."""
+                         firms: Households, cooperatives: CooperativeRegistry,
+                         takeup: np.ndarray, in_belt: np.ndarray, ledger: FiscalLedger
+                         ) -> RewardRound:
+    """December: turnover rewards to the eligible entities (firms and cooperatives; households
+    selling on their own are not registered and cannot claim) that complete their application,
+    and the industry-belt reward (§5.1.2) on the belts' turnover. ``takeup`` is per county,
+    ``in_belt`` per cell. Entity counts in the result are real (firms are real agents; a
+    cooperative counts ``1 / household_scale``)."""
     sellers = np.flatnonzero(h.status == SELLING)
-    coop_of = h.coop[sellers]
-    direct = sellers[coop_of < 0]
-    members = sellers[coop_of >= 0]
+    members = sellers[h.coop[sellers] >= 0]
+    direct = np.flatnonzero(firms.status == SELLING)
     n_ids = max(cooperatives.next_id, 1)
     coop_turnover = np.bincount(h.coop[members], weights=h.sales_ytd[members],
                                 minlength=n_ids)
     coops = [c for c in cooperatives.active() if c.n_members > 0]
     coop_ids = np.array([c.coop_id for c in coops], dtype=np.int64)
-    turnover = np.concatenate([h.sales_ytd[direct].astype(float), coop_turnover[coop_ids]])
-    years = np.concatenate([(month - h.start_month[direct] + 1) / MONTHS_PER_YEAR,
+    turnover = np.concatenate([firms.sales_ytd[direct].astype(float), coop_turnover[coop_ids]])
+    years = np.concatenate([(month - firms.start_month[direct] + 1) / MONTHS_PER_YEAR,
                             [c.years_registered(month) for c in coops]])
-    county = np.concatenate([h.county[direct], [c.county for c in coops]]).astype(int)
+    county = np.concatenate([firms.county[direct], [c.county for c in coops]]).astype(int)
+    # how many real entities each stands for: a firm is one; a cooperative agent 1/scale
+    counts = np.concatenate([np.ones(len(direct)),
+                             np.full(len(coops), to_real(1.0, p.household_scale))])
     rate = econ.reward_rate(turnover, p) * (years >= p.subsidy_min_years)
     eligible = rate > 0
     draws = np.concatenate([streams.uniform("takeup", month, direct),
                             streams.uniform("takeup_coop", month, coop_ids)])
     takes = eligible & (draws < takeup[county])
     paid = np.where(takes, rate * turnover, 0.0)
+    total = counts.sum()
     result = RewardRound(
-        int(takes.sum()), float(eligible.mean()) if len(eligible) else 0.0,
-        float(takes.mean()) if len(takes) else 0.0, *turnover_stats(turnover))
+        int(round(float(counts[takes].sum()))),
+        float(counts[eligible].sum() / total) if total else 0.0,
+        float(counts[takes].sum() / total) if total else 0.0,
+        *turnover_stats(turnover, counts))
     nd = len(direct)
     # the first reward as an enterprise past 5M yuan makes a new firm (§4.1)
     enterprise = takes & (turnover >= econ.FIRM_TURNOVER_YUAN)
-    first = direct[enterprise[:nd] & (h.firm_month[direct] < 0)]
-    h.firm_month[first] = month
+    first = direct[enterprise[:nd] & (firms.firm_month[direct] < 0)]
+    firms.firm_month[first] = month
     for c, is_firm in zip(coops, enterprise[nd:], strict=True):
         if is_firm and c.firm_month < 0:
             c.firm_month = month
@@ -100,18 +117,19 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
     share = np.divide(h.sales_ytd[members], coop_turnover[h.coop[members]],
                       out=np.zeros(len(members)), where=coop_turnover[h.coop[members]] > 0)
     member_paid = coop_paid[h.coop[members]] * share
-    pay_households(ledger, h, "turnover_reward", direct, paid[:nd])
+    pay_households(ledger, firms, "turnover_reward", direct, paid[:nd])
     pay_households(ledger, h, "turnover_reward", members, member_paid)
     # the reward is December's income: in the accounts of the month it is paid
-    h.reward_last[:] = 0.0
-    h.reward_last[direct] = paid[:nd]
-    h.reward_last[members] = member_paid
-    h.profit_trailing[direct] += paid[:nd]
-    h.profit_trailing[members] += member_paid
+    for agents, idx, amount in ((firms, direct, paid[:nd]), (h, members, member_paid)):
+        agents.reward_last[:] = 0.0
+        agents.reward_last[idx] = amount
+        agents.profit_trailing[idx] += amount
     for c in coops:
         c.subsidies_received += float(coop_paid[c.coop_id])
         c.turnover_last_year = float(coop_turnover[c.coop_id])
     if p.belt_reward_share > 0:
         belt_sales = h.sales_ytd[sellers][in_belt[h.cell[sellers]]].sum()
-        ledger.add("belt_reward", to_real(p.belt_reward_share * belt_sales, p.household_scale))
+        selling_firms = firms.sales_ytd[direct][in_belt[firms.cell[direct]]].sum()
+        ledger.add("belt_reward", to_real(p.belt_reward_share * belt_sales, p.household_scale)
+                   + p.belt_reward_share * selling_firms)
     return result
