@@ -35,6 +35,7 @@ from model.parameters import Parameters  # noqa: E402
 from model.run import RunResult, simulate  # noqa: E402
 
 FUND_END_MONTH = 48  # December 2025: the end of the special fund's period (§3.2)
+FUND_YEARS = 4  # 2022-2025: the special fund of §3.2 is 200 M yuan over these years
 SELLERS_2025 = "sellers (province) [2025-12]"
 COST_2025 = "fiscal cost 2022-2025 (yuan)"
 PER_SELLER = "fiscal cost 2022-2025 per additional seller [2025-12] over the baseline (yuan)"
@@ -75,7 +76,7 @@ def summary_row(name: str, result: RunResult) -> dict[str, Any]:
         row[f"{label} [{last['date']:%Y-%m}]"] = last[col]
     end_2025 = out.loc[out["month"] == FUND_END_MONTH, "sellers_real"]
     row[SELLERS_2025] = float(end_2025.iloc[0]) if len(end_2025) else float("nan")
-    fund = result.params.special_fund_yuan
+    fund = FUND_YEARS * result.params.special_fund_yuan_per_year
     spent = result.fiscal_by_instrument((2022, 2025)).sum()
     row[COST_2025] = spent
     row[FUND_MULTIPLE] = spent / fund if fund else float("nan")
@@ -160,7 +161,7 @@ def write_result(name: str, result: RunResult, out: Path) -> Path:
         counties.to_parquet(tmp / "counties.parquet", index=False)
         result.fiscal.to_parquet(tmp / "fiscal.parquet", index=False)
         by_instrument = result.fiscal_by_instrument((2022, 2025)).rename("cost_yuan").to_frame()
-        fund = result.params.special_fund_yuan
+        fund = FUND_YEARS * result.params.special_fund_yuan_per_year
         by_instrument.loc["total"] = by_instrument["cost_yuan"].sum()
         by_instrument["multiple_of_fund"] = by_instrument["cost_yuan"] / fund
         by_instrument.to_csv(tmp / "fiscal_2022_2025.csv")

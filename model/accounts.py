@@ -101,7 +101,8 @@ class Pricing:
             reward_turnover = sales * econ.export_price(p, ctx)[h.product[idx]]
         years_factor = np.clip(1.0 - p.subsidy_min_years / 3.0, 0.0, 1.0)
         reward = (econ.reward_rate(reward_turnover, p) * ctx.takeup[h.county[idx]]
-                  * np.where(years >= p.subsidy_min_years, 1.0, years_factor))
+                  * np.where(years >= p.subsidy_min_years, 1.0, years_factor)
+                  * ctx.subsidy_ratio["turnover_reward"])
         if not with_reward:
             reward = np.zeros(len(idx))
         elif not self.registered:  # only an entity (a cooperative) claims for a household

@@ -88,6 +88,8 @@ class MarketContext:
     warehouse_share_market: np.ndarray  # market: share of its orders through its warehouses
     intl_days: np.ndarray        # product: international delivery days
     asean_share: np.ndarray      # product: ASEAN share of sales
+    subsidy_ratio: dict[str, float]  # instrument: share of claims its budget line pays
+                                     # (what claimants expect, model.budgets)
     month: int
     # (Parameters, tables) of :func:`market_tables`, kept for the month. Setting a field anew
     # drops them; change a context by replacing fields, never by editing its arrays in place.
@@ -209,6 +211,8 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     instrument the household uses (``fiscal_*``).
     """
     t = market_tables(p, ctx)
+    # the share of each instrument's claims its budget line has been paying (model.budgets)
+    ration = ctx.subsidy_ratio
     # look-up indices as intp once (numpy would convert int8/int16/int32 at every look-up)
     prod = h.product[idx].astype(np.intp)
     cell = h.cell[idx].astype(np.intp)
@@ -245,9 +249,10 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     international = revenue * ctx.intl_rate[prod]
     logistics = first_mile + trunk + international
     small = order_value < p.small_order_limit_yuan
-    fiscal_freight = np.where(small, p.small_order_freight_subsidy_share * (trunk + international),
-                              0.0)
-    fiscal_parcel = np.where(has_point, np.minimum(p.parcel_subsidy_yuan, fm_per_order), 0.0)
+    fiscal_freight = np.where(small, p.small_order_freight_subsidy_share
+                              * ration["small_order_freight"] * (trunk + international), 0.0)
+    fiscal_parcel = np.where(has_point, np.minimum(p.parcel_subsidy_yuan, fm_per_order)
+                             * ration["parcel"], 0.0)
     fiscal_parcel = fiscal_parcel * orders
 
     # --- losses and breakage (§4.1), with co-op quality control and warehouse returns (§4.2)
@@ -255,7 +260,8 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     if any_coop:
         loss_rate = loss_rate * np.where(in_coop, 1 - p.coop_loss_reduction, 1)
     loss = revenue * loss_rate
-    insured = (1.0 + p.insurance_loading) * (1.0 - p.breakage_insurance_subsidy_share)
+    breakage_share = p.breakage_insurance_subsidy_share * ration["breakage_insurance"]
+    insured = (1.0 + p.insurance_loading) * (1.0 - breakage_share)
     if insured < 1.0:
         insure = prod == EMBROIDERY
         loss_cost = np.where(insure, loss * insured, loss)
@@ -279,10 +285,11 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
 
     # --- certification and trademark (§5.1.1), shared inside a cooperative
     cert_full = t["certification"][prod] / n_share
-    fiscal_cert = cert_full * p.certification_subsidy_share
+    fiscal_cert = cert_full * p.certification_subsidy_share * ration["certification"]
     registers = revenue * n_share >= TRADEMARK_MIN_REVENUE  # the entity's revenue
     tm_full = np.where(registers, p.trademark_cost_yuan / 5.0 / n_share, 0.0)
-    fiscal_tm = np.minimum(p.trademark_subsidy_yuan / 5.0 / n_share, tm_full)
+    fiscal_tm = np.minimum(p.trademark_subsidy_yuan / 5.0 / n_share, tm_full) * ration[
+        "trademark"]
     certification = cert_full - fiscal_cert + tm_full - fiscal_tm
 
     # --- FX settlement (§4.2, §5.2.1) and customs; a co-op's leader settles for all members
@@ -292,14 +299,17 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
 
     # --- export credit and FX risk (§5.1.1): insure when the subsidised premium is cheaper
     risk = revenue * p.credit_risk_rate
-    uninsured_rate = 1.0 - p.bad_debt_compensation_share * BAD_DEBT_PART
-    premium_rate = (1 + p.insurance_loading) * (1 - p.credit_insurance_subsidy_share)
+    compensation = p.bad_debt_compensation_share * ration["credit_insurance"]
+    credit_share = p.credit_insurance_subsidy_share * ration["credit_insurance"]
+    uninsured_rate = 1.0 - compensation * BAD_DEBT_PART
+    premium_rate = (1 + p.insurance_loading) * (1 - credit_share)
     insure_credit = premium_rate < uninsured_rate
     credit = risk * min(uninsured_rate, premium_rate)
 
     # --- RCEP certificate of origin (§5.1.3)
     asean_revenue = revenue * ctx.asean_share[prod]
-    origin_cost = 0.0 if p.rcep_origin_fee_subsidy else p.origin_certificate_cost_yuan
+    origin_cost = p.origin_certificate_cost_yuan * (
+        1.0 - ration["rcep_origin"] if p.rcep_origin_fee_subsidy else 1.0)
     tariff_saved = asean_revenue * p.rcep_tariff_saving
     use_origin = tariff_saved > origin_cost
     rcep_gain = np.where(use_origin, tariff_saved - origin_cost, 0.0)
@@ -310,8 +320,9 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
         start_costs = np.where(is_entrepreneur, p.startup_rent_yuan + p.startup_utilities_yuan,
                                0.0)
         supported = is_entrepreneur & (years_in_business < 2.0) & p.returnee_startup_support
-        fiscal_startup = np.where(supported,
-                                  p.startup_rent_yuan + 0.5 * p.startup_utilities_yuan, 0.0)
+        fiscal_startup = np.where(supported, (p.startup_rent_yuan
+                                              + 0.5 * p.startup_utilities_yuan)
+                                  * ration["startup_support"], 0.0)
         fixed = p.fixed_cost_yuan + start_costs - fiscal_startup
     else:
         fiscal_startup = np.zeros(len(revenue))
@@ -337,12 +348,12 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
                                    / (1.0 + p.inland_logistics_premium)) + orders * (
         p.first_mile_cost_per_km * p.pickup_point_haul_km)
     fiscal_breakage = np.where(insure, loss * (1 + p.insurance_loading)
-                               * p.breakage_insurance_subsidy_share, 0.0)
+                               * breakage_share, 0.0)
     fiscal_credit = risk * (
-        (1 + p.insurance_loading) * p.credit_insurance_subsidy_share if insure_credit
-        else p.bad_debt_compensation_share * BAD_DEBT_PART)
+        (1 + p.insurance_loading) * credit_share if insure_credit
+        else compensation * BAD_DEBT_PART)
     fiscal_rcep = np.where(use_origin & p.rcep_origin_fee_subsidy,
-                           p.origin_certificate_cost_yuan, 0.0)
+                           p.origin_certificate_cost_yuan * ration["rcep_origin"], 0.0)
     export_cost = (production + logistics + loss + acquisition + cert_full + tm_full + fx
                    + customs + risk + fixed + coop_fee)
     haul = np.where(has_point, p.pickup_point_haul_km, t["haul_km"][cell])

@@ -37,11 +37,13 @@ def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
                    network: LogisticsNetwork, guiyang_local: np.ndarray, haul_km: np.ndarray,
                    local_orders: np.ndarray, window_cells: np.ndarray, clusters: ClusterState,
                    industry_clusters: np.ndarray, knowhow_cell: np.ndarray,
-                   export_supply: ExportSupply) -> econ.MarketContext:
+                   export_supply: ExportSupply, subsidy_ratio: dict[str, float]
+                   ) -> econ.MarketContext:
     """The month's context. ``stations`` is :func:`agents.station.station_arrays`;
     ``local_orders`` last month's orders per cell averaged over its 3x3 window (of
     ``window_cells`` cells) and ``export_supply`` the last 12 months' goods exported per line
-    (model units). First-mile density and county-hub economies are
+    (model units); ``subsidy_ratio`` the share of claims each instrument's budget line has been
+    paying (:meth:`model.fiscal.FiscalLedger.expected_ratios`). First-mile density and county-hub economies are
     computed per household from these volumes (:func:`model.economics.annual_economics`)."""
     st = stations
     help_frac = st["help_fraction"]
@@ -75,4 +77,5 @@ def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
         price=clearing.price, market_share=clearing.market_share,
         intl_rate=intl_rate, warehouse_share=wh_share,
         warehouse_share_market=wh_market,
-        intl_days=intl_days, asean_share=clearing.market_share[:, 0], month=month)
+        intl_days=intl_days, asean_share=clearing.market_share[:, 0],
+        subsidy_ratio=subsidy_ratio, month=month)

@@ -25,7 +25,16 @@ from agents.station import (
     staff_learn,
     station_arrays,
 )
-from model import adoption, awareness, initialisation, policy, sales, subsidies, training
+from model import (
+    adoption,
+    awareness,
+    budgets,
+    initialisation,
+    policy,
+    sales,
+    subsidies,
+    training,
+)
 from model.accounts import Pricing
 from model.clusters import ClusterState, SalesHistory, find_clusters, in_a_cluster
 from model.cooperatives import CooperativeRegistry
@@ -82,7 +91,8 @@ class CBECModel(mesa.Model):
         p = self.params
         self.world = world = build_world(p.cell_km)
         n_counties = world.n_counties
-        self.fiscal = FiscalLedger(p.household_scale, policy.instruments(self.levers))
+        self.fiscal = FiscalLedger(p.household_scale, policy.instruments(self.levers),
+                                   budgets.appropriations(p), p.start_year)
         self.month = 0
         self.month_of_year = 12
         # --- households and villages (ODD §5)
@@ -154,7 +164,7 @@ class CBECModel(mesa.Model):
         """Advance one month: the sub-steps of docs/ODD.md §3, numbered as there."""
         m = self.steps
         self.month, self.month_of_year = m, (m - 1) % 12 + 1  # 1. calendar
-        self.fiscal.month = m
+        self.fiscal.start_month(m)
         if m == self.requested_params.policy_start_month and self.params != self.policy_params:
             self.start_policy()  # 2. the scenario's levers take effect
         p = self.params
@@ -277,7 +287,7 @@ class CBECModel(mesa.Model):
             month, p, self.station_state, self.logistics, self.guiyang_local, self.haul_km,
             self.world.window_sum(self.cell_orders) / self.world.window_cells,
             self.world.window_cells, self.clusters, self.industry_clusters,
-            self.knowhow.cell, self.export_supply)
+            self.knowhow.cell, self.export_supply, self.fiscal.expected_ratios())
         self.pricing = Pricing(self.households, p, self.context, self.knowhow, registered=False)
         self.firm_pricing = Pricing(self.firms, p, self.context, self.knowhow, registered=True)
         return self.pricing

@@ -34,12 +34,14 @@ def parameter(
     hi: float | None = None,
     group: str = "",
     choices: tuple | None = None,
+    unlimited: bool = False,
 ) -> Any:
     """A ``Parameters`` field: its default, unit, source (a § of the paper, a data file or
     "assumption: why"), one-line description, allowed range and group (a lever is in group
-    ``"policy"``)."""
+    ``"policy"``). ``unlimited``: the field also takes ``inf`` (or the string
+    ``"unlimited"``), meaning no limit."""
     meta = {"unit": unit, "source": source, "doc": doc, "lo": lo, "hi": hi, "group": group,
-            "choices": choices}
+            "choices": choices, "unlimited": unlimited}
     return field(default=default, metadata=meta)
 
 
@@ -560,9 +562,36 @@ class Parameters:
                                  "subsidies")
     takeup_one_stop: float = _p(0.95, "probability", "assumption: §4.1/§5.2.1 one-stop",
                                 "Take-up with the one-stop platform.", 0, 1, "subsidies")
-    special_fund_yuan: float = _p(2e8, "yuan (2022-2025)", "§3.2: 200 million special fund",
-                                  "Budget the fiscal cost is compared to.", 0, 1e12,
-                                  "subsidies")
+    special_fund_yuan_per_year: float = _p(
+        5e7, "yuan/year", "§3.2, §4.1: a 200 million yuan special fund for 2022-2025; "
+        "assumption: renewed at the same size after 2025",
+        "Yearly appropriation of the CBEC special fund, which pays turnover rewards, training "
+        "subsidies and the overseas-warehouse construction subsidy (model.budgets).", 0, 1e12,
+        "subsidies", unlimited=True)
+    budget_enterprise_support_yuan_per_year: float = _p(
+        math.inf, "yuan/year", "assumption: a §5.1.1 proposal has no budget in the paper",
+        "Yearly budget of the §5.1.1 enterprise support (certification, trademark, credit and "
+        "breakage insurance, small-order freight); unlimited by default.", 0, 1e12,
+        "subsidies", unlimited=True)
+    budget_talent_yuan_per_year: float = _p(
+        math.inf, "yuan/year", "assumption: a §5.1.2 proposal has no budget in the paper",
+        "Yearly budget of the §5.1.2 talent and belt support (school grants, belt reward, "
+        "talent secondment, returnee start-up support); unlimited by default.", 0, 1e12,
+        "subsidies", unlimited=True)
+    budget_trade_facilitation_yuan_per_year: float = _p(
+        math.inf, "yuan/year", "assumption: a §5.1.3 proposal has no budget in the paper",
+        "Yearly budget of §5.1.3 trade facilitation (RCEP origin fees, county clearance "
+        "centres); unlimited by default.", 0, 1e12, "subsidies", unlimited=True)
+    budget_services_yuan_per_year: float = _p(
+        math.inf, "yuan/year", "assumption: a §5.2 proposal has no budget in the paper",
+        "Yearly budget of public services (station upgrades, village service points, the "
+        "one-stop platform, professional services, market information); unlimited by "
+        "default.", 0, 1e12, "subsidies", unlimited=True)
+    budget_logistics_yuan_per_year: float = _p(
+        math.inf, "yuan/year", "assumption: a §5.2.2 proposal has no budget in the paper",
+        "Yearly budget of logistics support (parcel subsidy, pickup points, hub partners, "
+        "flights, warehouse operation); unlimited by default.", 0, 1e12, "subsidies",
+        unlimited=True)
 
     # -------------------------------------------------------------- policy
     warehouse_subsidy_share: float = _p(0.30, "share of investment", "§4.1",
@@ -739,6 +768,8 @@ class Parameters:
                 allowed = "true / false"
             else:
                 allowed = f"{_fmt(m['lo'])} to {_fmt(m['hi'])}"
+                if m.get("unlimited"):
+                    allowed += ", or unlimited"
             source = m["source"]
             if f.name in CALIBRATED:
                 source = f"calibrated to the baseline facts (docs/calibration.md); {source}"
@@ -818,6 +849,9 @@ def _coerce(f: dataclasses.Field, value: Any) -> Any:
             return value
         if isinstance(value, int):
             return float(value)
+        if isinstance(value, str) and f.metadata.get("unlimited") and (
+                value.strip().lower() in ("unlimited", "inf", "infinity")):
+            return math.inf
         if isinstance(value, str):
             try:
                 return float(value)
@@ -844,9 +878,13 @@ def _check(f: dataclasses.Field, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParameterError(f"parameter '{name}' = {value!r} is not allowed; allowed: a "
                                  f"number from {_fmt(m['lo'])} to {_fmt(m['hi'])} ({m['unit']})")
+        if m.get("unlimited") and value == math.inf:
+            return
         if not math.isfinite(value):
+            extra = ' or "unlimited"' if m.get("unlimited") else ""
             raise ParameterError(f"parameter '{name}' = {value!r} is not allowed; allowed: a "
-                                 f"finite number from {_fmt(m['lo'])} to {_fmt(m['hi'])}")
+                                 f"finite number from {_fmt(m['lo'])} to {_fmt(m['hi'])}"
+                                 f"{extra}")
     lo, hi = m["lo"], m["hi"]
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ParameterError(f"parameter '{name}' = {value!r} is out of range; allowed: "

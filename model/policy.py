@@ -250,7 +250,7 @@ def take_effect(p: Parameters, stations: list[ServiceStation], station_rank: np.
     for w in built:
         for lever in levers:
             if lever.paid_in == "on_build" and lever.parameter == keys[w.city]:
-                ledger.add(lever.instrument, lever.one_off_cost(p))
+                ledger.claim(lever.instrument, lever.one_off_cost(p))
 
 
 def book_monthly_costs(p: Parameters, network: LogisticsNetwork,

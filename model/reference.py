@@ -75,7 +75,7 @@ from model import economics as econ
 from model.awareness import STATION_OUTREACH_DECAY_KM
 from model.model import CBECModel
 from model.parameters import Parameters
-from model.sales import SalesMonth
+from model.sales import SalesMonth, Volumes
 
 
 class ReferenceCBECModel(CBECModel):
@@ -226,10 +226,8 @@ class ReferenceCBECModel(CBECModel):
         seller_idx = np.array([a.index for a in sellers], dtype=np.int64)
         if not sellers:
             self.households.orders_last[:] = 0.0
-            self.month_sales = SalesMonth(seller_idx, None, np.zeros(n_cells))
-            self.sales_history.record(m, 0.0, 0.0)
-            self.export_supply.record(m, np.zeros(len(PRODUCTS)))
-            self.logistics.record_nothing()
+            self.month_sales = SalesMonth(seller_idx, None, Volumes.none(n_cells,
+                                                                         self.logistics))
             return
         coop_size = Counter(a.coop for a in sellers if a.coop >= 0)
         has_point = ctx.has_point.tolist()
@@ -264,16 +262,16 @@ class ReferenceCBECModel(CBECModel):
             agent.judge(m, a["gain_rate"])
         for term in (*econ.FISCAL_TERMS, "professional_services"):
             if paid.get(term):
-                self.fiscal.add_households(term, paid[term])
-        self.logistics.record_month(np.array(county_orders), np.array(village_orders),
-                                    np.array(market_orders))
+                ratio = self.fiscal.claim_households(term, paid[term])
+                if ratio < 1.0:
+                    raise NotImplementedError(
+                        "the per-agent reference does not ration the sellers' instruments; "
+                        f"give the budget line of {term!r} no limit")
         # each seller's own orders, which its volume economies discount next month (the
         # agents take them at the next observe)
         self.households.orders_last[:] = 0.0
         self.households.orders_last[seller_idx] = [
             r["a"]["orders"] * r["f"] / 12.0 for r in records]
-        self.sales_history.record(m, np.array(cell_sales), np.array(cell_product_sales))
-        self.export_supply.record(m, np.array(line_goods))
         # the month's accounts, over this month's sellers, for the Recorder
         accounts = {k: np.concatenate([r["arrays"][k] for r in records])
                     for k in records[0]["arrays"]}
@@ -282,7 +280,9 @@ class ReferenceCBECModel(CBECModel):
             "profit_month": np.array([r["profit"] for r in records]),
             "revenue_month": np.array([r["revenue"] for r in records]),
             "coop_members": np.array([r["coop_members"] for r in records])},
-            np.array(cell_orders))
+            Volumes(np.array(cell_orders), np.array(county_orders), np.array(village_orders),
+                    np.array(market_orders), np.array(cell_sales),
+                    np.array(cell_product_sales), np.array(line_goods)))
         self.publish(sellers, ("status", "exit_month", "coop", "last_unsold_month",
                                "profit_trailing", "revenue_trailing", "sales_ytd",
                                "months_selling", "subsidies_received"))

@@ -143,14 +143,20 @@ def sell(month: int, p: Parameters, streams: RandomStreams, h: Households,
                     else np.zeros(len(idx)))
     a = pricing.accounts(idx, coop_members, with_reward=False)
     f, profit, revenue = h.sell_month(idx, a, month, p, streams, econ.UNSOLD_WRITE_DOWN)
-    # fiscal instruments used this month (model units, booked per agent)
+    # fiscal instruments used this month, claimed on their budget lines; what a line cannot
+    # pay this month the seller bears (its accounts counted on the share expected)
+    shortfall = np.zeros(len(idx))
     for term in econ.FISCAL_TERMS:
         amount = (a[f"fiscal_{term}"] * (f if term in PROPORTIONAL_TERMS else 1.0)
                   / MONTHS_PER_YEAR)
-        pay_households(ledger, h, term, idx, amount)
+        shortfall += amount * (1.0 - pay_households(ledger, h, term, idx, amount))
     if p.professional_services:
-        pay_households(ledger, h, "professional_services", idx,
-                       np.full(len(idx), p.professional_services_yuan / MONTHS_PER_YEAR))
+        amount = np.full(len(idx), p.professional_services_yuan / MONTHS_PER_YEAR)
+        shortfall += amount * (1.0 - pay_households(ledger, h, "professional_services", idx,
+                                                    amount))
+    if shortfall.any():
+        profit = profit - shortfall
+        h.profit_trailing[idx] -= shortfall.astype(np.float32)
     # volumes for hubs, pickup points, warehouses and the next month's density economies
     orders = a["orders"] * f / MONTHS_PER_YEAR
     volumes = volumes_of(h, idx, orders, a["collected"], revenue,

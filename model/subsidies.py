@@ -26,7 +26,7 @@ import numpy as np
 from agents.farmers import MONTHS_PER_YEAR, SELLING, Households
 from model import economics as econ
 from model.cooperatives import CooperativeRegistry
-from model.fiscal import FiscalLedger, pay_households
+from model.fiscal import FiscalLedger, pay_sets
 from model.parameters import Parameters
 from model.randomness import RandomStreams
 from model.scaling import to_real
@@ -37,15 +37,17 @@ SMALL_ENTITY_YUAN = 1e6
 
 @dataclass
 class RewardRound:
-    """The last December's turnover rewards: ``recipients`` (entities, model units),
-    ``eligible_share`` and ``coverage`` (shares of all entities), and the entities' turnover of
-    that calendar year (yuan): its median and the share below 1M yuan."""
+    """The last December's turnover rewards: ``recipients`` (real entities),
+    ``eligible_share`` and ``coverage`` (shares of all entities), the entities' turnover of
+    that calendar year (yuan): its median and the share below 1M yuan, and ``paid_share``."""
 
     recipients: int = 0
     eligible_share: float = 0.0
     coverage: float = 0.0
     turnover_median_yuan: float = float("nan")
     share_below_1m: float = float("nan")
+    #: the share of the claims the special fund paid (1: in full, model.budgets)
+    paid_share: float = 1.0
 
     @classmethod
     def before_any(cls, turnover: np.ndarray) -> RewardRound:
@@ -117,8 +119,13 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
     share = np.divide(h.sales_ytd[members], coop_turnover[h.coop[members]],
                       out=np.zeros(len(members)), where=coop_turnover[h.coop[members]] > 0)
     member_paid = coop_paid[h.coop[members]] * share
-    pay_households(ledger, firms, "turnover_reward", direct, paid[:nd])
-    pay_households(ledger, h, "turnover_reward", members, member_paid)
+    # one claim on the special fund: every claimant gets the same share (model.budgets)
+    ratio = pay_sets(ledger, "turnover_reward", [(firms, direct, paid[:nd]),
+                                                 (h, members, member_paid)])
+    paid = paid * ratio
+    member_paid = member_paid * ratio
+    coop_paid = coop_paid * ratio
+    result.paid_share = ratio
     # the reward is December's income: in the accounts of the month it is paid
     for agents, idx, amount in ((firms, direct, paid[:nd]), (h, members, member_paid)):
         agents.reward_last[:] = 0.0
@@ -130,6 +137,7 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
     if p.belt_reward_share > 0:
         belt_sales = h.sales_ytd[sellers][in_belt[h.cell[sellers]]].sum()
         selling_firms = firms.sales_ytd[direct][in_belt[firms.cell[direct]]].sum()
-        ledger.add("belt_reward", to_real(p.belt_reward_share * belt_sales, p.household_scale)
-                   + p.belt_reward_share * selling_firms)
+        ledger.claim("belt_reward", to_real(p.belt_reward_share * belt_sales,
+                                            p.household_scale)
+                     + p.belt_reward_share * selling_firms)
     return result
