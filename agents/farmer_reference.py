@@ -137,12 +137,17 @@ class FarmerHousehold(mesa.Agent):
             years_factor = 1.0
         else:
             years_factor = min(max(1.0 - p.subsidy_min_years / 3.0, 0.0), 1.0)
+        # a household claims a reward only through its cooperative (an entity), and expects
+        # the share of claims the special fund has been paying
+        registered = bool(self.entrepreneur)  # a returnee's business is registered
         reward = (reward_rate(reward_turnover, p) * model.takeup[self.county] * years_factor
-                  if with_reward else 0.0)
+                  * model.context.subsidy_ratio["turnover_reward"]
+                  if with_reward and (coop_members > 0 or registered) else 0.0)
         return econ.annual_economics(
             model.households, np.array([self.index]), model.context, p,
             np.array([self.skill()]), np.array([float(coop_members)]), np.array([sales]),
-            np.array([reward]), np.array([years]), full=full)
+            np.array([reward]), np.array([years]), full=full,
+            registered=np.array([registered]))
 
     def gain(self) -> float:
         """Gain per yuan of goods of selling directly rather than domestically."""
@@ -204,7 +209,8 @@ class FarmerHousehold(mesa.Agent):
         f = rnd.lognormvariate(-0.5 * sigma * sigma, sigma)
         variable = (a["revenue"] + a["rcep_gain"] - a["production"] - a["logistics"]
                     + a["fiscal_small_order_freight"] + a["fiscal_parcel"] - a["loss"]
-                    - a["acquisition"] - a["credit"] - a["coop_fee"])
+                    - a["acquisition"] - a["credit"] - a["coop_fee"] - a["labour"]
+                    - a["payment_fee"])
         fixed = a["certification"] + a["fx"] + a["customs"] + a["fixed"]
         unsold_cost = 0.0
         if rnd.random() < a["unsold_prob"] / MONTHS_PER_YEAR:

@@ -215,7 +215,8 @@ class Households:
         f = np.exp(-0.5 * sigma ** 2 + sigma * streams.normal("sales_noise", month, idx))
         variable = (a["revenue"] + a["rcep_gain"] - a["production"] - a["logistics"]
                     + a["fiscal_small_order_freight"] + a["fiscal_parcel"] - a["loss"]
-                    - a["acquisition"] - a["credit"] - a["coop_fee"])
+                    - a["acquisition"] - a["credit"] - a["coop_fee"] - a["labour"]
+                    - a["payment_fee"])
         fixed = a["certification"] + a["fx"] + a["customs"] + a["fixed"]
         unsold_event = (streams.uniform("unsold", month, idx)
                         < a["unsold_prob"] / MONTHS_PER_YEAR)

@@ -44,8 +44,8 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "awareness_base_rate": (0.0, 0.002),
     "peer_effect": (0.0, 0.5),
     "digital_capable_share": (0.15, 0.6),
-    "sales_median_yuan": (15_000.0, 100_000.0),
-    "sales_sigma": (0.8, 1.6),
+    "sales_median_yuan": (4_000.0, 40_000.0),
+    "sales_sigma": (0.4, 1.3),
     "sales_growth_per_year_in_business": (0.0, 0.2),
     "capacity_multiple": (1.1, 2.5),
     "direct_sale_markup": (0.3, 0.8),
@@ -57,7 +57,7 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "return_hazard_base": (0.001, 0.006),
     "returnee_entrepreneur_share": (0.2, 0.7),
     "returnee_skill_boost": (0.1, 0.5),
-    "entrepreneur_volume_multiple": (1.0, 10.0),
+    "entrepreneur_volume_multiple": (1.0, 30.0),
     "coop_formation_rate": (0.0005, 0.03),
     "hurdle_base": (-0.05, 0.15),
     "exit_rate_when_losing": (0.02, 0.4),
@@ -65,7 +65,12 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "international_direct_rate": (0.04, 0.12),
     "first_mile_cost_per_km": (0.5, 4.0),
     "specialty_share": (0.2, 0.7),
-    "industry_cluster_min_shops": (300.0, 6000.0),
+    "industry_cluster_min_shops": (10.0, 2000.0),
+    "potential_firms": (5_000.0, 60_000.0),
+    "firm_median_yuan": (50_000.0, 1_000_000.0),
+    "firm_sigma": (0.5, 2.0),
+    "entity_order_value_yuan": (5_000.0, 150_000.0),
+    "imitation_rate": (0.0, 50.0),
 }
 
 

@@ -8,6 +8,15 @@ the haul. Counts are province-equivalent (``*_real`` outcomes are already divide
 ``household_scale``). Flow shares (logistics, FX, collection, platform) are 2023 averages;
 stocks are read at December 2023 (month 24).
 
+Level facts (issue 13; ``../shared/data/external_anchors.md``, copied with sources into
+``docs/calibration.md``): about 34,000 export transactions in 2023 (§4.2: over 23,000 through
+the platform, 68% of the total), 20% as for every count; embroidery and silver "tens of
+millions of yuan" a year (§3.2): 10-90 million; tea CBEC below Guizhou's tea exports through
+every channel (about 1.6 billion yuan in 2020): 0.1-0.9 billion; all rural CBEC 1-4 billion
+yuan, enough for the entity figures (the 12% of a few thousand entities over 2 million yuan
+alone turn over about a billion) and a few percent of Guizhou's 48.7 billion yuan of goods
+exports (2021), far below Guangxi's whole CBEC (45 billion in 2025).
+
 The subsidy fact is the share of entities that *meet* the turnover reward's conditions, not
 the share that collect it: §4.1 says the conditions (turnover over 2M yuan, registered a year)
 "lead to only 12% of rural entities being able to enjoy subsidies" (导致仅 12% 的乡村主体能享受
@@ -81,7 +90,8 @@ FACTS: tuple[Fact, ...] = (
          lambda o: 1.0 - _at(o, "share_sellers_in_clusters", DECEMBER_2023),
          ("share_sellers_in_clusters",)),
     Fact("practitioner_growth_2023", "growth of rural CBEC practitioners in 2023", "§4.1", 0.28,
-         0.056, lambda o: _growth(o, "sellers", DECEMBER_2022, DECEMBER_2023), ("sellers",)),
+         0.056, lambda o: _growth(o, "practitioners_real", DECEMBER_2022, DECEMBER_2023),
+         ("practitioners_real",)),
     Fact("new_firms_2022_2023", "new rural CBEC firms 2022-2023", "§4.1", 180.0, 36.0,
          lambda o: _at(o, "firms_new_total_real", DECEMBER_2023), ("firms_new_total_real",)),
     Fact("new_firms_tea_chili_share", "share of those firms in tea or chili", "§4.1", 0.42, 0.07,
@@ -99,6 +109,19 @@ FACTS: tuple[Fact, ...] = (
          lambda o: _at(o, "haul_km_households", 1), ("haul_km_households",)),
     Fact("platform_order_share", "orders through the provincial platform", "§4.2", 0.68, 0.03,
          lambda o: _mean(o, "platform_order_share", YEAR_2023), ("platform_order_share",)),
+    # --- levels (issue 13): the paper's one count of the business, and published bounds
+    Fact("export_transactions_2023", "rural CBEC export transactions in 2023", "§4.2",
+         34_000.0, 6_800.0, lambda o: _sum(o, "export_transactions_month_real", YEAR_2023),
+         ("export_transactions_month_real",)),
+    Fact("embroidery_turnover_2023", "Miao embroidery and silver CBEC sales, yuan (2023)",
+         "§3.2", 5.0e7, 4.0e7,
+         lambda o: _sum(o, "turnover_embroidery_month_yuan", YEAR_2023),
+         ("turnover_embroidery_month_yuan",)),
+    Fact("tea_turnover_2023", "tea CBEC sales, yuan (2023)", "external", 5.0e8, 4.0e8,
+         lambda o: _sum(o, "turnover_tea_month_yuan", YEAR_2023),
+         ("turnover_tea_month_yuan",)),
+    Fact("cbec_turnover_2023", "rural CBEC turnover, yuan (2023)", "external", 2.5e9, 1.5e9,
+         lambda o: _sum(o, "turnover_month_yuan", YEAR_2023), ("turnover_month_yuan",)),
 )
 
 FACT_COLUMNS: tuple[str, ...] = tuple(sorted({c for f in FACTS for c in f.columns}))

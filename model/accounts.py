@@ -50,8 +50,9 @@ class Pricing:
     params: Parameters
     context: econ.MarketContext
     knowhow: KnowHowField
-    #: whether the set's direct sellers are registered entities (firms), who can claim the
-    #: turnover reward; households selling on their own are not (only through a cooperative)
+    #: whether the set's agents are all registered entities (firms), who can claim the
+    #: turnover reward; of households, only returnee entrepreneurs register their business
+    #: (others claim only through a cooperative)
     registered: bool = False
 
     def hurdle(self, idx: np.ndarray) -> np.ndarray:
@@ -103,13 +104,21 @@ class Pricing:
         reward = (econ.reward_rate(reward_turnover, p) * ctx.takeup[h.county[idx]]
                   * np.where(years >= p.subsidy_min_years, 1.0, years_factor)
                   * ctx.subsidy_ratio["turnover_reward"])
+        registered = self.registered_rows(idx)
         if not with_reward:
             reward = np.zeros(len(idx))
-        elif not self.registered:  # only an entity (a cooperative) claims for a household
-            reward = np.where(np.asarray(coop_members) > 0, reward, 0.0)
+        else:  # only an entity claims: a registered business, or a household's cooperative
+            reward = np.where(registered | (np.asarray(coop_members) > 0), reward, 0.0)
         skill = h.skill(idx, self.knowhow.cell)
         return econ.annual_economics(h, idx, ctx, p, skill, coop_members, sales, reward, years,
-                                     full=full)
+                                     full=full, registered=registered)
+
+    def registered_rows(self, idx: np.ndarray) -> np.ndarray:
+        """Whether agents ``idx`` run a registered business: every firm; a household when it
+        is a returnee entrepreneur (an individual business that registers, §2.3)."""
+        if self.registered:
+            return np.ones(len(idx), dtype=bool)
+        return self.households.entrepreneur[idx]
 
     def gain(self, idx: np.ndarray, coop_members: np.ndarray) -> np.ndarray:
         """Gain per yuan of goods of selling cross-border rather than domestically, with

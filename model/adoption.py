@@ -2,7 +2,11 @@
 
     ``hurdle = p.hurdle_base + p.hurdle_risk × risk_aversion``. Each month households that
     exited at least ``p.reentry_months`` ago become aware again. Each aware household reviews
-    with probability ``p.review_rate``; this month's returnee entrepreneurs review for certain.
+    with probability ``min(1, p.review_rate + p.imitation_rate × s_c)``, where ``s_c`` is the
+    share of households in the 3×3 block around its cell that sell at a profit (trailing
+    profit above zero): households copy successful neighbours (the Taobao-village pattern,
+    Bass diffusion's imitation term); this month's returnee entrepreneurs review for certain.
+    Firms review by the same rule, without cooperatives.
     A reviewer computes its direct gain rate (−∞ for a household that is not digitally capable,
     which can sell only through a cooperative) and, if cooperatives are on and its county has an
     *open* cooperative of its product line (the largest one is offered), the gain rate as its
@@ -25,13 +29,15 @@ from model.randomness import RandomStreams
 
 def review(month: int, p: Parameters, streams: RandomStreams, h: Households,
            cooperatives: CooperativeRegistry | None, pricing: Pricing,
-           entrepreneurs: np.ndarray) -> None:
+           entrepreneurs: np.ndarray, successful_peers: np.ndarray) -> None:
     """Aware households (or firms, with ``cooperatives`` None) weigh selling cross-border,
     directly or through a cooperative; this month's returnee ``entrepreneurs`` review at
-    once."""
+    once. ``successful_peers``: per cell, the share of households around that sell at a
+    profit (:func:`model.awareness.peer_share`), whom reviewers copy."""
     h.come_back(month, p.reentry_months)
     aware = np.flatnonzero(h.status == AWARE)
-    chosen = streams.uniform("review", month, aware) < p.review_rate
+    chance = np.minimum(p.review_rate + p.imitation_rate * successful_peers[h.cell[aware]], 1.0)
+    chosen = streams.uniform("review", month, aware) < chance
     fresh = entrepreneurs[h.status[entrepreneurs] == AWARE]  # review at once
     chosen[np.searchsorted(aware, fresh)] = True
     reviewers = aware[chosen]

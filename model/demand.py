@@ -9,7 +9,7 @@
     relative to that reference price, ``(1 + p.direct_sale_markup) × (1 + p.premium_<line>)``
     times the domestic value. The price is one per line (sellers ship where it pays, so a
     market paying more draws goods until it does not): it clears the line's supply ``X[l]``
-    (its exports of the last 12 months, 1:1) against the sum of the markets,
+    (its exports at the pace of the last three months, a year, 1:1) against the sum of the markets,
     ``x[l] = (Σ_m S[l, m] G[m](t) / X[l]) ** (1/ε)``, capped at ``p.export_price_cap`` (a line
     with almost no supply cannot charge more than buyers pay other origins for the same goods).
     Exports by market are the clearing's quantities: market ``m`` takes ``S[l, m] G[m](t) /
@@ -94,13 +94,19 @@ def exports_by_market(goods_value: np.ndarray, revenue: np.ndarray, clearing: Cl
     return goods_value @ share, revenue @ share
 
 
+#: the markets clear against the goods of this many recent months, as a yearly rate: buyers
+#: react to what is on offer now, and a short window keeps entry from overshooting for a year
+SUPPLY_MONTHS = 3
+
+
 @dataclass
 class ExportSupply:
-    """The goods each line exported in the last 12 months (model units, domestic value): the
-    supply the markets clear against. ``record(month, value)`` writes one month (every slot
-    when ``month`` is None, the warm start's past year)."""
+    """The goods each line exported in recent months (model units, domestic value): the supply
+    the markets clear against. ``record(month, value)`` writes one month (every slot when
+    ``month`` is None, the warm start's past year)."""
 
-    monthly: np.ndarray  # (12, 4)
+    monthly: np.ndarray  # (12, 4), a ring indexed by month % 12
+    last: int = 0        # the last month recorded
 
     @classmethod
     def empty(cls) -> ExportSupply:
@@ -109,8 +115,12 @@ class ExportSupply:
     def record(self, month: int | None, value: np.ndarray) -> None:
         if month is None:
             self.monthly[:] = value
+            self.last = 0
         else:
             self.monthly[month % MONTHS_KEPT] = value
+            self.last = month
 
-    def last_12_months(self) -> np.ndarray:
-        return self.monthly.sum(axis=0)
+    def yearly_rate(self) -> np.ndarray:
+        """Goods a year per line at the pace of the last :data:`SUPPLY_MONTHS` months."""
+        rows = [(self.last - k) % MONTHS_KEPT for k in range(SUPPLY_MONTHS)]
+        return self.monthly[rows].mean(axis=0) * MONTHS_KEPT

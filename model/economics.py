@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agents.farmers import CHILI, EMBROIDERY, TEA, Households
+from agents.farmers import CHILI, EMBROIDERY, MONTHS_PER_YEAR, SELLING, TEA, Households
 from agents.logistics import hub_factor
 from model.clusters import in_a_cluster
 from model.demand import reference_price
@@ -33,6 +33,11 @@ CUSTOMS_BATCHES_PER_YEAR = 4.0  # assumption: quarterly consolidated declaration
 TRADEMARK_MIN_REVENUE = 5e5  # assumption: only entities past 500,000 yuan register a mark
 CUSTOMS_REMOTE_COST = 150.0  # assumption: broker at Guiyang, yuan per batch
 CUSTOMS_LOCAL_COST = 30.0  # assumption: online filing or county agency, yuan per batch
+#: assumption: a full-time job is 250 days of 8 hours
+WORK_HOURS_PER_YEAR = 2000.0
+#: a county's exports of a line count at most this share of what it can export in the sourcing
+#: cost (the cost is 1 / (1 - share): at most 20 times the farm-gate cost)
+MAX_SOURCING_USE = 0.95
 UNSOLD_WRITE_DOWN = 0.5  # assumption: unsold goods are dumped at half value
 ORDER_REFERENCE_REVENUE = 2e5  # own revenue (yuan/year) at which orders are order_value_yuan
 # assumption: consolidation can cut first-mile cost per order by at most 25%, and a cell with
@@ -88,6 +93,8 @@ class MarketContext:
     warehouse_share_market: np.ndarray  # market: share of its orders through its warehouses
     intl_days: np.ndarray        # product: international delivery days
     asean_share: np.ndarray      # product: ASEAN share of sales
+    county_goods: np.ndarray     # (county, product): CBEC goods of the last 12 months (1:1)
+    county_capacity: np.ndarray  # (county, product): what the county can export a year (1:1)
     subsidy_ratio: dict[str, float]  # instrument: share of claims its budget line pays
                                      # (what claimants expect, model.budgets)
     month: int
@@ -132,6 +139,16 @@ def export_price(p: Parameters, ctx: MarketContext) -> np.ndarray:
     return reference_price(p) * ctx.price
 
 
+def sourcing_factor(county_goods: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Cost of goods relative to the farm-gate cost: ``1 / (1 - u)`` with ``u`` = a county's
+    CBEC goods of a line (a year, 1:1, domestic value) over what it can export of it
+    (``capacity``: ``p.export_grade_share`` of its output), at most :data:`MAX_SOURCING_USE`."""
+    use = np.divide(county_goods, capacity, out=np.full(np.shape(county_goods),
+                                                         MAX_SOURCING_USE),
+                    where=capacity > 0)
+    return 1.0 / (1.0 - np.minimum(use, MAX_SOURCING_USE))
+
+
 def product_table(p: Parameters, name: str) -> np.ndarray:
     """Per-product values of a parameter family, e.g. ``premium`` or ``loss``."""
     return np.array([getattr(p, f"{name}_{k}") for k in ("tea", "chili", "embroidery", "other")])
@@ -163,6 +180,8 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
     t["certification"] = np.where(specialty, p.certification_cost_yuan,
                                   0.25 * p.certification_cost_yuan)
     # counties (the trunk rate before the hub's volume economy is one number)
+    t["wage_per_hour"] = np.asarray(p.migrant_wage_yuan_per_month * MONTHS_PER_YEAR
+                                    / WORK_HOURS_PER_YEAR)
     t["trunk_rate"] = np.asarray(p.coastal_trunk_rate * (1.0 + p.inland_logistics_premium))
     fx_help = np.maximum(ctx.fx_help, ctx.guiyang_local)
     t["fx_help"] = fx_help
@@ -193,7 +212,8 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
 def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
                      skill: np.ndarray, coop_members: np.ndarray, annual_sales: np.ndarray,
                      expected_reward_rate: np.ndarray, years_in_business: np.ndarray,
-                     full: bool = True) -> dict[str, np.ndarray]:
+                     full: bool = True, registered: np.ndarray | bool = False
+                     ) -> dict[str, np.ndarray]:
     """Yearly accounts of households ``idx`` if they sell cross-border.
 
     Args:
@@ -202,6 +222,9 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
         annual_sales: goods shipped, yuan/year at domestic wholesale value.
         expected_reward_rate: turnover subsidy the household expects, share of revenue.
         years_in_business: years since registration (for returnee start-up support).
+        registered: per agent (or for all), a registered entity (a firm, a returnee's
+            registered business): it ships consignments, settles FX and declares exports
+            itself even when selling alone, and can claim the turnover reward.
         full: False for a decision, which needs only ``revenue``, ``profit`` and ``gain_rate``
             (the terms that only report -- delivery days, the coastal comparison, the cost
             base, fiscal terms that do not change the household's profit -- are skipped).
@@ -223,7 +246,12 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     n_share = np.maximum(coop_members, 1.0)
     value = np.asarray(annual_sales, dtype=float)
     revenue = value * t["revenue_factor"][prod]
-    order_value = p.order_value_yuan * np.clip(
+    # Entities (firms, cooperatives, registered returnee businesses) ship B2B consignments
+    # and settle FX and file export declarations themselves; a household selling on its own
+    # through a retail platform ships parcels, is paid through the platform's payment service
+    # and its parcels clear under the platform's consolidated declarations
+    entity = in_coop | registered
+    order_value = np.where(entity, p.entity_order_value_yuan, p.order_value_yuan) * np.clip(
         np.sqrt(revenue / ORDER_REFERENCE_REVENUE), 0.5, 20.0)
     orders = revenue / order_value
 
@@ -293,9 +321,15 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     certification = cert_full - fiscal_cert + tm_full - fiscal_tm
 
     # --- FX settlement (§4.2, §5.2.1) and customs; a co-op's leader settles for all members
-    fx = t["fx"][county] / n_share
     coop_row = in_coop.astype(np.intp)
-    customs = t["customs"][coop_row, county] / n_share
+    if entity.all():
+        fx = t["fx"][county] / n_share
+        customs = t["customs"][coop_row, county] / n_share
+        payment_fee = np.zeros(len(revenue))
+    else:
+        fx = np.where(entity, t["fx"][county] / n_share, 0.0)
+        customs = np.where(entity, t["customs"][coop_row, county] / n_share, 0.0)
+        payment_fee = np.where(entity, 0.0, p.platform_payment_fee_share * revenue)
 
     # --- export credit and FX risk (§5.1.1): insure when the subsidised premium is cheaper
     risk = revenue * p.credit_risk_rate
@@ -330,12 +364,20 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
 
     coop_fee = (np.where(in_coop, p.coop_fee_share * revenue, 0.0) if any_coop
                 else np.zeros(len(revenue)))
-    production = value * p.production_cost_share
+    # goods cost more to source as a county's exports of a line approach what it can export;
+    # a newcomer counts its own goods on top of those already exported there
+    county_goods = ctx.county_goods[county, prod] + np.where(
+        h.status[idx] == SELLING, 0.0, to_real(value * h.weight, p.household_scale))
+    production = value * p.production_cost_share * sourcing_factor(
+        county_goods, ctx.county_capacity[county, prod])
+    # the labour the business takes, valued at the wage of migrant work (§2.3): an
+    # opportunity cost, in the profit and the decision, not in the export cost base
+    labour = t["wage_per_hour"] * (p.shop_hours_per_year / n_share + orders * p.hours_per_order)
     reward = revenue * expected_reward_rate
 
     profit = (revenue + rcep_gain + reward - production - (logistics - fiscal_freight
               - fiscal_parcel) - loss_cost - unsold - acquisition - certification - fx - customs
-              - credit - fixed - coop_fee)
+              - credit - fixed - coop_fee - labour - payment_fee)
     domestic = value * (1.0 - p.production_cost_share - p.domestic_channel_cost_share)
     gain_rate = (profit - domestic) / np.maximum(value, 1.0)
     if not full:
@@ -355,7 +397,7 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     fiscal_rcep = np.where(use_origin & p.rcep_origin_fee_subsidy,
                            p.origin_certificate_cost_yuan * ration["rcep_origin"], 0.0)
     export_cost = (production + logistics + loss + acquisition + cert_full + tm_full + fx
-                   + customs + risk + fixed + coop_fee)
+                   + customs + risk + fixed + coop_fee + payment_fee)
     haul = np.where(has_point, p.pickup_point_haul_km, t["haul_km"][cell])
     # delivery time (days): first mile, trunk to Guiyang, clearance, international
     first_mile_days = np.where(has_point, 0.5, 1.0 + haul / 60.0)
@@ -371,6 +413,7 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
         "unsold": unsold, "unsold_prob": unsold_prob, "acquisition": acquisition,
         "certification": certification, "fx": fx, "fx_travel": 1.0 - t["fx_help"][county],
         "customs": customs, "credit": credit, "fixed": fixed, "coop_fee": coop_fee,
+        "labour": labour, "payment_fee": payment_fee, "entity": entity,
         "rcep_gain": rcep_gain, "reward": reward, "export_cost": export_cost, "profit": profit,
         "domestic": domestic, "gain_rate": gain_rate,
         "collected": collected, "platform": t["platform"][coop_row, county],

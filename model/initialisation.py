@@ -29,6 +29,7 @@ import pandas as pd
 
 from agents.farmers import AWARE, MONTHS_PER_YEAR, Households
 from agents.logistics import LogisticsNetwork
+from model import demand
 from model import economics as econ
 from model.accounts import Pricing
 from model.clusters import SalesHistory
@@ -36,13 +37,9 @@ from model.demand import ExportSupply
 from model.parameters import Parameters
 from model.randomness import RandomStreams
 from model.sales import record, volumes_of
-from model.scaling import to_model
+from model.scaling import to_model, to_real
 from model.world import World
 
-MAX_WARM_START_ROUNDS = 50  # a safety cap: the flip limit ends the search well before it
-#: a household whose choice changes more often than this has no choice that is stable
-#: (selling, its own exports cut the premium it needs; not selling, it would gain): it stays out
-MAX_FLIPS = 3
 #: initial sellers registered up to this many months before January 2022
 MAX_MONTHS_REGISTERED = 36
 #: the random streams of the initial sellers, per set (households, firms)
@@ -62,10 +59,21 @@ def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     return base
 
 
-def firms_per_county(counties: pd.DataFrame, potential_firms: int) -> np.ndarray:
+def firms_per_county(counties: pd.DataFrame, potential_firms: float) -> np.ndarray:
     """Potential firms per county (one agent per firm, at every scale): ``potential_firms``
-    spread by rural households."""
-    return largest_remainder(counties["rural_households"].to_numpy(), potential_firms)
+    (rounded) spread by rural households."""
+    return largest_remainder(counties["rural_households"].to_numpy(),
+                             int(round(potential_firms)))
+
+
+def county_output(h: Households, p: Parameters, n_counties: int) -> np.ndarray:
+    """Output per (county, line), yuan a year (1:1): the province's output of each line
+    (``p.output_<line>_yuan``) shared among counties by their households of that line."""
+    lines = ("tea", "chili", "embroidery", "other")
+    counts = np.zeros((n_counties, len(lines)))
+    np.add.at(counts, (h.county.astype(np.intp), h.product.astype(np.intp)), 1.0)
+    share = counts / np.maximum(counts.sum(axis=0, keepdims=True), 1.0)
+    return share * np.array([getattr(p, f"output_{line}_yuan") for line in lines])
 
 
 def households_per_county(counties: pd.DataFrame, scale: float) -> np.ndarray:
@@ -110,33 +118,94 @@ def warm_start(sellers: Sequence[np.ndarray], sets: Sequence[Households],
     return volumes.cell_orders
 
 
+#: the start's clearing prices: probe prices (relative to the reference price) bracketing the
+#: first search, and the half-width of the second bracket around its result
+FIRST_PROBES = (0.6, 1.4)
+#: warm-start rounds in which the prices are cleared again under the new volumes
+PRICE_ROUNDS = 2
+SECOND_PROBE_WIDTH = 0.1
+
+
+def clear_start_prices(p: Parameters, sets: Sequence[Households], aware: list[np.ndarray],
+                       candidates: list[np.ndarray], pricings: list[Pricing]) -> np.ndarray:
+    """The export prices at which the goods of those who would sell at them clear foreign
+    demand in January 2022. Sets them into the pricings' market context and returns them.
+
+    Each candidate's gain is priced at two export prices and its break-even price (gain =
+    hurdle) interpolated between them; per line, candidates sorted by break-even price give
+    the supply curve, and the price is where it meets demand (at a step of the curve, the
+    marginal seller's break-even). Done twice, the second time with probes close to the first
+    result, so the interpolation is nearly exact."""
+    ctx = pricings[0].context
+    reference = demand.market_demand(p, 1).sum(axis=1)
+    n_lines = len(reference)
+    lo, hi = np.full(n_lines, FIRST_PROBES[0]), np.full(n_lines, FIRST_PROBES[1])
+    price = np.ones(n_lines)
+    for _ in range(2):
+        breakeven, goods, line = [], [], []
+        for h, a, ok, pr in zip(sets, aware, candidates, pricings, strict=True):
+            idx = a[ok]
+            prod = h.product[idx].astype(np.intp)
+            ctx.price = lo
+            gain_lo = pr.gain(idx, np.zeros(len(idx)))
+            ctx.price = hi
+            gain_hi = pr.gain(idx, np.zeros(len(idx)))
+            need = pr.hurdle(idx)
+            slope = (gain_hi - gain_lo) / (hi - lo)[prod]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                b = np.where(slope > 0, lo[prod] + (need - gain_lo) / slope, np.inf)
+            breakeven.append(b)
+            goods.append(to_real(pr.annual_sales(idx), p.household_scale) * h.weight)
+            line.append(prod)
+        b, g, ln = np.concatenate(breakeven), np.concatenate(goods), np.concatenate(line)
+        for k in range(n_lines):
+            price[k] = supply_meets_demand(b[ln == k], g[ln == k], reference[k],
+                                           p.demand_elasticity, p.export_price_cap)
+        lo, hi = price * (1 - SECOND_PROBE_WIDTH), price * (1 + SECOND_PROBE_WIDTH)
+    ctx.price = price
+    return price
+
+
+def supply_meets_demand(breakeven: np.ndarray, goods: np.ndarray, demand_at_reference: float,
+                        elasticity: float, cap: float) -> float:
+    """The price where a supply curve (sellers with a ``breakeven`` price each, selling
+    ``goods`` at any price above it) meets demand ``D × price ** -elasticity``: below the
+    cheapest seller's break-even demand would pay more than the cap or than that break-even."""
+    order = np.argsort(breakeven, kind="stable")
+    b = breakeven[order]
+    cumulative = np.cumsum(goods[order])
+    with np.errstate(divide="ignore"):
+        pays = (demand_at_reference / cumulative) ** (1.0 / elasticity)
+    next_b = np.append(b[1:], np.inf)
+    stop = np.flatnonzero(pays < next_b)  # more sellers would not enter at what demand pays
+    if len(b) == 0 or not np.isfinite(b[0]) or b[0] >= cap:
+        return cap
+    k = stop[0] if len(stop) else len(b) - 1
+    return float(min(max(pays[k], b[k]), cap))
+
+
 def start_initial_sellers(p: Parameters, streams: RandomStreams, sets: Sequence[Households],
                           settle: Callable[[list[np.ndarray]], list[Pricing]],
                           pricings: list[Pricing]) -> int:
-    """Find the initial sellers of every set (households, firms) as one fixed point and give
-    them a past. Returns the rounds it took (the last one confirms the set).
+    """Find the initial sellers of every set (households, firms) in a market that clears, and
+    give them a past. Returns the rounds it took.
 
-    ``settle(sellers)`` writes each set's sellers' past year into the volumes
-    (:func:`warm_start`), detects clusters and returns the pricings of January 2022 under those
-    volumes; ``pricings`` are the pricings before any volume."""
+    Each round clears the export prices (:func:`clear_start_prices`) under the volumes of the
+    round before, takes as sellers the willing aware agents whose gain beats their hurdle at
+    those prices, and writes their past year into the volumes: ``settle(sellers)``
+    (:func:`warm_start`) does that, detects clusters and returns the pricings of January 2022
+    under those volumes (``pricings`` are the pricings before any volume). The first round has
+    no volumes; :data:`PRICE_ROUNDS` rounds bring in the volume economies (a third changes
+    almost nothing: at the cleared price the sellers are those who would sell)."""
     aware = [np.flatnonzero((h.status == AWARE) & h.capable) for h in sets]
     willing = [streams.uniform(WILLING_KEYS[k], 0, a) < p.initial_seller_share
                for k, a in enumerate(aware)]
     chosen = [np.zeros(len(a), dtype=bool) for a in aware]
     ever = [c.copy() for c in chosen]
-    flips = [np.zeros(len(a), dtype=np.int64) for a in aware]
-    rounds = 0
-    while rounds < MAX_WARM_START_ROUNDS:
-        rounds += 1
-        now = [(pr.gain(a, np.zeros(len(a))) > pr.hurdle(a)) & w & (fl <= MAX_FLIPS)
-               for pr, a, w, fl in zip(pricings, aware, willing, flips, strict=True)]
-        if rounds > 1 and all(np.array_equal(n, c) for n, c in zip(now, chosen, strict=True)):
-            break  # a fixed point: every initial seller beats its hurdle, no one else does
-        if rounds > 1:
-            for k in range(len(sets)):
-                flips[k] += now[k] != chosen[k]
-                now[k] &= flips[k] <= MAX_FLIPS  # no choice of its own is stable: it stays out
-        chosen = now
+    for _ in range(PRICE_ROUNDS):
+        clear_start_prices(p, sets, aware, willing, pricings)
+        chosen = [(pr.gain(a, np.zeros(len(a))) > pr.hurdle(a)) & w
+                  for pr, a, w in zip(pricings, aware, willing, strict=True)]
         for k in range(len(sets)):
             ever[k] |= chosen[k]
         pricings = settle([a[c] for a, c in zip(aware, chosen, strict=True)])
@@ -157,4 +226,4 @@ def start_initial_sellers(p: Parameters, streams: RandomStreams, sets: Sequence[
         # sellers past the enterprise threshold at the start are firms already, not new ones
         past = start[h.revenue_trailing[start] >= econ.FIRM_TURNOVER_YUAN]
         h.firm_month[past] = 0
-    return rounds
+    return PRICE_ROUNDS

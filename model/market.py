@@ -11,8 +11,8 @@
     platform); counties within 20 km of Guiyang's centre need no FX trip; hub, provincial-hub
     and first-mile density factors from last month's volumes (§7.9); clusters and belts from
     last month's detection; the export price of each line, cleared against foreign demand from
-    the last 12 months' exports (:mod:`model.demand`); international rate, warehouse share and
-    delivery days per product, weighted by where the clearing sends each line.
+    the exports of the last three months (:mod:`model.demand`); international rate, warehouse
+    share and delivery days per product, weighted by where the clearing sends each line.
 """
 
 from __future__ import annotations
@@ -37,13 +37,17 @@ def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
                    network: LogisticsNetwork, guiyang_local: np.ndarray, haul_km: np.ndarray,
                    local_orders: np.ndarray, window_cells: np.ndarray, clusters: ClusterState,
                    industry_clusters: np.ndarray, knowhow_cell: np.ndarray,
-                   export_supply: ExportSupply, subsidy_ratio: dict[str, float]
+                   export_supply: ExportSupply, subsidy_ratio: dict[str, float],
+                   county_line_revenue_12m: np.ndarray, county_output: np.ndarray
                    ) -> econ.MarketContext:
     """The month's context. ``stations`` is :func:`agents.station.station_arrays`;
     ``local_orders`` last month's orders per cell averaged over its 3x3 window (of
-    ``window_cells`` cells) and ``export_supply`` the last 12 months' goods exported per line
+    ``window_cells`` cells) and ``export_supply`` the goods exported per line in recent months
     (model units); ``subsidy_ratio`` the share of claims each instrument's budget line has been
-    paying (:meth:`model.fiscal.FiscalLedger.expected_ratios`). First-mile density and county-hub economies are
+    paying (:meth:`model.fiscal.FiscalLedger.expected_ratios`); ``county_line_revenue_12m``
+    the last 12 months' CBEC revenue per (county, line) (model units) and ``county_output`` the
+    output per (county, line) (yuan a year, 1:1). First-mile density and
+    county-hub economies are
     computed per household from these volumes (:func:`model.economics.annual_economics`)."""
     st = stations
     help_frac = st["help_fraction"]
@@ -61,8 +65,9 @@ def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
     platform = np.clip(p.platform_use_base + DOCKING_PLATFORM_USE * docking, 0, 1)
     if p.one_stop_platform:
         platform = np.maximum(platform, ONE_STOP_PLATFORM_USE)
-    clearing = demand.clear(p, month, to_real(export_supply.last_12_months(),
-                                              p.household_scale))
+    clearing = demand.clear(p, month, to_real(export_supply.yearly_rate(), p.household_scale))
+    county_goods = to_real(county_line_revenue_12m, p.household_scale) / (
+        demand.reference_price(p) * clearing.price)[None, :]
     intl_rate, wh_share, intl_days, wh_market = econ.product_logistics(
         p, network.warehouses_per_market, clearing.market_share,
         network.provincial_hub.scale_factor(p))
@@ -78,4 +83,5 @@ def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
         intl_rate=intl_rate, warehouse_share=wh_share,
         warehouse_share_market=wh_market,
         intl_days=intl_days, asean_share=clearing.market_share[:, 0],
+        county_goods=county_goods, county_capacity=county_output * p.export_grade_share,
         subsidy_ratio=subsidy_ratio, month=month)

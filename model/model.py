@@ -117,6 +117,7 @@ class CBECModel(mesa.Model):
         self.cell_households = np.bincount(h.cell, minlength=world.n_cells).astype(float)
         self.window_households = world.window_sum(self.cell_households)  # 3x3 window sums
         self.county_households = self.county_agents.astype(float)
+        self.county_output = initialisation.county_output(h, p, n_counties)
         # --- places and agents
         self.guiyang_cell = world.cell_of(GUIYANG_LAT, GUIYANG_LON)
         seat_x, seat_y = world.project(world.counties["lat"].to_numpy(),
@@ -190,7 +191,7 @@ class CBECModel(mesa.Model):
         self.cooperatives.form(m, p, self.streams, pricing, self.knowhow.cell)  # 11. co-ops form
         self.review(m, entrepreneurs)  # 12. adoption review
         adoption.review(m, p, self.firm_streams, self.firms, None, self.firm_pricing,
-                        np.zeros(0, np.int64))
+                        np.zeros(0, np.int64), self.successful_peers())
         self.sell(m)  # 13. sales and exits
         self.firm_sales = sales.sell(m, p, self.firm_streams, self.firms, self.firm_pricing,
                                      None, self.logistics, self.fiscal, self.world.n_cells)
@@ -230,7 +231,7 @@ class CBECModel(mesa.Model):
     def review(self, month: int, entrepreneurs: np.ndarray) -> None:
         """Adoption review (ODD §7.4)."""
         adoption.review(month, self.params, self.streams, self.households, self.cooperatives,
-                        self.pricing, entrepreneurs)
+                        self.pricing, entrepreneurs, self.successful_peers())
 
     def sell(self, month: int) -> None:
         """A month of sales and exits (ODD §7.5)."""
@@ -287,7 +288,8 @@ class CBECModel(mesa.Model):
             month, p, self.station_state, self.logistics, self.guiyang_local, self.haul_km,
             self.world.window_sum(self.cell_orders) / self.world.window_cells,
             self.world.window_cells, self.clusters, self.industry_clusters,
-            self.knowhow.cell, self.export_supply, self.fiscal.expected_ratios())
+            self.knowhow.cell, self.export_supply, self.fiscal.expected_ratios(),
+            self._county_line_revenue(), self.county_output)
         self.pricing = Pricing(self.households, p, self.context, self.knowhow, registered=False)
         self.firm_pricing = Pricing(self.firms, p, self.context, self.knowhow, registered=True)
         return self.pricing
@@ -301,6 +303,20 @@ class CBECModel(mesa.Model):
         self.detect_clusters()
         self._price_month(1)
         return [self.pricing, self.firm_pricing]
+
+    def successful_peers(self) -> np.ndarray:
+        """Per cell: households in its 3×3 block that sell at a profit, over households there
+        (whom aware households copy, ODD §7.4)."""
+        h = self.households
+        winners = (h.status == SELLING) & (h.profit_trailing > 0)
+        return awareness.peer_share(self.world, h.cell[winners], self.window_households)
+
+    def _county_line_revenue(self) -> np.ndarray:
+        """The last 12 months' CBEC revenue per (county, line), model units."""
+        history = self.sales_history.cell_product_12m
+        out = np.zeros((self.world.n_counties, history.shape[1]))
+        np.add.at(out, self.world.cell_county, history)
+        return out
 
     # ================================================================ queries
     def sellers(self) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from agents.farmers import EXITED, PRODUCTS, SELLING, UNAWARE
+from agents.farmers import EXITED, MONTHS_PER_YEAR, PRODUCTS, SELLING, UNAWARE
 from model import views
 from model.clusters import in_a_cluster
 from model.demand import DEMAND_MARKETS
@@ -44,9 +44,11 @@ COLUMNS = {
     "firms_aware_share": "share of potential firms aware of CBEC",
     "practitioners_real": "people running a CBEC business: selling households and firms, "
                           "province-equivalent",
-    "entities_real": "CBEC entities: selling firms plus cooperatives, province-equivalent",
-    "export_transactions_month_real": "export declarations this month: one per entity (firm or "
-                                      "cooperative) that shipped, province-equivalent",
+    "entities_real": "CBEC entities: selling firms, returnee entrepreneurs selling on their own "
+                     "(registered businesses) and cooperatives, province-equivalent",
+    "export_transactions_month_real": "export transactions this month: the consignments of "
+                                      "entities (firms, registered returnee businesses, "
+                                      "cooperatives), province-equivalent",
     "turnover_month_yuan": "CBEC revenue this month, province-equivalent yuan",
     "entity_turnover_median_yuan": "median turnover of entities in the last completed calendar "
                                    "year (from each December on; month 0-11: the initial "
@@ -83,7 +85,8 @@ COLUMNS = {
     "logistics_per_revenue_outside": "the same for sellers outside any cluster",
     "delivery_days": "order-weighted delivery time to the foreign buyer",
     "collection_rate": "share of CBEC volume collected through county hubs",
-    "fx_travel_share": "entities that must travel to Guiyang to settle FX",
+    "fx_travel_share": "entities (firms, cooperatives) that must travel to Guiyang to settle "
+                       "FX",
     "fx_cost_per_settlement_yuan": "mean cost of one FX settlement over entities",
     "unsold_share": "sellers with unsold goods in the last 12 months",
     "platform_order_share": "orders filed through the provincial platform",
@@ -230,11 +233,8 @@ class Recorder:
         row["practitioners_real"] = row["sellers_real"] + n_firms
         row["entities"] = len(direct) + len(active_coops)
         row["cooperatives"] = len(active_coops)
-        row["entities_real"] = n_firms + to_real(len(active_coops), scale)
-        # one consolidated export declaration per entity and month it ships (ODD §7.5)
-        row["export_transactions_month_real"] = (
-            float(len(model.firm_sales.sellers)) + to_real(len(active_coops), scale)
-            if m > 0 else 0.0)
+        registered_alone = int(h.entrepreneur[direct].sum())
+        row["entities_real"] = n_firms + to_real(registered_alone + len(active_coops), scale)
         # entity turnover: calendar years, counted each December (model.subsidies)
         row["entity_turnover_median_yuan"] = model.rewards.turnover_median_yuan
         row["share_entities_below_1m"] = model.rewards.share_below_1m
@@ -331,6 +331,7 @@ class Recorder:
             for key in keys:
                 row[key] = float("nan")
             row["cbec_income_per_household_yuan"] = 0.0
+            row["export_transactions_month_real"] = 0.0
             row["turnover_month_yuan"] = 0.0
             for mk in DEMAND_MARKETS:
                 row[f"exports_{mk}_month_yuan"] = 0.0
@@ -356,16 +357,22 @@ class Recorder:
             rev_m = rev[mask].sum()
             row[key] = float(logistics[mask].sum() / rev_m) if rev_m > 0 else float("nan")
         orders = sold["orders"] * f
+        # export transactions: the entities' consignments (§4.2)
+        row["export_transactions_month_real"] = float(
+            orders[sold["entity"]].sum() / MONTHS_PER_YEAR)
         row["delivery_days"] = float((sold["delivery_days"] * orders).sum() / orders.sum())
         row["collection_rate"] = float((sold["collected"] * rev).sum() / rev.sum())
         row["platform_order_share"] = float((sold["platform"] * orders).sum() / orders.sum())
         row["haul_km_sellers"] = float((sold["haul_km"] * w).sum() / w.sum())
-        # who settles FX: each direct seller and firm once, each cooperative once
+        # who settles FX: the entities, each registered business once, each cooperative once
+        # (households on retail platforms are paid through the platform)
         in_coop = sold["coop"] >= 0
         _, first = np.unique(sold["coop"][in_coop], return_index=True)
-        travel = np.concatenate([sold["fx_travel"][~in_coop], sold["fx_travel"][in_coop][first]])
-        settlers = np.concatenate([w[~in_coop], w[in_coop][first]])
-        travel_share = float((travel * settlers).sum() / settlers.sum())
+        alone = sold["entity"] & ~in_coop
+        travel = np.concatenate([sold["fx_travel"][alone], sold["fx_travel"][in_coop][first]])
+        settlers = np.concatenate([w[alone], w[in_coop][first]])
+        travel_share = (float((travel * settlers).sum() / settlers.sum()) if len(settlers)
+                        else float("nan"))
         row["fx_travel_share"] = travel_share
         p = model.params
         row["fx_cost_per_settlement_yuan"] = float(

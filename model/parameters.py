@@ -90,11 +90,12 @@ class Parameters:
 
     # ---------------------------------------------------------- households
     sales_median_yuan: float = _p(
-        42270.0, "yuan/year", "assumption: a farm or workshop household's exportable output "
-        "(§4.1: 80% of entities turn over less than 1M yuan a year)",
-        "Median annual CBEC sales potential of a household.", 1e4, 1e7, "households")
-    sales_sigma: float = _p(1.478, "log-units", "assumption", "Log-sd of sales potential.",
-                            0.1, 3.0, "households")
+        12000.0, "yuan/year", "assumption: the export-grade part of a farm or workshop "
+        "household's own output of its line (Guizhou's tea output of 64 billion yuan over "
+        "some 700,000 tea households is about 90,000 yuan each, a fifth of it export grade)",
+        "Median annual CBEC sales potential of a household.", 1e3, 1e7, "households")
+    sales_sigma: float = _p(0.8, "log-units", "assumption: farm sizes vary less than firms'",
+                            "Log-sd of sales potential.", 0.1, 3.0, "households")
     sales_growth_per_year_in_business: float = _p(
         0.1149, "1/year", "assumption: learning-by-doing", "Growth of a seller's volume per year "
         "in business.", 0.0, 1.0, "households")
@@ -121,8 +122,8 @@ class Parameters:
         "prefecture chili, Qiandongnan embroidery).", 0, 1, "households")
 
     # --------------------------------------------------------------- firms
-    potential_firms: int = _p(
-        20000, "firms (province, 1:1)", "assumption: rural enterprises, processors and "
+    potential_firms: float = _p(
+        20000.0, "firms (province, 1:1)", "assumption: rural enterprises, processors and "
         "registered individual businesses that could sell abroad; the paper's ~34,000 platform "
         "transactions a year (§4.2) and the fund's size (§4.1) imply a few thousand that do",
         "Potential CBEC firms in the province (every one an agent at every scale), spread "
@@ -190,6 +191,47 @@ class Parameters:
         "yuan of goods exports in 2021 (external_anchors.md)",
         "Foreign demand for the other product lines at the reference export price in January "
         "2022.", 0, 1e12, "economics")
+    platform_payment_fee_share: float = _p(
+        0.02, "share of revenue", "assumption: cross-border payment services charge "
+        "retail-platform sellers 1-2% (their receipts arrive converted, with no trip)",
+        "What a household selling on its own through a platform pays to be paid.", 0, 0.2,
+        "economics")
+    migrant_wage_yuan_per_month: float = _p(
+        4780.0, "yuan/month", "NBS, 2023 migrant worker monitoring report: average monthly "
+        "income of rural migrant workers 4,780 yuan",
+        "Wage of migrant work: the opportunity cost of the labour a CBEC business takes.",
+        0, 1e5, "economics")
+    shop_hours_per_year: float = _p(
+        100.0, "hours/year", "assumption: listing, messaging and bookkeeping, about two hours "
+        "a week", "Labour a CBEC shop takes whatever its volume.", 0, 1e5,
+        "economics")
+    hours_per_order: float = _p(
+        0.1, "hours/order", "assumption: picking, packing and labelling one order, about six "
+        "minutes",
+        "Labour each export order takes.", 0, 100, "economics")
+    output_tea_yuan: float = _p(
+        6.438e10, "yuan/year (1:1)", "external_anchors.md: Guizhou's tea output value, 2023 "
+        "(mufakang.com)", "The province's tea output, shared among counties by their tea "
+        "households.", 0, 1e13, "economics")
+    output_chili_yuan: float = _p(
+        2.6e10, "yuan/year (1:1)", "external_anchors.md: Guizhou's chili output value, "
+        "about 26 billion yuan in 2022 (China Daily)", "The province's chili output, shared "
+        "among counties by their chili households.", 0, 1e13, "economics")
+    output_embroidery_yuan: float = _p(
+        5e9, "yuan/year (1:1)", "assumption: Guizhou's ethnic handicraft (embroidery, batik, "
+        "silver) output of a few billion yuan a year; no published figure found",
+        "The province's embroidery and silver output, shared among counties by their "
+        "embroidery households.", 0, 1e13, "economics")
+    output_other_yuan: float = _p(
+        1.5e11, "yuan/year (1:1)", "assumption: the rest of Guizhou's farm and rural "
+        "handicraft output, about half of the primary sector's ~300 billion yuan",
+        "The province's output of the other lines, shared among counties by their "
+        "households of those lines.", 0, 1e13, "economics")
+    export_grade_share: float = _p(
+        0.2, "share of output", "assumption: the part of a harvest that meets export "
+        "standards (residue limits, grading, packaging)",
+        "Share of a county's output of a line that can be exported; as a county's exports "
+        "approach it, goods cost more to source.", 0.001, 1, "economics")
     loss_tea: float = _p(0.05, "share of shipped value", "§4.1: tea 5%", "Loss/breakage, tea.",
                          0, 0.9, "economics")
     loss_chili: float = _p(0.06, "share of shipped value", "assumption: close to tea",
@@ -263,9 +305,16 @@ class Parameters:
     # ----------------------------------------------------------- logistics
     order_value_yuan: float = _p(
         1500.0, "yuan/order", "assumption: small parcels (§5.1.1 small orders < 5,000)",
-        "Order value of a seller whose own revenue is 200,000 yuan a year; it grows with the "
-        "square root of revenue (bigger sellers ship bigger, B2B orders).", 10, 1e6,
+        "Parcel value of a household selling alone through a platform whose own revenue is "
+        "200,000 yuan a year; it grows with the square root of revenue.", 10, 1e6,
         "logistics")
+    entity_order_value_yuan: float = _p(
+        30000.0, "yuan/order", "assumption: an entity ships B2B consignments; §4.2's 34,000 "
+        "transactions a year against rural CBEC of a few billion yuan mean tens of thousands "
+        "of yuan an order",
+        "Order (consignment) value of an entity whose own revenue is 200,000 yuan a year; it "
+        "grows with the square root of revenue. Households selling alone ship parcels "
+        "(order_value_yuan).", 100, 1e7, "logistics")
     first_mile_cost_per_km: float = _p(
         2.614, "yuan per order per road km", "assumption: van or motorbike trip to the county "
         "seat, shared by few orders", "First-mile cost, village to pickup point or county seat.",
@@ -333,6 +382,12 @@ class Parameters:
     knowhow_awareness: float = _p(0.002, "1/month per know-how unit", "assumption",
                                   "Awareness hazard from the local know-how level.", 0, 1,
                                   "adoption")
+    imitation_rate: float = _p(
+        5.0, "1/month per share of successful sellers around", "assumption: Taobao villages "
+        "grow by copying a successful neighbour (§3.3.3); Bass diffusion's imitation term",
+        "Extra chance a month that an aware household (or firm) weighs selling, per share of "
+        "the households in its 3x3 block of cells that sell at a profit.", 0, 1000,
+        "adoption")
     review_rate: float = _p(0.2, "1/month", "assumption: a decision about every 5 months",
                             "Chance an aware household reviews the CBEC option in a month.",
                             0, 1, "adoption")
@@ -790,7 +845,8 @@ CALIBRATED: frozenset[str] = frozenset({
     "entrepreneur_volume_multiple", "coop_formation_rate", "hurdle_base",
     "exit_rate_when_losing", "international_direct_rate", "first_mile_cost_per_km",
     "sales_growth_per_year_in_business", "capacity_multiple", "closure_rate", "specialty_share",
-    "industry_cluster_min_shops",
+    "industry_cluster_min_shops", "potential_firms", "firm_median_yuan", "firm_sigma",
+    "entity_order_value_yuan", "imitation_rate",
 })
 
 def lever_names(params: type[Parameters] | Parameters = Parameters) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """Turnover subsidies: eligibility, take-up, payment (ODD §7.14; §4.1, §5.1.1).
 
-    **Payment** (December). Entities are the selling firms (:mod:`agents.firms`) and the
-    active cooperatives; households selling on their own are not registered and claim
+    **Payment** (December). Entities are the selling firms (:mod:`agents.firms`), returnee
+    entrepreneurs selling on their own (their businesses are registered) and the active
+    cooperatives; other households selling on their own are not registered and claim
     nothing. Turnover is calendar-year CBEC revenue (``sales_ytd``; a cooperative's is the sum
     over its current members). Years registered: months since the first CBEC sale (firms) or
     since
@@ -74,29 +75,40 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
                          firms: Households, cooperatives: CooperativeRegistry,
                          takeup: np.ndarray, in_belt: np.ndarray, ledger: FiscalLedger
                          ) -> RewardRound:
-    """December: turnover rewards to the eligible entities (firms and cooperatives; households
-    selling on their own are not registered and cannot claim) that complete their application,
+    """December: turnover rewards to the eligible entities (firms, returnee entrepreneurs'
+    registered businesses and cooperatives; other households selling on their own are not
+    registered and cannot claim) that complete their application,
     and the industry-belt reward (§5.1.2) on the belts' turnover. ``takeup`` is per county,
     ``in_belt`` per cell. Entity counts in the result are real (firms are real agents; a
     cooperative counts ``1 / household_scale``)."""
     sellers = np.flatnonzero(h.status == SELLING)
     members = sellers[h.coop[sellers] >= 0]
-    direct = np.flatnonzero(firms.status == SELLING)
+    # registered businesses selling alone: firms, and returnee entrepreneurs' businesses
+    direct = [np.flatnonzero(firms.status == SELLING),
+              sellers[(h.coop[sellers] < 0) & h.entrepreneur[sellers]]]
+    alone = (firms, h)
     n_ids = max(cooperatives.next_id, 1)
     coop_turnover = np.bincount(h.coop[members], weights=h.sales_ytd[members],
                                 minlength=n_ids)
     coops = [c for c in cooperatives.active() if c.n_members > 0]
     coop_ids = np.array([c.coop_id for c in coops], dtype=np.int64)
-    turnover = np.concatenate([firms.sales_ytd[direct].astype(float), coop_turnover[coop_ids]])
-    years = np.concatenate([(month - firms.start_month[direct] + 1) / MONTHS_PER_YEAR,
-                            [c.years_registered(month) for c in coops]])
-    county = np.concatenate([firms.county[direct], [c.county for c in coops]]).astype(int)
-    # how many real entities each stands for: a firm is one; a cooperative agent 1/scale
-    counts = np.concatenate([np.ones(len(direct)),
-                             np.full(len(coops), to_real(1.0, p.household_scale))])
+    turnover = np.concatenate([a.sales_ytd[d].astype(float)
+                               for a, d in zip(alone, direct, strict=True)]
+                              + [coop_turnover[coop_ids]])
+    years = np.concatenate([(month - a.start_month[d] + 1) / MONTHS_PER_YEAR
+                            for a, d in zip(alone, direct, strict=True)]
+                           + [np.array([c.years_registered(month) for c in coops])])
+    county = np.concatenate([a.county[d] for a, d in zip(alone, direct, strict=True)]
+                            + [np.array([c.county for c in coops])]).astype(int)
+    # how many real entities each stands for: a firm is one; a household or cooperative agent
+    # 1/scale
+    one_household = to_real(1.0, p.household_scale)
+    counts = np.concatenate([np.ones(len(direct[0])), np.full(len(direct[1]), one_household),
+                             np.full(len(coops), one_household)])
     rate = econ.reward_rate(turnover, p) * (years >= p.subsidy_min_years)
     eligible = rate > 0
-    draws = np.concatenate([streams.uniform("takeup", month, direct),
+    draws = np.concatenate([streams.uniform("takeup_firm", month, direct[0]),
+                            streams.uniform("takeup", month, direct[1]),
                             streams.uniform("takeup_coop", month, coop_ids)])
     takes = eligible & (draws < takeup[county])
     paid = np.where(takes, rate * turnover, 0.0)
@@ -106,11 +118,14 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
         float(counts[eligible].sum() / total) if total else 0.0,
         float(counts[takes].sum() / total) if total else 0.0,
         *turnover_stats(turnover, counts))
-    nd = len(direct)
+    nf, nh = len(direct[0]), len(direct[1])
+    nd = nf + nh
     # the first reward as an enterprise past 5M yuan makes a new firm (§4.1)
     enterprise = takes & (turnover >= econ.FIRM_TURNOVER_YUAN)
-    first = direct[enterprise[:nd] & (firms.firm_month[direct] < 0)]
-    firms.firm_month[first] = month
+    for agents, d, is_firm in ((firms, direct[0], enterprise[:nf]),
+                               (h, direct[1], enterprise[nf:nd])):
+        first = d[is_firm & (agents.firm_month[d] < 0)]
+        agents.firm_month[first] = month
     for c, is_firm in zip(coops, enterprise[nd:], strict=True):
         if is_firm and c.firm_month < 0:
             c.firm_month = month
@@ -120,15 +135,18 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
                       out=np.zeros(len(members)), where=coop_turnover[h.coop[members]] > 0)
     member_paid = coop_paid[h.coop[members]] * share
     # one claim on the special fund: every claimant gets the same share (model.budgets)
-    ratio = pay_sets(ledger, "turnover_reward", [(firms, direct, paid[:nd]),
+    ratio = pay_sets(ledger, "turnover_reward", [(firms, direct[0], paid[:nf]),
+                                                 (h, direct[1], paid[nf:nd]),
                                                  (h, members, member_paid)])
     paid = paid * ratio
     member_paid = member_paid * ratio
     coop_paid = coop_paid * ratio
     result.paid_share = ratio
     # the reward is December's income: in the accounts of the month it is paid
-    for agents, idx, amount in ((firms, direct, paid[:nd]), (h, members, member_paid)):
-        agents.reward_last[:] = 0.0
+    firms.reward_last[:] = 0.0
+    h.reward_last[:] = 0.0
+    for agents, idx, amount in ((firms, direct[0], paid[:nf]), (h, direct[1], paid[nf:nd]),
+                                (h, members, member_paid)):
         agents.reward_last[idx] = amount
         agents.profit_trailing[idx] += amount
     for c in coops:
@@ -136,7 +154,7 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
         c.turnover_last_year = float(coop_turnover[c.coop_id])
     if p.belt_reward_share > 0:
         belt_sales = h.sales_ytd[sellers][in_belt[h.cell[sellers]]].sum()
-        selling_firms = firms.sales_ytd[direct][in_belt[firms.cell[direct]]].sum()
+        selling_firms = firms.sales_ytd[direct[0]][in_belt[firms.cell[direct[0]]]].sum()
         ledger.claim("belt_reward", to_real(p.belt_reward_share * belt_sales,
                                             p.household_scale)
                      + p.belt_reward_share * selling_firms)
