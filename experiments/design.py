@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.spec import ParameterSpec, Spec, SpecError, scenario_overrides
-from model.parameters import ParameterError, Parameters
+from model.parameters import ParameterError, Parameters, jsonable
 
 DESIGN_STREAM = 0x5EED_DE51  # mixed with the master seed for the design's own randomness
 UNIT_PREFIX = "u."  # column prefix of the unit-cube sample in the design table
@@ -143,7 +143,7 @@ def design_seed(master_seed: int) -> int:
 def run_id(params: Mapping[str, Any], seed: int, model_version: str) -> str:
     """Stable id of one run: sha256 of canonical JSON of (all parameters, seed, model version),
     first 16 hex digits."""
-    blob = json.dumps({"params": dict(params), "seed": int(seed), "model": model_version},
+    blob = json.dumps({"params": jsonable(params), "seed": int(seed), "model": model_version},
                       sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -30,8 +30,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from experiments.storage import atomic_write_with, name_path  # noqa: E402
-from model import plots, scenarios  # noqa: E402
-from model.parameters import Parameters  # noqa: E402
+from model import budgets, plots, reality, scenarios  # noqa: E402
+from model.parameters import Parameters, jsonable  # noqa: E402
 from model.run import RunResult, simulate  # noqa: E402
 
 FUND_END_MONTH = 48  # December 2025: the end of the special fund's period (§3.2)
@@ -56,6 +56,8 @@ SUMMARY_COLUMNS = {
     "core_periphery_gap": "core-periphery gap",
     "cbec_income_per_household_yuan": "CBEC income per rural household, sellers or not (yuan/yr)",
     "turnover_month_yuan": "CBEC turnover (yuan/month)",
+    "firms_active": "firms selling",
+    "entities_real": "CBEC entities (firms, registered returnee businesses, co-ops)",
     "fiscal_cost_total_yuan": "fiscal cost to date (yuan)",
 }
 
@@ -80,6 +82,12 @@ def summary_row(name: str, result: RunResult) -> dict[str, Any]:
     spent = result.fiscal_by_instrument((2022, 2025)).sum()
     row[COST_2025] = spent
     row[FUND_MULTIPLE] = spent / fund if fund else float("nan")
+    # the budgets the scenario ran with, and the year's levels against published figures
+    for line, (field_name, _, _) in budgets.BUDGET_LINES.items():
+        row[f"budget: {line.replace('_', ' ')} (yuan/yr)"] = getattr(result.params, field_name)
+    check = result.reality_check()
+    for item in check[check["check"].str.contains("/")].itertuples():
+        row[f"reality {item.year}: {item.check} (ratio)"] = item.ratio
     return row
 
 
@@ -165,8 +173,15 @@ def write_result(name: str, result: RunResult, out: Path) -> Path:
         by_instrument.loc["total"] = by_instrument["cost_yuan"].sum()
         by_instrument["multiple_of_fund"] = by_instrument["cost_yuan"] / fund
         by_instrument.to_csv(tmp / "fiscal_2022_2025.csv")
+        result.budgets.to_csv(tmp / "budgets.csv", index=False)
+        check = result.reality_check()
+        check.to_csv(tmp / "reality_check.csv", index=False)
+        (tmp / "reality_check.txt").write_text(
+            f"Reality check of {name} (seed {result.seed})\n"
+            + reality.format_reality_check(check) + "\n", encoding="utf-8")
         (tmp / "params.json").write_text(json.dumps(
-            {"scenario": name, "seed": result.seed, "params": result.params.to_dict()},
+            {"scenario": name, "seed": result.seed,
+             "params": jsonable(result.params.to_dict())},
             indent=2), encoding="utf-8")
         title = name.replace("_", " ")
         plot_adoption_by_product(result, tmp / "adoption_by_product.png", title)
@@ -211,6 +226,9 @@ def run_scenarios(names: Sequence[str], out: Path, seed: int = 0,
         atomic_write_with(out / "comparison.png", lambda path: plot_comparison(curves, path))
     if not quiet:
         print(format_summary(summary))
+        for name in resolved:
+            check = pd.read_csv(out / name / "reality_check.csv")
+            print(f"\nreality check, {name}:\n{reality.format_reality_check(check)}")
     return summary
 
 
@@ -228,6 +246,8 @@ def format_summary(summary: pd.DataFrame) -> str:
         if isinstance(x, (float, np.floating)):
             if np.isnan(x):
                 return "-"
+            if np.isinf(x):
+                return "unlimited"
             if abs(x) >= 1000:
                 return f"{x:,.0f}"
             return f"{x:.3f}"

@@ -178,7 +178,7 @@ class CBECModel(mesa.Model):
             arrived = second_talent(self.stations, p, self.streams, m, weight)
             self.fiscal.add("talent_secondment", float(arrived) * p.talent_secondment_yuan)
         county_sellers = self.sellers_per_county()
-        ask_for_services(self.stations, county_sellers, p)  # 5. station demand
+        ask_for_services(self.stations, self.entities_per_county(), p)  # 5. station demand
         pricing = self._price_month(m)  # 6. market context
         self.grow_poles(m)  # 7. growth poles, gradient transfer
         entrepreneurs = self.returnee_flows.step(  # 8. returnees
@@ -331,6 +331,19 @@ class CBECModel(mesa.Model):
                             minlength=self.world.n_counties)
                 + firms.weight * np.bincount(firms.county[firms.status == SELLING],
                                              minlength=self.world.n_counties))
+
+    def entities_per_county(self) -> np.ndarray:
+        """Registered entities selling now per county (model units): firms (each counts
+        ``household_scale``), returnee entrepreneurs selling on their own, and cooperatives.
+        They are who settle FX, file declarations and apply for rewards."""
+        h, firms = self.households, self.firms
+        n = self.world.n_counties
+        alone = (h.status == SELLING) & (h.coop < 0) & h.entrepreneur
+        coops = np.bincount([c.county for c in self.cooperatives.active() if c.n_members > 0],
+                            minlength=n)
+        return (np.bincount(h.county[alone], minlength=n) + coops
+                + firms.weight * np.bincount(firms.county[firms.status == SELLING],
+                                             minlength=n))
 
     def household(self, index: int) -> HouseholdView:
         """A read-only view of one household (state and effective skill)."""

@@ -260,10 +260,20 @@ class Recorder:
         row["belts"] = cl.n_belts
         row["cluster_cells"] = int(cl.in_cluster.sum())
         row["largest_cluster_cells"] = cl.largest_cells
-        row["share_sellers_in_clusters"] = (float(model.in_any_cluster(sellers).mean())
-                                            if len(sellers) else 0.0)
-        row["share_sellers_in_cell_clusters"] = (float(cl.in_cluster[h.cell[sellers]].mean())
-                                                 if len(sellers) else 0.0)
+        # over every seller, households and firms, as real counts
+        f_sellers = np.flatnonzero(firm_status == SELLING)
+        weight = np.concatenate([np.full(len(sellers), to_real(1.0, scale)),
+                                 np.ones(len(f_sellers))])
+        cells = np.concatenate([h.cell[sellers], firms.cell[f_sellers]]).astype(np.intp)
+        inside = in_a_cluster(cl.in_cluster, model.industry_clusters, cells,
+                              np.concatenate([h.county[sellers], firms.county[f_sellers]]
+                                             ).astype(np.intp),
+                              np.concatenate([h.product[sellers], firms.product[f_sellers]]
+                                             ).astype(np.intp))
+        total = weight.sum()
+        row["share_sellers_in_clusters"] = float((weight * inside).sum() / total) if total else 0.0
+        row["share_sellers_in_cell_clusters"] = (
+            float((weight * cl.in_cluster[cells]).sum() / total) if total else 0.0)
         row["industry_clusters"] = int(model.industry_clusters.sum())
         self._accounts(row, model, sellers)
         # core-periphery

@@ -846,7 +846,7 @@ CALIBRATED: frozenset[str] = frozenset({
     "exit_rate_when_losing", "international_direct_rate", "first_mile_cost_per_km",
     "sales_growth_per_year_in_business", "capacity_multiple", "closure_rate", "specialty_share",
     "industry_cluster_min_shops", "potential_firms", "firm_median_yuan", "firm_sigma",
-    "entity_order_value_yuan", "imitation_rate",
+    "entity_order_value_yuan", "imitation_rate", "hurdle_risk",
 })
 
 def lever_names(params: type[Parameters] | Parameters = Parameters) -> tuple[str, ...]:
@@ -866,6 +866,17 @@ def baseline_levers(p: Parameters) -> Parameters:
     """``p`` with every policy lever at its baseline (the default of ``p``'s class)."""
     defaults = type(p)()
     return dataclasses.replace(p, **{k: getattr(defaults, k) for k in lever_names(p)})
+
+
+#: how an unlimited value (``inf``, e.g. a budget with no limit) is written in JSON, specs and
+#: run ids; :meth:`Parameters.from_dict` reads it back
+UNLIMITED = "unlimited"
+
+
+def jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameter values with ``inf`` written as :data:`UNLIMITED` (JSON has no infinity)."""
+    return {k: UNLIMITED if isinstance(v, float) and v == math.inf else v
+            for k, v in values.items()}
 
 
 def _fmt(x: float | None) -> str:

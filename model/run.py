@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from model import views
+from model import reality, views
 from model.model import CBECModel
 from model.outcomes import summarise_by
 from model.parameters import ParameterError, Parameters
@@ -38,6 +38,9 @@ class RunResult:
         outcomes: one row per month (month 0 is the start state), every model-level outcome.
         counties: the per-county panel, one row per county and month.
         fiscal: public cost by month and instrument (province-equivalent yuan).
+        budgets: per year and instrument, the budget line's appropriation, the claims, what
+            was paid, the rationing ratio and what the line left unspent
+            (:meth:`model.fiscal.FiscalLedger.budget_frame`).
         wall_seconds: time the run took.
         poles: every pole each month (:meth:`model.outcomes.Recorder.poles`): strength
             (Guiyang in January 2022 = 1; 0 before the pole is active) and know-how (0-1).
@@ -56,6 +59,11 @@ class RunResult:
     poles: pd.DataFrame = field(default_factory=pd.DataFrame)
     model: CBECModel | None = None
     maps: MapHistory | None = None
+    budgets: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def reality_check(self) -> pd.DataFrame:
+        """The run's levels against published figures (:func:`model.reality.reality_check`)."""
+        return reality.reality_check(self.outcomes, self.budgets, self.params)
 
     def by(self, what: str) -> pd.DataFrame:
         """Adoption by ``prefecture``, ``distance_band`` (km to the nearest pilot-zone pole) or
@@ -175,4 +183,5 @@ def simulate(params: Mapping[str, Any] | Parameters | None = None, seed: int = 0
     return RunResult(params=p, seed=seed, outcomes=model.outcomes(),
                      counties=model.counties(), fiscal=model.fiscal_costs(),
                      wall_seconds=time.perf_counter() - start, poles=model.recorder.poles(),
-                     model=model if keep_model else None, maps=maps)
+                     model=model if keep_model else None, maps=maps,
+                     budgets=model.fiscal.budget_frame())

@@ -1,0 +1,205 @@
+"""The economy of issue 13: foreign demand that clears, budgets that bind, firms and households
+counted apart, bounded production, diffusion by imitation.
+
+Pure rules are tested on their own (demand clearing, the ledger's rationing, the sourcing
+cost); the behaviour they produce is tested on short model runs with common seeds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import demand
+from model import economics as econ
+from model.budgets import BUDGET_LINES, line_of
+from model.fiscal import FiscalLedger
+from model.model import CBECModel
+from model.parameters import ParameterError, Parameters
+from model.policy import INSTRUMENTS
+from model.run import simulate
+
+SCALE = 0.01
+
+
+def run(months: int = 24, seed: int = 0, **params) -> pd.DataFrame:
+    return simulate({"household_scale": SCALE, "months": months, **params}, seed=seed).outcomes
+
+
+def yearly(out: pd.DataFrame, column: str, year: int) -> float:
+    months = range(12 * (year - 2022) + 1, 12 * (year - 2022) + 13)
+    return float(out.loc[out["month"].isin(months), column].sum())
+
+
+# ------------------------------------------------------------------ demand
+def test_more_supply_lowers_the_export_price_and_revenue_per_unit():
+    p = Parameters()
+    supply = demand.market_demand(p, 1).sum(axis=1)  # what the markets take at the reference
+    at_reference = demand.clear(p, 1, supply)
+    doubled = demand.clear(p, 1, 2 * supply)
+    assert at_reference.price == pytest.approx(np.ones(4))
+    # constant elasticity 3: twice the goods sell at 2 ** (-1/3) of the price
+    assert doubled.price == pytest.approx(2 ** (-1 / p.demand_elasticity) * np.ones(4))
+    # revenue grows less than supply: each unit earns less
+    assert (2 * supply * doubled.price < 2 * supply * at_reference.price).all()
+    # a line with almost no supply sells at the cap, not at an infinite price
+    assert demand.clear(p, 1, np.zeros(4)).price == pytest.approx(p.export_price_cap)
+
+
+def test_raising_one_markets_demand_moves_exports_there():
+    base, eu_boom = Parameters(), Parameters(demand_growth_eu=0.6)
+    supply = demand.market_demand(base, 1).sum(axis=1)
+    month = 37  # three years on
+    before = demand.clear(base, month, supply)
+    after = demand.clear(eu_boom, month, supply)
+    revenue_before = (supply * before.price)[:, None] * before.market_share
+    revenue_after = (supply * after.price)[:, None] * after.market_share
+    eu, others = 1, [0, 2, 3]
+    # the EU takes much more; the other markets lose a little (the goods went to the EU)
+    assert revenue_after[:, eu].sum() > 2.0 * revenue_before[:, eu].sum()
+    change_elsewhere = revenue_after[:, others].sum() / revenue_before[:, others].sum() - 1
+    assert -0.35 < change_elsewhere < 0
+
+
+def test_doubling_the_firms_lowers_price_and_revenue_per_seller_in_the_model():
+    base = run(months=12)
+    crowded = run(months=12, potential_firms=2 * Parameters().potential_firms)
+    b, c = base.iloc[-1], crowded.iloc[-1]
+    assert c["firms_active"] > 1.3 * b["firms_active"]
+    assert c["export_price_other"] < b["export_price_other"]
+    per_seller = [o["turnover_month_yuan"] / (o["sellers_real"] + o["firms_active"])
+                  for o in (b, c)]
+    assert per_seller[1] < per_seller[0]
+
+
+def test_a_market_boom_raises_exports_there_in_the_model():
+    months = 48
+    base = run(months=months)
+    boom = run(months=months, demand_growth_eu=0.4)
+    eu = [yearly(o, "exports_eu_month_yuan", 2025) for o in (base, boom)]
+    asean = [yearly(o, "exports_asean_month_yuan", 2025) for o in (base, boom)]
+    assert eu[1] > 1.5 * eu[0]
+    assert abs(asean[1] / asean[0] - 1) < 0.5 * (eu[1] / eu[0] - 1)
+
+
+# ----------------------------------------------------------------- budgets
+def test_every_instrument_draws_on_one_named_budget_line():
+    lines = [line_of(name) for name in INSTRUMENTS]
+    assert set(lines) <= set(BUDGET_LINES)
+    owned = [name for _, names, _ in BUDGET_LINES.values() for name in names]
+    assert len(owned) == len(set(owned))  # no instrument in two lines
+    assert set(BUDGET_LINES["special_fund"][1]) == {"turnover_reward", "training",
+                                                    "warehouse_construction"}
+
+
+def test_claims_beyond_the_monthly_allowance_are_paid_pro_rata():
+    ledger = FiscalLedger(1.0, INSTRUMENTS, {"special_fund": 1200.0})
+    ledger.start_month(1)  # January: 1200 / 12 months = 100 this month
+    assert ledger.claim("training", 60.0) == 1.0
+    assert ledger.claim("turnover_reward", 80.0) == pytest.approx(40.0 / 80.0)
+    ledger.add("pickup_points", 500.0)  # a contract on an unlimited line: paid in full
+    for month in range(2, 13):
+        ledger.start_month(month)
+    # December may pay all that is left of the year: 1200 - 100
+    assert ledger.claim("turnover_reward", 5000.0) == pytest.approx(1100.0 / 5000.0)
+    ledger.start_month(13)  # a new year: a new appropriation
+    assert ledger.claim("training", 100.0) == 1.0
+    frame = ledger.budget_frame()
+    year = frame[(frame["year"] == 2022) & (frame["line"] == "special_fund")]
+    assert year["paid_yuan"].sum() == pytest.approx(1200.0)
+    assert year["line_unspent_yuan"].iloc[0] == pytest.approx(0.0)
+    reward = year.set_index("instrument").loc["turnover_reward"]
+    assert reward["claims_yuan"] == pytest.approx(5080.0)
+    assert reward["rationing_ratio"] == pytest.approx(1140.0 / 5080.0)
+    points = frame[(frame["year"] == 2022) & (frame["instrument"] == "pickup_points")].iloc[0]
+    assert points["paid_yuan"] == 500.0 and math.isinf(points["appropriation_yuan"])
+
+
+def test_budgets_take_unlimited_as_an_explicit_value_and_refuse_nonsense():
+    p = Parameters.from_dict({"budget_logistics_yuan_per_year": "unlimited",
+                              "special_fund_yuan_per_year": "5e7"})
+    assert p.budget_logistics_yuan_per_year == math.inf
+    with pytest.raises(ParameterError, match="special_fund_yuan_per_year.*allowed"):
+        Parameters(special_fund_yuan_per_year=-1.0)
+    with pytest.raises(ParameterError, match="loss_tea.*finite"):
+        Parameters(loss_tea=math.inf)
+
+
+def test_the_special_fund_binds_in_the_baseline():
+    model = CBECModel(rng=0, household_scale=SCALE, months=36)
+    model.run()
+    frame = model.fiscal.budget_frame()
+    fund = frame[frame["line"] == "special_fund"].groupby("year")["paid_yuan"].sum()
+    assert (fund <= Parameters().special_fund_yuan_per_year * (1 + 1e-9)).all()
+    claims = frame[frame["line"] == "special_fund"].groupby("year")["claims_yuan"].sum()
+    assert (claims > fund).any()  # oversubscribed: the rewards are rationed
+    assert model.context.subsidy_ratio["turnover_reward"] < 1.0  # and sellers expect it
+
+
+def test_a_smaller_fund_pays_less_and_sellers_expect_less():
+    small = CBECModel(rng=0, household_scale=SCALE, months=24,
+                      special_fund_yuan_per_year=5e6).run()
+    paid = small.fiscal.budget_frame().query("line == 'special_fund'")
+    assert paid.groupby("year")["paid_yuan"].sum().max() <= 5e6 * (1 + 1e-9)
+    base = CBECModel(rng=0, household_scale=SCALE, months=24).run()
+    assert (small.context.subsidy_ratio["turnover_reward"]
+            < base.context.subsidy_ratio["turnover_reward"])
+
+
+# ------------------------------------------------------ firms, households
+def test_firms_and_households_are_counted_apart():
+    model = CBECModel(rng=0, household_scale=SCALE, months=12).run()
+    out = model.outcomes().iloc[-1]
+    firms = model.firms
+    assert firms.n == round(Parameters().potential_firms)  # real firms at every scale
+    assert out["firms_active"] == int((firms.status == 2).sum())
+    assert out["practitioners_real"] == pytest.approx(out["sellers_real"]
+                                                      + out["firms_active"])
+    # households selling on their own, unregistered, are never paid a turnover reward
+    h = model.households
+    plain = (h.status == 2) & (h.coop < 0) & ~h.entrepreneur
+    assert not h.reward_last[plain].any()
+    assert firms.reward_last.any()
+
+
+def test_a_firm_counts_once_in_the_province_at_any_scale():
+    few = CBECModel(rng=0, household_scale=0.005, months=1)
+    many = CBECModel(rng=0, household_scale=0.02, months=1)
+    assert few.firms.n == many.firms.n
+    assert few.firms.weight == 0.005 and many.firms.weight == 0.02
+
+
+# ------------------------------------------------------------- production
+def test_sourcing_costs_rise_as_a_county_nears_what_it_can_export():
+    capacity = np.array([100.0, 100.0, 100.0, 0.0])
+    factor = econ.sourcing_factor(np.array([0.0, 50.0, 99.0, 1.0]), capacity)
+    assert factor[0] == 1.0 and factor[1] == pytest.approx(2.0)
+    assert factor[2] == pytest.approx(1 / (1 - econ.MAX_SOURCING_USE))
+    assert factor[3] == pytest.approx(1 / (1 - econ.MAX_SOURCING_USE))
+
+
+def test_labour_is_an_opportunity_cost_of_selling():
+    base = run(months=12)
+    dear = run(months=12, migrant_wage_yuan_per_month=15000.0)
+    assert dear.iloc[-1]["sellers_real"] < base.iloc[-1]["sellers_real"]
+
+
+# -------------------------------------------------------------- imitation
+def test_imitation_makes_adoption_an_s_curve_and_switching_it_off_slows_it():
+    months = 240
+    with_peers = run(months=months)
+    alone = run(months=months, imitation_rate=0.0, peer_effect=0.0)
+    share = with_peers.set_index("month")["adoption_share"]
+    share_alone = alone.set_index("month")["adoption_share"]
+    # the acceleration: most of the growth by 2031 is due to copying neighbours
+    gain = share.loc[120] - share.loc[12]
+    gain_alone = share_alone.loc[120] - share_alone.loc[12]
+    assert gain > 0 and gain_alone < 0.5 * gain
+    # S-shape: yearly growth rises, then falls
+    yearly_growth = share.loc[12::12].diff().dropna().to_numpy()
+    peak = int(np.argmax(yearly_growth))
+    assert 0 < peak < len(yearly_growth) - 1
+    assert yearly_growth[-1] < 0.5 * yearly_growth[peak]
