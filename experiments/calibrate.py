@@ -54,7 +54,7 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "platform_use_base": (0.4, 0.85),
     "takeup_base": (0.3, 0.8),  # at most takeup_with_help: a station's help never lowers it
     "station_capacity_per_staff": (2.0, 300.0),
-    "return_hazard_base": (0.001, 0.006),
+    "return_hazard_base": (0.001, 0.02),
     "returnee_entrepreneur_share": (0.2, 0.7),
     "returnee_skill_boost": (0.1, 0.6),
     "entrepreneur_volume_multiple": (1.0, 30.0),

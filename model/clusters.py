@@ -70,45 +70,55 @@ def in_a_cluster(cell_clusters: np.ndarray, industry_clusters: np.ndarray, cell:
     return cell_clusters[cell] | industry_clusters[county, product]
 
 
-def county_industry_clusters(p: Parameters, shops: np.ndarray) -> np.ndarray:
-    """County industrial clusters (§3.3.3): ``shops`` is sellers per (county, product line), in
-    agents. A county's line is a cluster when the one-sided 95% lower bound of its count, taken
-    at the reference scale as for cells, reaches ``p.industry_cluster_min_shops`` at 1:1.
-    Only the named industries (tea, chili, embroidery) can form one: "other" is a catch-all,
-    not an industry. Returns a bool array of the same shape."""
+def county_industry_clusters(p: Parameters, shops: np.ndarray,
+                             firm_shops: np.ndarray | float = 0.0) -> np.ndarray:
+    """County industrial clusters (§3.3.3): ``shops`` is household sellers per (county,
+    product line), in agents, ``firm_shops`` selling firms (real: every firm is an agent). A
+    county's line is a cluster when its firms plus the one-sided 95% lower bound of its
+    household count, taken at the reference scale as for cells, reach
+    ``p.industry_cluster_min_shops`` at 1:1. Only the named industries (tea, chili,
+    embroidery) can form one: "other" is a catch-all, not an industry. Returns a bool array of
+    the same shape."""
     if not p.clusters or p.industry_cluster_min_shops <= 0:
         return np.zeros(shops.shape, dtype=bool)
     scale = p.household_scale
-    found = (to_real(shops_lower_bound(shops.astype(float), scale), scale)
+    found = (to_real(shops_lower_bound(shops.astype(float), scale), scale) + firm_shops
              >= p.industry_cluster_min_shops)
     found[:, OTHER] = False
     return found
 
 
 def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray,
-           households: np.ndarray, product_sales_12m: np.ndarray) -> ClusterState:
-    """Find clusters from per-cell model-unit sales (yuan/12 months), shops and households.
+           households: np.ndarray, product_sales_12m: np.ndarray,
+           firm_shops: np.ndarray | None = None) -> ClusterState:
+    """Find clusters from per-cell model-unit sales (yuan/12 months), household shops
+    (agents), households (agents) and firm shops (real, every firm being an agent).
 
     ``product_sales_12m`` is (n_cells, n_products).
     """
     if not p.clusters:
         return ClusterState.empty(world.n_cells)
     scale = p.household_scale
-    # window sums (cell and its neighbours) in agents, then a Poisson lower confidence bound on
-    # the shop count, so that a few agents met by chance do not make a cluster at small scales
+    firms = np.zeros(world.n_cells) if firm_shops is None else firm_shops.astype(float)
+    # window sums (cell and its neighbours): household shops in agents, with a Poisson lower
+    # confidence bound so that a few agents met by chance do not make a cluster at small
+    # scales; firms are counted as they are (they are not a sample)
     cells_w = world.window_cells
     shops_w = world.window_sum(shops.astype(float))
+    firms_w = world.window_sum(firms)
     sales_w = world.window_sum(sales_12m)
     hh_w = world.window_sum(households.astype(float))
-    shops_low = shops_lower_bound(shops_w, scale)
-    sales_low = np.divide(sales_w * shops_low, shops_w, out=np.zeros_like(sales_w),
-                          where=shops_w > 0)
-    sales_real = to_real(sales_low / cells_w, scale)
-    shops_real = to_real(shops_low / cells_w, scale)
-    share = np.divide(shops_low, hh_w, out=np.zeros_like(shops_low), where=hh_w > 0)
+    shops_all = to_real(shops_w, scale) + firms_w
+    shops_low = to_real(shops_lower_bound(shops_w, scale), scale) + firms_w
+    sales_low = np.divide(to_real(sales_w, scale) * shops_low, shops_all,
+                          out=np.zeros_like(sales_w), where=shops_all > 0)
+    sales_real = sales_low / cells_w
+    shops_real = shops_low / cells_w
+    share = np.divide(shops_low, to_real(hh_w, scale), out=np.zeros_like(shops_low),
+                      where=hh_w > 0)
     qualifies = ((sales_real >= p.cluster_min_sales_yuan)
                  & ((shops_real >= p.cluster_min_shops) | (share >= p.cluster_min_shop_share))
-                 & (shops > 0))
+                 & ((shops > 0) | (firms > 0)))
     if not qualifies.any():
         return ClusterState.empty(world.n_cells)
     grid = np.zeros(world.grid_index.shape, dtype=bool)
@@ -169,16 +179,21 @@ def find_clusters(world: World, p: Parameters, history: SalesHistory,
     """Sum the last 12 months of sales, then find clusters: cells (the Taobao-village rule,
     :func:`detect`) and county industrial clusters (sellers of one line,
     :func:`county_industry_clusters`, shape (n_counties, n_products)). Shops are the sellers of
-    every set (households and firms; a firm counts its set's weight, model units)."""
+    every set: the households (``sets[0]``, a sample) and the firms (the other sets, real)."""
     history.sum_year()
     n_lines = len(PRODUCTS)
-    shops = np.zeros(world.n_cells)
-    line_shops = np.zeros(n_counties * n_lines)
+    # per set: shops per cell and per (county, line); households in agents, firms (a set of
+    # real agents, weight household_scale) as real counts
+    counts = []
     for h in sets:
         sellers = h.status == SELLING
-        shops = shops + h.weight * np.bincount(h.cell[sellers], minlength=world.n_cells)
         line = h.county[sellers].astype(np.int64) * n_lines + h.product[sellers]
-        line_shops = line_shops + h.weight * np.bincount(line, minlength=n_counties * n_lines)
+        counts.append((np.bincount(h.cell[sellers], minlength=world.n_cells).astype(float),
+                       np.bincount(line, minlength=n_counties * n_lines).astype(float)
+                       .reshape(n_counties, n_lines)))
+    (shops, line_shops), rest = counts[0], counts[1:]
+    firm_shops = sum((c for c, _ in rest), np.zeros(world.n_cells))
+    firm_lines = sum((c for _, c in rest), np.zeros((n_counties, n_lines)))
     cells = detect(world, p, history.cell_12m, shops, cell_households,
-                   history.cell_product_12m)
-    return cells, county_industry_clusters(p, line_shops.reshape(n_counties, n_lines))
+                   history.cell_product_12m, firm_shops)
+    return cells, county_industry_clusters(p, line_shops, firm_lines)

@@ -166,14 +166,16 @@ class Parameters:
         "Highest export price a product line can clear at, however little Guizhou supplies.",
         1.0, 10, "economics")
     demand_tea_yuan: float = _p(
-        2.5e8, "yuan of goods/year (domestic value, 1:1)", "external_anchors.md: Guizhou's tea "
+        2.5e8, "yuan of goods/year (domestic value, 1:1)",
+        "data/external_anchors.md: Guizhou's tea "
         "exports through every channel were about USD 230 M (1.6 bn yuan) in 2020; assumption: "
         "cross-border e-commerce from rural sellers can reach buyers of about a third of that "
         "(0.5 bn yuan at the reference price)",
         "Foreign demand for Guizhou tea at the reference export price in January 2022.",
         0, 1e12, "economics")
     demand_chili_yuan: float = _p(
-        5e7, "yuan of goods/year (domestic value, 1:1)", "external_anchors.md: Guizhou's chili "
+        5e7, "yuan of goods/year (domestic value, 1:1)",
+        "data/external_anchors.md: Guizhou's chili "
         "exports were about 110 M yuan in the first half of 2020 (about 220 M a year); "
         "assumption: CBEC buyers of about 40% of that (95 M yuan at the reference price)",
         "Foreign demand for Guizhou chili at the reference export price in January 2022.",
@@ -188,7 +190,7 @@ class Parameters:
         6e8, "yuan of goods/year (domestic value, 1:1)", "assumption: the other lines (fruit, "
         "processed food, crafts) about twice the three specialties together, so rural CBEC is "
         "about 2 bn yuan a year at the reference price, a few percent of Guizhou's 48.7 bn "
-        "yuan of goods exports in 2021 (external_anchors.md)",
+        "yuan of goods exports in 2021 (data/external_anchors.md)",
         "Foreign demand for the other product lines at the reference export price in January "
         "2022.", 0, 1e12, "economics")
     platform_payment_fee_share: float = _p(
@@ -197,8 +199,8 @@ class Parameters:
         "What a household selling on its own through a platform pays to be paid.", 0, 0.2,
         "economics")
     migrant_wage_yuan_per_month: float = _p(
-        4780.0, "yuan/month", "NBS, 2023 migrant worker monitoring report: average monthly "
-        "income of rural migrant workers 4,780 yuan",
+        4780.0, "yuan/month", "data/external_anchors.md: average monthly income of rural "
+        "migrant workers in 2023 (NBS migrant worker monitoring report)",
         "Wage of migrant work: the opportunity cost of the labour a CBEC business takes.",
         0, 1e5, "economics")
     shop_hours_per_year: float = _p(
@@ -210,11 +212,11 @@ class Parameters:
         "minutes",
         "Labour each export order takes.", 0, 100, "economics")
     output_tea_yuan: float = _p(
-        6.438e10, "yuan/year (1:1)", "external_anchors.md: Guizhou's tea output value, 2023 "
+        6.438e10, "yuan/year (1:1)", "data/external_anchors.md: Guizhou's tea output value, 2023 "
         "(mufakang.com)", "The province's tea output, shared among counties by their tea "
         "households.", 0, 1e13, "economics")
     output_chili_yuan: float = _p(
-        2.6e10, "yuan/year (1:1)", "external_anchors.md: Guizhou's chili output value, "
+        2.6e10, "yuan/year (1:1)", "data/external_anchors.md: Guizhou's chili output value, "
         "about 26 billion yuan in 2022 (China Daily)", "The province's chili output, shared "
         "among counties by their chili households.", 0, 1e13, "economics")
     output_embroidery_yuan: float = _p(
