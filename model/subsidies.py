@@ -17,6 +17,7 @@ The reward rate and its expectation in decisions are :func:`model.economics.rewa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,10 +62,13 @@ def turnover_stats(turnover: np.ndarray) -> tuple[float, float]:
 
 def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: Households,
                          cooperatives: CooperativeRegistry, takeup: np.ndarray,
-                         in_belt: np.ndarray, ledger: FiscalLedger) -> RewardRound:
+                         in_belt: np.ndarray, ledger: FiscalLedger,
+                         rates: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+                         | None = None) -> RewardRound:
     """December: turnover rewards to the eligible entities that complete their application, and
     the industry-belt reward (§5.1.2) on the belts' turnover. ``takeup`` is per county,
-    ``in_belt`` per cell."""
+    ``in_belt`` per cell. ``rates``: the reward rate of entities (turnover, years registered,
+    county) when it differs by county (:func:`model.targeting.reward_rates`); default ``p``'s."""
     sellers = np.flatnonzero(h.status == SELLING)
     coop_of = h.coop[sellers]
     direct = sellers[coop_of < 0]
@@ -78,7 +82,10 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
     years = np.concatenate([(month - h.start_month[direct] + 1) / MONTHS_PER_YEAR,
                             [c.years_registered(month) for c in coops]])
     county = np.concatenate([h.county[direct], [c.county for c in coops]]).astype(int)
-    rate = econ.reward_rate(turnover, p) * (years >= p.subsidy_min_years)
+    if rates is None:
+        rate = econ.reward_rate(turnover, p) * (years >= p.subsidy_min_years)
+    else:
+        rate = rates(turnover, years, county)
     eligible = rate > 0
     draws = np.concatenate([streams.uniform("takeup", month, direct),
                             streams.uniform("takeup_coop", month, coop_ids)])
