@@ -330,3 +330,23 @@ def test_full_service_stations_in_named_counties_only():
     base = CBECModel(rng=1, household_scale=0.002, months=1)
     np.testing.assert_array_equal(full[~inside],
                                   [s.full_service for s in np.array(base.stations)[~inside]])
+
+
+def test_county_programmes_run_and_cost_only_in_the_named_counties():
+    """Secondees, school grants, training subsidies and village points in Qiandongnan only."""
+    m = CBECModel(rng=5, household_scale=SCALE, months=13, policy_start_month=1,
+                  talent_secondment_yuan=50_000.0, secondees_per_county_year=3.0,
+                  school_training_grant_yuan=7_500.0, training_subsidy_yuan=3_000.0,
+                  village_service_points=True, policy_counties=QIANDONGNAN).run()
+    inside = _inside(m)
+    secondees = np.array([len(s.secondee_months_left) for s in m.stations])
+    assert secondees[inside].sum() > 0 and secondees[~inside].sum() == 0
+    assert _cost(m, "school_training_grant", 1, 1) == pytest.approx(7_500.0 * inside.sum() / 12)
+    villages = m.logistics.villages_per_county()[inside].sum()
+    assert _cost(m, "village_service_points", 5, 5) == villages * m.params.village_point_cost_yuan
+    # trainees are paid each county's subsidy: 3,000 yuan there, the baseline 1,500 elsewhere
+    trained = np.array([s.trained_total for s in m.stations], dtype=float)
+    base = Parameters().training_subsidy_yuan
+    expected = (trained[inside].sum() * 3_000.0 + trained[~inside].sum() * base) / SCALE
+    assert _cost(m, "training", 1, 13) == pytest.approx(expected)
+    assert trained[inside].sum() > 0 and trained[~inside].sum() > 0
