@@ -126,10 +126,13 @@ class LogisticsNetwork:
     """All hubs, plus the per-village and per-county arrays the household engine reads."""
 
     def __init__(self, model: mesa.Model, rng: np.random.Generator, village_cell: np.ndarray,
-                 n_counties: int, guiyang_cell: int) -> None:
-        """An empty network: its draws are made now, :meth:`configure` builds it."""
+                 n_counties: int, guiyang_cell: int,
+                 village_county: np.ndarray | None = None) -> None:
+        """An empty network: its draws are made now, :meth:`configure` builds it.
+        ``village_county``: each village's county (needed to configure some counties only)."""
         self.model = model  # the Mesa model the hub agents register with
         self.village_cell = village_cell
+        self.village_county = village_county
         # One draw per village and per county, kept for the whole run: a village gets a point
         # when its draw is below the coverage, and the counties with the lowest draws get
         # partners, so a larger coverage keeps every earlier point (nested scenarios).
@@ -144,18 +147,38 @@ class LogisticsNetwork:
         self.warehouses_per_market = np.zeros(len(MARKETS))
         self.village_orders = np.zeros(len(village_cell))
 
-    def configure(self, p: Parameters) -> list[OverseasWarehouse]:
-        """Build or extend the network to the parameters ``p`` (at the start, and again when
-        the policy takes effect). Points, partners and warehouses are only ever added.
-        Returns the warehouses built now beyond the baseline ones (the policy pays their
+    def configure(self, p: Parameters, counties: np.ndarray | None = None,
+                  exact: bool = False) -> list[OverseasWarehouse]:
+        """Build or change the network to the parameters ``p`` (at the start, when the policy
+        takes effect, and when it is withdrawn). In ``counties`` (bool per county; None: all)
+        pickup points and partners are added to ``p``'s (the villages with the lowest draws,
+        the counties first in the partner rank), or, with ``exact``, set to them (points and
+        partners beyond them close); other counties keep theirs. Warehouses are only ever
+        added. Returns the warehouses built now beyond the baseline ones (the policy pays their
         construction subsidy)."""
         model = self.model
-        has_point = self.village_has_point | (self.village_draw < p.pickup_coverage)
+        in_scope = (np.ones(len(self.village_cell), dtype=bool) if counties is None
+                    else counties[self.village_county])
+        wanted = self.village_draw < p.pickup_coverage
+        if not exact:
+            wanted = wanted | self.village_has_point
+        has_point = np.where(in_scope, wanted, self.village_has_point)
         for v in np.flatnonzero(has_point & ~self.village_has_point):
             self.pickup_points.append(PickupPoint(model, self, int(v),
                                                   int(self.village_cell[v])))
+        closed = ~has_point & self.village_has_point
+        if closed.any():
+            for point in self.pickup_points:
+                if closed[point.village]:
+                    point.remove()
+            self.pickup_points = [pt for pt in self.pickup_points if not closed[pt.village]]
         self.village_has_point = has_point
-        self.county_has_partner[self.partner_rank[:p.hub_partner_counties]] = True
+        partner = np.zeros(len(self.county_hubs), dtype=bool)
+        partner[self.partner_rank[:p.hub_partner_counties]] = True
+        if not exact:
+            partner |= self.county_has_partner
+        self.county_has_partner = (partner if counties is None
+                                   else np.where(counties, partner, self.county_has_partner))
         for hub in self.county_hubs:
             hub.has_partner = bool(self.county_has_partner[hub.county])
         cities = {w.city for w in self.warehouses}
@@ -168,6 +191,13 @@ class LogisticsNetwork:
                 if not w.baseline:
                     built.append(w)
         return built
+
+    def villages_per_county(self) -> np.ndarray:
+        """Villages in each county (all in county 0 when the network was built without
+        ``village_county``)."""
+        if self.village_county is None:
+            return np.array([len(self.village_cell)] + [0] * (len(self.county_hubs) - 1))
+        return np.bincount(self.village_county, minlength=len(self.county_hubs))
 
     def points_at(self, coverage: float) -> int:
         """Pickup points the network would have at ``coverage`` (its villages' own draws)."""

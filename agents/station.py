@@ -166,14 +166,23 @@ def build_stations(model: mesa.Model, p: Parameters, streams: RandomStreams,
     return stations, rank
 
 
-def configure_stations(stations: list[ServiceStation], rank: np.ndarray, p: Parameters) -> None:
-    """Upgrade stations to the parameters ``p``: full service for the first
-    ``full_service_station_share`` of counties in ``rank``, village points on or off. Stations
-    are only ever upgraded."""
+def configure_stations(stations: list[ServiceStation], rank: np.ndarray, p: Parameters,
+                       counties: np.ndarray | None = None, exact: bool = False) -> None:
+    """Configure stations to the parameters ``p``: full service for the first
+    ``full_service_station_share`` of counties in ``rank``, village points on or off. Only the
+    stations of ``counties`` (bool per county; None: all) are configured. Without ``exact``
+    they are only ever upgraded; with it (at the start, and when the levers are withdrawn)
+    stations beyond ``p``'s share go back to consulting and printing."""
     n_full = int(round(p.full_service_station_share * len(stations)))
-    for c in rank[:n_full]:
-        stations[c].functions = FULL_FUNCTIONS
+    full = np.zeros(len(stations), dtype=bool)
+    full[rank[:n_full]] = True
     for station in stations:
+        if counties is not None and not counties[station.county]:
+            continue
+        if full[station.county]:
+            station.functions = FULL_FUNCTIONS
+        elif exact:
+            station.functions = BASIC_FUNCTIONS
         station.village_points = p.village_service_points
 
 

@@ -148,6 +148,9 @@ def Help(model: ClassroomModel):
         lines.append(f"* **{slider_label(name)}** (`{name}`, {s.group}; {m['unit']}): "
                      f"{m['doc']} Slider {s.lo:,.6g} to {s.hi:,.6g} (allowed {_range(name)}). "
                      f"Source: {m['source']}.")
+    lines += ["", "### When and where the levers act", ""]
+    for name in ("policy_start_month", "policy_end_month", "policy_counties"):
+        lines.append(f"* `{name}` ({meta(name)['unit']}): {meta(name)['doc']}")
     lines += ["", "### Scenarios", ""]
     lines += [f"* `{name}`: {describe(name)}" for name in SCENARIOS]
     lines += ["", "### Map layers", ""]
@@ -182,7 +185,7 @@ def RunPanel(model: solara.Reactive[ClassroomModel]):
         changed = ", ".join(f"{k} = {v:g}" if isinstance(v, float) and not isinstance(v, bool)
                             else f"{k} = {v}" for k, v in s["changed"].items()) or "none"
         solara.Markdown(f"**{s['scenario']}**: {s['description']}  \nseed {s['seed']}; "
-                        f"changed from the defaults: {changed}")
+                        f"levers {s['levers']}; changed from the defaults: {changed}")
         for note in s["notes"]:
             solara.Warning(note)
 

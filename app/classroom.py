@@ -23,10 +23,12 @@ from typing import Any
 
 from app import state
 from app.launch import SCALE_ENV, scale_from_env
+from model.counties import short_name
 from model.model import CBECModel
 from model.parameters import Parameters
 from model.run import check_seed
 from model.scenarios import SCENARIOS, describe, get
+from model.targeting import describe as describe_levers
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Parameters)}
 _DEFAULTS = Parameters()
@@ -75,6 +77,10 @@ SLIDERS: tuple[SliderSpec, ...] = (
 
 DEFAULT_SCENARIO = "baseline"
 DEFAULT_SEED = "1"
+#: the county menu: the whole province, or one prefecture (``policy_counties``)
+WHOLE_PROVINCE = "Whole province"
+PREFECTURES = ("Guiyang", "Liupanshui", "Zunyi", "Anshun", "Bijie", "Tongren", "Qianxinan",
+               "Qiandongnan", "Qiannan")
 
 
 def meta(name: str) -> dict[str, Any]:
@@ -112,7 +118,8 @@ def household_scale() -> float:
 
 
 def model_params() -> dict[str, Any]:
-    """SolaraViz ``model_params``: scenario menu, seed, policy start, switches, sliders; the
+    """SolaraViz ``model_params``: scenario menu, seed, when and where the levers act (policy
+    start and end month, the whole province or one prefecture), switches, sliders; the
     household scale is fixed."""
     params: dict[str, Any] = {
         "scenario_name": {"type": "Select", "value": DEFAULT_SCENARIO,
@@ -123,6 +130,13 @@ def model_params() -> dict[str, Any]:
             "type": "SliderInt", "value": _DEFAULTS.policy_start_month, "min": 1,
             "max": _DEFAULTS.months, "step": 1,
             "label": "Policy start (month; 25 = Jan 2024)"},
+        "policy_end_month": {
+            "type": "SliderInt", "value": _DEFAULTS.policy_end_month, "min": 0,
+            "max": _DEFAULTS.months, "step": 1,
+            "label": "Policy end (last month; 0 = never, 60 = Dec 2026)"},
+        "policy_counties": {"type": "Select", "value": WHOLE_PROVINCE,
+                            "values": [WHOLE_PROVINCE, *PREFECTURES],
+                            "label": "Levers act in"},
     }
     for name, _ in SWITCHES:
         params[name] = {"type": "Checkbox", "value": bool(getattr(_DEFAULTS, name)),
@@ -150,6 +164,9 @@ def resolve(scenario_name: str, settings: dict[str, Any]) -> Parameters:
     values out of range."""
     overrides = get(scenario_name)
     values = dict(overrides)
+    settings = dict(settings)
+    if settings.get("policy_counties") == WHOLE_PROVINCE:
+        settings["policy_counties"] = ""  # the default: a scenario's own counties stay
     for name, value in settings.items():
         if name in overrides and _same(value, getattr(_DEFAULTS, name, None)):
             continue  # a slider left at its default keeps the scenario's value
@@ -196,7 +213,11 @@ class ClassroomModel(CBECModel):
         return self
 
     def summary(self) -> dict[str, Any]:
-        """What is running: scenario and its description, seed, and every parameter that
-        differs from the defaults."""
+        """What is running: scenario and its description, seed, when and where the levers act,
+        and every parameter that differs from the defaults (the counties in short)."""
+        changed = self.app_params.changed()
+        if "policy_counties" in changed:
+            changed["policy_counties"] = short_name(changed["policy_counties"])
         return {"scenario": self.scenario_name, "description": describe(self.scenario_name),
-                "seed": self.seed, "changed": self.app_params.changed(), "notes": self.notes}
+                "seed": self.seed, "levers": describe_levers(self.app_params),
+                "changed": changed, "notes": self.notes}

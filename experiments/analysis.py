@@ -138,6 +138,15 @@ def _read_error(store: SweepStore, run: str) -> dict[str, Any]:
     return error if isinstance(error, dict) else {}
 
 
+def _same_values(recorded: pd.Series, expected: pd.Series) -> bool:
+    """A design column as recorded equals the regenerated one (numbers to 1e-12; text
+    values such as county names exactly)."""
+    if recorded.dtype.kind in "biuf" and expected.dtype.kind in "biuf":
+        return bool(np.allclose(recorded.to_numpy(dtype="float64"),
+                                expected.to_numpy(dtype="float64"), rtol=1e-12, atol=0.0))
+    return [str(v) for v in recorded] == [str(v) for v in expected]
+
+
 def _check_design_values(manifest: dict[str, Any], points: pd.DataFrame,
                          names: tuple[str, ...], store: SweepStore, notes: list[str]) -> None:
     """The design table's points must be the ones the manifest's spec gives (regenerated; for
@@ -170,9 +179,7 @@ def _check_design_values(manifest: dict[str, Any], points: pd.DataFrame,
     else:
         regenerated = expected.points
     same = len(regenerated) == len(points) and all(
-        np.allclose(points[c].to_numpy(dtype="float64"),
-                    regenerated[c].to_numpy(dtype="float64"), rtol=1e-12, atol=0.0)
-        for c in columns)
+        _same_values(points[c], regenerated[c]) for c in columns)
     if same:
         return
     recorded = manifest.get("versions", {}) or {}

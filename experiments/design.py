@@ -123,7 +123,7 @@ def build_design(spec: Spec, max_runs: int | None = None) -> Design:
     points = pd.DataFrame(rows, columns=list(names))
     for p in spec.parameters:
         points[p.name] = points[p.name].astype({"int": "int64", "float": "float64",
-                                                "bool": "bool"}[p.kind])
+                                                "bool": "bool", "str": "object"}[p.kind])
     points.insert(0, "point", np.arange(len(points), dtype="int64"))
     return Design(kind=kind, names=names, points=points, unit=unit)
 

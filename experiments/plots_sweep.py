@@ -80,7 +80,7 @@ def plot_vs_parameters(result: SweepAnalysis, outcome: str, path: Path) -> Path:
     line = result.kind in ("grid", "list") and len(names) == 1
     for ax, name in zip(axes, names, strict=True):
         data = rows.sort_values(name)
-        x = data[name].astype(float)
+        x, labels = _axis(data[name])
         if line:
             ax.plot(x, data["mean"], marker="o", color="C0")
             ax.fill_between(x, data["ci_low"], data["ci_high"], alpha=0.25, color="C0",
@@ -88,13 +88,16 @@ def plot_vs_parameters(result: SweepAnalysis, outcome: str, path: Path) -> Path:
             ax.legend(fontsize=7)
         else:
             others = [n for n in names if n != name]
-            colour = data[others[0]].astype(float) if others else None
+            colour = _axis(data[others[0]])[0] if others else None
             err = np.vstack([data["mean"] - data["ci_low"], data["ci_high"] - data["mean"]])
             ax.errorbar(x, data["mean"], yerr=np.nan_to_num(err), fmt="none", ecolor="0.7",
                         elinewidth=0.8, zorder=1)
             dots = ax.scatter(x, data["mean"], c=colour, s=14, cmap="viridis", zorder=2)
             if others:
                 fig.colorbar(dots, ax=ax, label=others[0], pad=0.01)
+        if labels is not None:
+            ax.set_xticks(range(len(labels)), [label or "(all)" for label in labels],
+                          fontsize=7)
         ax.set_xlabel(name)
         ax.set_ylabel(f"{outcome} (mean, 95% CI)")
     fig.suptitle(f"{outcome} over the varied parameters", fontsize=10)
@@ -158,6 +161,16 @@ def plot_indices(result: SweepAnalysis, outcome: str, path: Path) -> Path:
     fig.suptitle(f"{outcome}: Morris screening (effects per unit of each parameter's range)",
                  fontsize=10)
     return _save(fig, path)
+
+
+def _axis(values: pd.Series) -> tuple[np.ndarray, list[str] | None]:
+    """Positions of a parameter's values on an axis: the numbers themselves, or for text
+    values (county selections) their rank among the distinct values, with those as labels."""
+    try:
+        return values.astype(float).to_numpy(), None
+    except (TypeError, ValueError):
+        labels = sorted({str(v) for v in values})
+        return np.array([labels.index(str(v)) for v in values], dtype=float), labels
 
 
 def _point_label(result: SweepAnalysis, point: int) -> str:

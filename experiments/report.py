@@ -33,6 +33,7 @@ from experiments.storage import atomic_write_with, name_path  # noqa: E402
 from model import budgets, plots, reality, scenarios  # noqa: E402
 from model.parameters import Parameters, jsonable  # noqa: E402
 from model.run import RunResult, simulate  # noqa: E402
+from model.targeting import describe as describe_levers  # noqa: E402
 
 FUND_END_MONTH = 48  # December 2025: the end of the special fund's period (§3.2)
 FUND_YEARS = 4  # 2022-2025: the special fund of §3.2 is 200 M yuan over these years
@@ -70,7 +71,8 @@ def resolve(name: str, overrides: Mapping[str, Any] | None = None) -> Parameters
 def summary_row(name: str, result: RunResult) -> dict[str, Any]:
     """Key outcomes at the end of 2023 (the paper's baseline year) and at the horizon."""
     out = result.outcomes
-    row: dict[str, Any] = {"scenario": name, "seed": result.seed}
+    row: dict[str, Any] = {"scenario": name, "seed": result.seed,
+                           "levers in force": describe_levers(result.params)}
     end_2023 = out[out["month"] == min(24, int(out["month"].max()))].iloc[0]
     last = out.iloc[-1]
     for col, label in SUMMARY_COLUMNS.items():
@@ -181,6 +183,7 @@ def write_result(name: str, result: RunResult, out: Path) -> Path:
             + reality.format_reality_check(check) + "\n", encoding="utf-8")
         (tmp / "params.json").write_text(json.dumps(
             {"scenario": name, "seed": result.seed,
+             "levers_in_force": describe_levers(result.params),
              "params": jsonable(result.params.to_dict())},
             indent=2), encoding="utf-8")
         title = name.replace("_", " ")

@@ -53,7 +53,7 @@ class ParameterSpec:
     or a distribution ``dist`` for sampled designs)."""
 
     name: str
-    kind: str  # "float" | "int" | "bool", the field's type
+    kind: str  # "float" | "int" | "bool" | "str", the field's type
     values: tuple[Any, ...] | None = None
     range: tuple[float, float] | None = None
     steps: int | None = None
@@ -349,6 +349,8 @@ def _parameter(name: str, settings: Mapping[str, Any], design: DesignSpec,
                             "'range = [lo, hi]' with 'steps = n'")
         if kind == "bool":
             raise SpecError(f"{where}: '{name}' is true/false; use values = [false, true]")
+        if kind == "str":
+            raise SpecError(f"{where}: '{name}' takes names; use values = [\"...\", ...]")
         lo, hi = _range(settings["range"], name, kind, where, allowed)
         steps = _integer(settings["steps"], f"{where} steps", minimum=2)
         if kind == "int" and steps > hi - lo + 1:
@@ -357,9 +359,10 @@ def _parameter(name: str, settings: Mapping[str, Any], design: DesignSpec,
         return ParameterSpec(name, kind, range=(lo, hi), steps=steps)
 
     # lhs, sobol, morris: a distribution over a continuous support
-    if kind == "bool":
-        raise SpecError(f"{where}: '{name}' is true/false and cannot be sampled by "
-                        f"kind = '{design.kind}'; vary switches in a grid or list design, or "
+    if kind in ("bool", "str"):
+        what = "true/false" if kind == "bool" else "a list of names"
+        raise SpecError(f"{where}: '{name}' is {what} and cannot be sampled by "
+                        f"kind = '{design.kind}'; vary it in a grid or list design, or "
                         "fix it in [base]")
     if given & {"values", "steps"}:
         raise SpecError(f"{where}: 'values' and 'steps' are for grid and list designs; "
@@ -413,6 +416,10 @@ def _values(values: Any, name: str, kind: str, where: str, unique: bool) -> tupl
         if kind == "bool":
             if not isinstance(value, bool):
                 raise SpecError(f"{where}: '{name}' is true/false; got {value!r}")
+        elif kind == "str":
+            if not isinstance(value, str):
+                raise SpecError(f"{where}: '{name}' takes text (comma-separated names); "
+                                f"got {value!r}")
         elif kind == "int":
             value = _whole(value, name, where)
         elif not _is_number(value):
@@ -420,7 +427,8 @@ def _values(values: Any, name: str, kind: str, where: str, unique: bool) -> tupl
         else:
             value = float(value)
         lo, hi = _allowed(name)
-        if kind != "bool" and ((lo is not None and value < lo) or (hi is not None and value > hi)):
+        if kind not in ("bool", "str") and ((lo is not None and value < lo)
+                                            or (hi is not None and value > hi)):
             unit = _FIELDS[name].metadata["unit"]
             raise SpecError(f"{where}: value {value:g} is outside what '{name}' allows: "
                             f"{_fmt(lo)} to {_fmt(hi)} ({unit})")
@@ -521,7 +529,7 @@ def spec_from_manifest(content: Mapping[str, Any]) -> Spec:
         for p in content["parameters"]:
             unknown = set(p) - {"name", "kind", "dist", *_PARAM_KEYS}
             if unknown or not isinstance(p["name"], str) or p["kind"] not in ("float", "int",
-                                                                             "bool"):
+                                                                             "bool", "str"):
                 raise SpecError(f"parameter entry {p!r} is malformed")
             values = p.get("values")
             rng = p.get("range")

@@ -62,12 +62,15 @@ class KnowHow:
                                  maxlen=self._lagged.maxlen)
 
     def transfer(self, month: int, p: Parameters, poles: PoleSystem,
-                 returnee_share: np.ndarray, secondees: np.ndarray) -> None:
+                 returnee_share: np.ndarray, secondees: np.ndarray,
+                 village_points: np.ndarray | None = None) -> None:
         """One month of transfer (steps 1-5 above).
 
         Args:
             returnee_share: returnee households / households per county.
             secondees: seconded eastern professionals per county this month.
+            village_points: per cell, whether its county runs village service points
+                (default: ``p.village_service_points`` everywhere).
         """
         if not p.gradient_transfer:
             return
@@ -92,7 +95,10 @@ class KnowHow:
         self.county = np.clip(k, 0.0, 1.0)
         # counties -> villages, decaying with distance from the seat
         w = self.world
-        reach = (1.0 if p.village_service_points
-                 else np.exp(-w.dist_to_seat_km / p.village_decay_km))
+        if village_points is None:
+            reach = (1.0 if p.village_service_points
+                     else np.exp(-w.dist_to_seat_km / p.village_decay_km))
+        else:
+            reach = np.where(village_points, 1.0, np.exp(-w.dist_to_seat_km / p.village_decay_km))
         gap_cell = np.maximum(self.county[w.cell_county] - self.cell, 0.0)
         self.cell = self.cell + p.county_to_village_rate * reach * gap_cell

@@ -136,7 +136,7 @@ def clear_start_prices(p: Parameters, sets: Sequence[Households], aware: list[np
     the supply curve, and the price is where it meets demand (at a step of the curve, the
     marginal seller's break-even). Done twice, the second time with probes close to the first
     result, so the interpolation is nearly exact."""
-    ctx = pricings[0].context
+    contexts = [c for pr in pricings for c in _contexts(pr)]
     reference = demand.market_demand(p, 1).sum(axis=1)
     n_lines = len(reference)
     lo, hi = np.full(n_lines, FIRST_PROBES[0]), np.full(n_lines, FIRST_PROBES[1])
@@ -146,9 +146,9 @@ def clear_start_prices(p: Parameters, sets: Sequence[Households], aware: list[np
         for h, a, ok, pr in zip(sets, aware, candidates, pricings, strict=True):
             idx = a[ok]
             prod = h.product[idx].astype(np.intp)
-            ctx.price = lo
+            _set_price(contexts, lo)
             gain_lo = pr.gain(idx, np.zeros(len(idx)))
-            ctx.price = hi
+            _set_price(contexts, hi)
             gain_hi = pr.gain(idx, np.zeros(len(idx)))
             need = pr.hurdle(idx)
             slope = (gain_hi - gain_lo) / (hi - lo)[prod]
@@ -162,8 +162,19 @@ def clear_start_prices(p: Parameters, sets: Sequence[Households], aware: list[np
             price[k] = supply_meets_demand(b[ln == k], g[ln == k], reference[k],
                                            p.demand_elasticity, p.export_price_cap)
         lo, hi = price * (1 - SECOND_PROBE_WIDTH), price * (1 + SECOND_PROBE_WIDTH)
-    ctx.price = price
+    _set_price(contexts, price)
     return price
+
+
+def _contexts(pricing: Pricing) -> list:
+    """The market contexts a pricing reads (two when counties are priced apart)."""
+    parts = [getattr(pricing, "inside", None), getattr(pricing, "outside", None)]
+    return [part.context for part in parts if part is not None] or [pricing.context]
+
+
+def _set_price(contexts: list, price: np.ndarray) -> None:
+    for context in contexts:
+        context.price = price
 
 
 def supply_meets_demand(breakeven: np.ndarray, goods: np.ndarray, demand_at_reference: float,

@@ -33,6 +33,7 @@ from model import (
     policy,
     sales,
     subsidies,
+    targeting,
     training,
 )
 from model.accounts import Pricing
@@ -43,7 +44,7 @@ from model.fiscal import FiscalLedger
 from model.gradient import KnowHow
 from model.market import market_context
 from model.outcomes import Recorder
-from model.parameters import Parameters, baseline_levers
+from model.parameters import Parameters
 from model.poles import PoleSystem
 from model.randomness import RandomStreams
 from model.returnees import ReturneeFlows
@@ -84,13 +85,12 @@ class CBECModel(mesa.Model):
         self.streams = RandomStreams(int(self.rng.integers(2 ** 63)))
         self.requested_params = p
         self.levers = policy.LEVERS  # the lever table, read once (extensions add rows there)
-        # levers wait for policy_start_month; until then every scenario runs the baseline
-        self.policy_params = policy.in_force(p, self.levers)
-        self.params = (self.policy_params if p.policy_start_month <= 1
-                       else policy.in_force(baseline_levers(p), self.levers))
-        p = self.params
         self.world = world = build_world(p.cell_km)
         n_counties = world.n_counties
+        # levers act from policy_start_month to policy_end_month in policy_counties
+        self.intervention = targeting.Intervention(p, self.levers, n_counties)
+        self.in_force = self.intervention.first()  # outside the window: the baseline
+        p = self.params
         self.fiscal = FiscalLedger(p.household_scale, policy.instruments(self.levers),
                                    budgets.appropriations(p), p.start_year)
         self.month = 0
@@ -125,11 +125,13 @@ class CBECModel(mesa.Model):
         gx, gy = world.project(GUIYANG_LAT, GUIYANG_LON)
         # sellers in Guiyang's urban districts settle FX without a trip
         self.guiyang_local = (np.hypot(seat_x - gx, seat_y - gy) <= GUIYANG_LOCAL_KM).astype(float)
-        self.stations, self.station_rank = build_stations(self, p, self.streams, n_counties)
+        self.stations, self.station_rank = build_stations(self, self.in_force.outside,
+                                                          self.streams, n_counties)
         self.logistics = LogisticsNetwork(self, self.streams.generator("network"),
-                                          self.village_cell, n_counties, self.guiyang_cell)
-        policy.take_effect(p, self.stations, self.station_rank, self.logistics, self.fiscal,
-                           self.levers)
+                                          self.village_cell, n_counties, self.guiyang_cell,
+                                          world.cell_county[self.village_cell])
+        targeting.build(self.in_force, self.stations, self.station_rank, self.logistics,
+                        self.fiscal, self.levers)
         self.poles = PoleSystem(world, p)
         self.knowhow = KnowHow(world, p, self.poles)
         self.returnee_flows = ReturneeFlows.create(self.county_agents, p)
@@ -166,15 +168,18 @@ class CBECModel(mesa.Model):
         m = self.steps
         self.month, self.month_of_year = m, (m - 1) % 12 + 1  # 1. calendar
         self.fiscal.start_month(m)
-        if m == self.requested_params.policy_start_month and self.params != self.policy_params:
-            self.start_policy()  # 2. the scenario's levers take effect
+        change = self.intervention.change(m)
+        if change is not None:  # 2. the scenario's levers take effect, or are withdrawn
+            self.apply_levers(*change)
+        levers = self.in_force
         p = self.params
         h = self.households
         if self.month_of_year == 1:
             h.sales_ytd[:] = 0.0
         staff_learn(self.stations, p, self.streams, m)  # 3. station staff learn
         if p.talent_secondment_yuan > 0 and self.month_of_year == 1:  # 4. talent secondment
-            weight = self.poles.talent_pull(m) if p.backwash_effect else np.ones(len(self.stations))
+            weight = levers.only_here(self.poles.talent_pull(m) if p.backwash_effect
+                                      else np.ones(len(self.stations)))
             arrived = second_talent(self.stations, p, self.streams, m, weight)
             self.fiscal.add("talent_secondment", float(arrived) * p.talent_secondment_yuan)
         county_sellers = self.sellers_per_county()
@@ -183,9 +188,10 @@ class CBECModel(mesa.Model):
         self.grow_poles(m)  # 7. growth poles, gradient transfer
         entrepreneurs = self.returnee_flows.step(  # 8. returnees
             m, p, self.streams, h, self.poles, county_sellers, self.county_households,
-            self.county_start, self.county_stop)
+            self.county_start, self.county_stop, levers.by_county("returnee_startup_support"))
         training.train(m, p, self.streams, h, self.stations, self.station_state["training"],
-                       self.county_start, self.county_stop, self.fiscal)  # 9. training
+                       self.county_start, self.county_stop, self.fiscal,
+                       levers.county_params())  # 9. training
         self.notice()  # 10. awareness
         self.firms.notice(self.cumulative_hazard)
         self.cooperatives.form(m, p, self.streams, pricing, self.knowhow.cell)  # 11. co-ops form
@@ -198,11 +204,13 @@ class CBECModel(mesa.Model):
         self.record_volumes(m)
         self.cooperatives.upkeep(m, p, self.streams, pricing)  # 14. co-op upkeep
         if self.month_of_year == 12:  # 15. turnover subsidies
+            belts, rates = targeting.belts_and_rates(levers, self.clusters.in_belt,
+                                                     self.world.cell_county)
             self.rewards = subsidies.pay_turnover_rewards(
                 m, p, self.streams, h, self.firms, self.cooperatives, pricing.context.takeup,
-                self.clusters.in_belt, self.fiscal)
+                belts, self.fiscal, rates)
         policy.book_monthly_costs(  # 16. running costs of the levers
-            p, self.logistics, self.stations, self.fiscal, self.levers)
+            p, self.logistics, self.stations, self.fiscal, self.levers, levers.counties)
         self.detect_clusters()  # 17. clusters
         self.recorder.record(m)  # 18. observation
         self.datacollector.collect(self)
@@ -215,16 +223,18 @@ class CBECModel(mesa.Model):
             self.step()
         return self
 
+    #: the parameters in force (where the levers act, with ``policy_counties``); settable
+    params = property(lambda self: self.in_force.inside, targeting.set_inside)
+
     # ------------------------------------------------------ household seam
     def notice(self) -> None:
         """Awareness (ODD §7.6): this month's hazard per cell; households past their
         threshold become aware."""
-        p = self.params
         peer = awareness.peer_share(self.world, self.households.cell[self.sellers()],
                                     self.window_households)
-        hazard = awareness.monthly_hazard(self.world, p, peer,
-                                          self.station_state["full_service"],
-                                          self.knowhow.cell, self._pole_field(self.month))
+        hazard = targeting.per_cell(self.in_force, self.world.cell_county, lambda q: (
+            awareness.monthly_hazard(self.world, q, peer, self.station_state["full_service"],
+                                     self.knowhow.cell, self._pole_field(self.month))))
         self.cumulative_hazard += hazard.astype(np.float32)
         self.households.notice(self.cumulative_hazard)
 
@@ -247,13 +257,13 @@ class CBECModel(mesa.Model):
         self.cell_orders = volumes.cell_orders
 
     # ------------------------------------------------------- other sub-steps
-    def start_policy(self) -> None:
-        """The scenario's levers take effect (ODD §3 step 1): switch parameters, upgrade
-        stations, extend networks (they are only ever added to), book what is built."""
-        self.params = self.policy_params
+    def apply_levers(self, levers: targeting.Levers, exact: bool) -> None:
+        """The levers take effect or are withdrawn (ODD §3 step 2): switch parameters, change
+        stations and networks (added to, or set exactly), book what is built."""
+        self.in_force = levers
         self.poles.p = self.params  # flights speed up east -> pole know-how (§5.2.2)
         policy.take_effect(self.params, self.stations, self.station_rank, self.logistics,
-                           self.fiscal, self.levers)
+                           self.fiscal, self.levers, levers.counties, exact)
 
     def grow_poles(self, month: int) -> None:
         """Growth poles (ODD §7.10) and the gradient transfer of know-how (§7.11)."""
@@ -267,7 +277,9 @@ class CBECModel(mesa.Model):
             out=np.zeros(n_counties), where=self.county_households > 0)
         secondees = np.array([len(s.secondee_months_left) for s in self.stations], dtype=float)
         self.knowhow.add_poles(self.poles.step(month, cell_turnover, county_turnover))
-        self.knowhow.transfer(month, self.params, self.poles, returnee_share, secondees)
+        self.knowhow.transfer(month, self.params, self.poles, returnee_share, secondees,
+                              self.in_force.by_cell("village_service_points",
+                                                    self.world.cell_county))
 
     def detect_clusters(self) -> None:
         """Clusters and county industrial clusters from the last 12 months (ODD §7.15)."""
@@ -280,21 +292,23 @@ class CBECModel(mesa.Model):
         """The poles' field per cell, or None with spread effects off."""
         return self.poles.field(month) if self.params.spread_effect else None
 
-    def _price_month(self, month: int) -> Pricing:
+    def _price_month(self, month: int) -> Pricing | targeting.CountyPricing:
         """The month's station state, market context and pricing (ODD §7.2)."""
-        p = self.params
-        self.station_state = station_arrays(self.stations, p)
-        self.context = market_context(
-            month, p, self.station_state, self.logistics, self.guiyang_local, self.haul_km,
-            self.world.window_sum(self.cell_orders) / self.world.window_cells,
-            self.world.window_cells, self.clusters, self.industry_clusters,
-            self.knowhow.cell, self.export_supply, self.fiscal.expected_ratios(),
-            self._county_line_revenue(), self.county_output)
-        self.pricing = Pricing(self.households, p, self.context, self.knowhow, registered=False)
-        self.firm_pricing = Pricing(self.firms, p, self.context, self.knowhow, registered=True)
+        self.station_state = station_arrays(self.stations, self.params)
+        local_orders = self.world.window_sum(self.cell_orders) / self.world.window_cells
+        ratios = self.fiscal.expected_ratios()
+        county_revenue = self._county_line_revenue()
+        self.context, (self.pricing, self.firm_pricing) = targeting.price(
+            self.in_force, lambda q: market_context(
+                month, q, self.station_state, self.logistics, self.guiyang_local, self.haul_km,
+                local_orders, self.world.window_cells, self.clusters, self.industry_clusters,
+                self.knowhow.cell, self.export_supply, ratios, county_revenue,
+                self.county_output),
+            ((self.households, False), (self.firms, True)), self.knowhow,
+            self.world.cell_county, self.logistics.village_county)
         return self.pricing
 
-    def _settle_start(self, sellers: list[np.ndarray]) -> list[Pricing]:
+    def _settle_start(self, sellers: list[np.ndarray]) -> list[Pricing | targeting.CountyPricing]:
         """Warm start: write the past year of ``sellers`` (households, firms) into the
         volumes, detect clusters, and price January 2022 again (ODD §5 step 10)."""
         self.cell_orders = initialisation.warm_start(

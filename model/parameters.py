@@ -74,6 +74,18 @@ class Parameters:
         "subsidy thresholds) take effect; before it every run has the baseline levers, so "
         "scenarios share their 2022-2023 history. 1 applies them from the start.", 1, 600,
         "run")
+    policy_end_month: int = _p(
+        0, "model month", "assumption: a programme funded for a fixed period (ODD §7.16)",
+        "Last month the policy levers are in force; from the next month the baseline levers "
+        "apply again: running programmes stop, warehouses built stay without public running "
+        "costs. 0: never withdrawn. At least policy_start_month when set.", 0, 600, "run")
+    policy_counties: str = _p(
+        "", "county names", "assumption: a pilot in some counties (ODD §7.16)",
+        "Counties the policy levers act in, comma-separated: pinyin or Chinese county names, "
+        "6-digit codes or prefecture names (e.g. 'Qiandongnan'); elsewhere the baseline levers "
+        "apply. Province-wide levers (warehouses, flights, clearance hours, one-stop platform, "
+        "market information, professional services) act everywhere. Empty: the whole "
+        "province.", group="run")
 
     # --------------------------------------------------------------- world
     cell_km: float = _p(5.0, "km", "brief: a cell stands for a few villages",
@@ -783,6 +795,15 @@ class Parameters:
             raise ParameterError(
                 f"product shares share_tea + share_chili + share_embroidery = {shares:g}; "
                 "allowed: at most 1 (the rest is 'other')")
+        if self.policy_end_month and self.policy_end_month < self.policy_start_month:
+            raise ParameterError(
+                f"parameter 'policy_end_month' = {self.policy_end_month} is before "
+                f"policy_start_month = {self.policy_start_month}; allowed: 0 (never withdrawn) "
+                "or a month >= policy_start_month")
+        if self.policy_counties:
+            from model.counties import canonical_counties  # reads the county table
+            object.__setattr__(self, "policy_counties",
+                               canonical_counties(self.policy_counties))
         if self.coop_target_members < self.coop_min_members:
             raise ParameterError(
                 f"parameter 'coop_target_members' = {self.coop_target_members} is below "
@@ -823,6 +844,8 @@ class Parameters:
             m = f.metadata
             if f.type in ("bool", bool):
                 allowed = "true / false"
+            elif f.type in ("str", str):
+                allowed = "comma-separated names; empty: all"
             else:
                 allowed = f"{_fmt(m['lo'])} to {_fmt(m['hi'])}"
                 if m.get("unlimited"):
@@ -896,6 +919,12 @@ def _coerce(f: dataclasses.Field, value: Any) -> Any:
     kind = _kind(f)
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
+    if kind == "str":
+        if isinstance(value, (list, tuple)):  # a JSON or TOML list of names
+            return ",".join(str(v) for v in value)
+        if isinstance(value, int) and not isinstance(value, bool):  # a county code as a number
+            return str(value)
+        return value
     if kind == "bool":
         if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on"):
             return True
@@ -933,6 +962,11 @@ def _check(f: dataclasses.Field, value: Any) -> None:
     kind = _kind(f)
     m = f.metadata
     name = f.name
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ParameterError(f"parameter '{name}' = {value!r} is not allowed; allowed: "
+                                 f"text ({m['unit']}, comma-separated)")
+        return
     if kind == "bool":
         if not isinstance(value, bool):
             raise ParameterError(f"parameter '{name}' = {value!r} is not allowed; "

@@ -9,7 +9,9 @@
     non-baseline warehouses, whose construction subsidy is booked once, when they are built.
     The baseline network (Hanoi and Bangkok warehouses, the 2022 pickup points and partners,
     the baseline full-service stations) and the clearance time carry no cost. All lever costs
-    follow the parameters in effect, so they start at ``p.policy_start_month``.
+    follow the parameters in effect, so they start at ``p.policy_start_month`` and stop after
+    ``p.policy_end_month`` (:mod:`model.targeting`); with ``p.policy_counties`` the networks,
+    stations, village points and clearance centres counted are those of the named counties.
 
 Each :class:`Lever` row says which ``Parameters`` field a scenario sets, which fiscal
 instrument it is paid through, how (a monthly cost over the baseline computed here, a one-off
@@ -53,19 +55,29 @@ class Provision:
     stations: int
     villages: int
     warehouses_built: frozenset[str]  # WAREHOUSES keys of the warehouses that exist
+    villages_with_service_points: int  # villages of the counties running village points
+    clearance_counties: int      # partner counties where the levers are in force
 
     @classmethod
     def of(cls, network: LogisticsNetwork, stations: list[ServiceStation],
-           baseline: Parameters) -> Provision:
+           baseline: Parameters, counties: np.ndarray | None = None) -> Provision:
+        """What exists now; ``counties`` (bool per county, None: all) are those where the
+        levers are in force."""
         cities = {w.city for w in network.warehouses}
+        villages = network.villages_per_county()
+        partners = network.county_has_partner
         return cls(
             pickup_points=int(network.village_has_point.sum()),
             pickup_points_at_baseline=network.points_at(baseline.pickup_coverage),
-            partner_counties=int(network.county_has_partner.sum()),
+            partner_counties=int(partners.sum()),
             full_service_stations=sum(s.full_service for s in stations),
             stations=len(stations), villages=len(network.village_cell),
             warehouses_built=frozenset(k for k, (city, _) in WAREHOUSES.items()
-                                       if city in cities))
+                                       if city in cities),
+            villages_with_service_points=int(sum(villages[s.county] for s in stations
+                                                 if s.village_points)),
+            clearance_counties=int(partners.sum() if counties is None
+                                   else (partners & counties).sum()))
 
 
 #: a monthly cost rule: (parameters in effect, baseline parameters, provision) -> yuan/month
@@ -88,6 +100,9 @@ class Lever:
         effect: the other parameters it moves while in force, as a function of the parameters
             (applied by :func:`in_force`); None for levers that act in the code directly.
         section: where the paper proposes it.
+        scope: ``"county"`` (with ``p.policy_counties`` it acts only in the named counties) or
+            ``"province"`` (one provincial service or facility: it acts everywhere, and its
+            settings with it; :mod:`model.targeting`).
     """
 
     parameter: str
@@ -98,6 +113,7 @@ class Lever:
     settings: tuple[str, ...] = ()
     effect: Callable[[Parameters], Mapping[str, Any]] | None = None
     section: str = ""
+    scope: str = "county"
 
 
 def _per_month(yearly: float) -> float:
@@ -121,7 +137,9 @@ def _upgraded_stations(p: Parameters, base: Parameters, now: Provision) -> float
 
 
 def _village_points(p: Parameters, base: Parameters, now: Provision) -> float:
-    return now.villages * p.village_point_cost_yuan if p.village_service_points else 0.0
+    if not p.village_service_points:
+        return 0.0
+    return now.villages_with_service_points * p.village_point_cost_yuan
 
 
 def _market_information(p: Parameters, base: Parameters, now: Provision) -> float:
@@ -144,12 +162,13 @@ def _flights(p: Parameters, base: Parameters, now: Provision) -> float:
 def _clearance_centres(p: Parameters, base: Parameters, now: Provision) -> float:
     if not p.county_clearance:
         return 0.0
-    return p.county_clearance_cost_yuan / 12.0 * float(now.partner_counties)
+    return p.county_clearance_cost_yuan / 12.0 * float(now.clearance_counties)
 
 
 def _warehouse_running(key: str) -> MonthlyCost:
     def cost(p: Parameters, base: Parameters, now: Provision) -> float:
-        built = key in now.warehouses_built and not getattr(base, key)
+        # a built warehouse's public running cost stops when the lever is withdrawn
+        built = getattr(p, key) and key in now.warehouses_built and not getattr(base, key)
         return _per_month(p.warehouse_running_cost_yuan) if built else 0.0
     return cost
 
@@ -185,12 +204,14 @@ LEVERS: tuple[Lever, ...] = (
     Lever("rcep_origin_fee_subsidy", "rcep_origin", "sales", section="5.1.3"),
     Lever("parcel_subsidy_yuan", "parcel", "sales", section="5.2.2"),
     Lever("professional_services", "professional_services", "sales",
-          settings=("professional_services_yuan",), section="5.2.3, 5.2.4"),
+          settings=("professional_services_yuan",), section="5.2.3, 5.2.4", scope="province"),
     # --- built once
     Lever("warehouse_us", "warehouse_construction", "on_build",
-          one_off_cost=_warehouse_construction, settings=_WAREHOUSE_BUILD, section="5.2.2"),
+          one_off_cost=_warehouse_construction, settings=_WAREHOUSE_BUILD, section="5.2.2",
+          scope="province"),
     Lever("warehouse_germany", "warehouse_construction", "on_build",
-          one_off_cost=_warehouse_construction, settings=_WAREHOUSE_BUILD, section="5.2.2"),
+          one_off_cost=_warehouse_construction, settings=_WAREHOUSE_BUILD, section="5.2.2",
+          scope="province"),
     # --- monthly costs over the baseline, booked after sales in this order
     Lever("pickup_coverage", "pickup_points", "monthly", _extra_points,
           settings=("pickup_point_cost_yuan",), section="5.2.2"),
@@ -201,22 +222,22 @@ LEVERS: tuple[Lever, ...] = (
     Lever("village_service_points", "village_service_points", "monthly", _village_points,
           settings=("village_point_cost_yuan",), section="5.2.1"),
     Lever("market_info_share", "market_information", "monthly", _market_information,
-          settings=("market_info_cost_yuan",), section="4.2"),
+          settings=("market_info_cost_yuan",), section="4.2", scope="province"),
     Lever("one_stop_platform", "one_stop_platform", "monthly", _one_stop,
-          settings=("one_stop_platform_cost_yuan",), section="4.1, 5.2.1"),
+          settings=("one_stop_platform_cost_yuan",), section="4.1, 5.2.1", scope="province"),
     Lever("flight_increase", "flights", "monthly", _flights,
-          settings=("flight_subsidy_yuan",), section="5.2.2"),
+          settings=("flight_subsidy_yuan",), section="5.2.2", scope="province"),
     Lever("county_clearance", "county_clearance", "monthly", _clearance_centres,
           settings=("county_clearance_cost_yuan",), section="5.1.3"),
     Lever("warehouse_us", "warehouse_operation", "monthly", _warehouse_running("warehouse_us"),
-          settings=("warehouse_running_cost_yuan",), section="5.2.2"),
+          settings=("warehouse_running_cost_yuan",), section="5.2.2", scope="province"),
     Lever("warehouse_germany", "warehouse_operation", "monthly",
           _warehouse_running("warehouse_germany"), settings=("warehouse_running_cost_yuan",),
-          section="5.2.2"),
+          section="5.2.2", scope="province"),
     # --- levers that cost nothing beyond the baseline
-    Lever("customs_clearance_hours", None, "free", section="5.1.3"),
-    Lever("warehouse_hanoi", None, "free", section="4.2 (baseline)"),
-    Lever("warehouse_bangkok", None, "free", section="4.2 (baseline)"),
+    Lever("customs_clearance_hours", None, "free", section="5.1.3", scope="province"),
+    Lever("warehouse_hanoi", None, "free", section="4.2 (baseline)", scope="province"),
+    Lever("warehouse_bangkok", None, "free", section="4.2 (baseline)", scope="province"),
 )
 
 
@@ -239,13 +260,25 @@ def in_force(p: Parameters, levers: tuple[Lever, ...]) -> Parameters:
     return p.replace(**changes) if changes else p
 
 
+def province_wide(levers: tuple[Lever, ...]) -> frozenset[str]:
+    """The parameters of the ``"province"``-scope levers and their settings: with
+    ``p.policy_counties`` they still act everywhere."""
+    return frozenset(name for lv in levers if lv.scope == "province"
+                     for name in (lv.parameter, *lv.settings))
+
+
 def take_effect(p: Parameters, stations: list[ServiceStation], station_rank: np.ndarray,
                 network: LogisticsNetwork, ledger: FiscalLedger,
-                levers: tuple[Lever, ...]) -> None:
-    """Build or extend stations and networks to ``p`` (at the start, and again when the policy
-    takes effect; they are only ever added to) and book the one-off cost of what is built."""
-    configure_stations(stations, station_rank, p)
-    built = network.configure(p)
+                levers: tuple[Lever, ...], counties: np.ndarray | None = None,
+                exact: bool = False) -> None:
+    """Build or change stations and networks to ``p`` and book the one-off cost of what is
+    built. ``counties`` (bool per county; None: all) are the counties configured to ``p``; the
+    others keep what they have. Without ``exact`` they are only added to (the policy start);
+    with it they are set to ``p`` (at the start of a run, and to the baseline when the levers
+    are withdrawn: points, partners, full service and village points beyond it go; warehouses
+    built stay)."""
+    configure_stations(stations, station_rank, p, counties, exact)
+    built = network.configure(p, counties, exact)
     keys = {city: key for key, (city, _) in WAREHOUSES.items()}
     for w in built:
         for lever in levers:
@@ -255,10 +288,12 @@ def take_effect(p: Parameters, stations: list[ServiceStation], station_rank: np.
 
 def book_monthly_costs(p: Parameters, network: LogisticsNetwork,
                        stations: list[ServiceStation], ledger: FiscalLedger,
-                       levers: tuple[Lever, ...]) -> None:
-    """Book this month's running costs over the baseline, lever by lever, in table order."""
+                       levers: tuple[Lever, ...], counties: np.ndarray | None = None) -> None:
+    """Book this month's running costs over the baseline, lever by lever, in table order.
+    ``p``: the parameters in force where the levers act; ``counties``: where that is (bool
+    per county; None: everywhere)."""
     base = baseline_levers(p)
-    provision = Provision.of(network, stations, base)
+    provision = Provision.of(network, stations, base, counties)
     for lever in levers:
         if lever.paid_in == "monthly":
             ledger.add(lever.instrument, lever.monthly_cost(p, base, provision))

@@ -74,7 +74,7 @@ from agents.farmers import AWARE, EXITED, PRODUCTS, SELLING, UNAWARE
 from model import economics as econ
 from model.awareness import STATION_OUTREACH_DECAY_KM
 from model.model import CBECModel
-from model.parameters import Parameters
+from model.parameters import ParameterError, Parameters
 from model.sales import SalesMonth, Volumes
 
 
@@ -89,6 +89,10 @@ class ReferenceCBECModel(CBECModel):
     def __init__(self, rng: Any = None, params: Parameters | Mapping[str, Any] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(rng=rng, params=params, **kwargs)
+        if self.requested_params.policy_counties:
+            raise ParameterError(
+                f"parameter 'policy_counties' = {self.requested_params.policy_counties!r} is "
+                "not supported by the per-agent reference model; allowed: '' (province-wide)")
         h = self.households
         columns = {name: getattr(h, name).tolist() for name in FIELDS}
         self.farmers: list[FarmerHousehold] = [

@@ -55,11 +55,13 @@ class ReturneeFlows:
 
     def step(self, month: int, p: Parameters, streams: RandomStreams, h: Households,
              poles: PoleSystem, county_sellers: np.ndarray, county_households: np.ndarray,
-             county_start: np.ndarray, county_stop: np.ndarray) -> np.ndarray:
+             county_start: np.ndarray, county_stop: np.ndarray,
+             startup_support: np.ndarray | None = None) -> np.ndarray:
         """Draw this month's returns; mark the households. Returns new entrepreneur indices.
 
         ``county_sellers`` and ``county_households`` are agents per county; households of
-        county ``c`` are ``county_start[c]:county_stop[c]``."""
+        county ``c`` are ``county_start[c]:county_stop[c]``. ``startup_support``: per county,
+        whether returnee start-up support is on (default: ``p``'s switch everywhere)."""
         seats = poles.seat_cell
         pole_field_at_seat = poles.field_by_pole(month).sum(axis=0)[seats]
         sellers_per_100 = np.divide(100.0 * county_sellers, county_households,
@@ -75,7 +77,10 @@ class ReturneeFlows:
         hazard = p.return_hazard_base * (1.0 + p.return_opportunity_weight * sellers_per_100)
         if p.spread_effect:
             hazard = hazard * (1.0 + p.return_pole_weight * pole_field_at_seat)
-        if p.returnee_startup_support:
+        if startup_support is not None:
+            hazard = hazard * np.where(startup_support, 1.0 + p.startup_support_return_boost,
+                                       1.0)
+        elif p.returnee_startup_support:
             hazard = hazard * (1.0 + p.startup_support_return_boost)
         hazard = np.clip(hazard, 0.0, 1.0)
         counties = np.arange(len(self.pool))

@@ -1,5 +1,7 @@
 """Named scenarios: the 2022 baseline, one scenario per policy lever of the brief's table set to
-the paper's proposal (§5), and ``full_package`` with every §5 proposal at once.
+the paper's proposal (§5), ``full_package`` with every §5 proposal at once, and two
+interventions limited in time or to some counties (``policy_end_month``,
+``policy_counties``).
 
 A scenario is a dict of parameter overrides on top of the defaults (the baseline).
 """
@@ -80,6 +82,16 @@ def _full_package() -> dict[str, Any]:
 
 
 _SCENARIOS["full_package"] = (_full_package(), "every §5 proposal at once")
+
+# Interventions limited in time or place (ODD §7.16); not part of full_package
+_SCENARIOS["pickup_80_2024_2026"] = (
+    {"pickup_coverage": 0.8, "policy_end_month": 60},
+    "pickup coverage 80% for 2024-2026 only, then back to the baseline 15% (§5.2.2)")
+_SCENARIOS["qiandongnan_embroidery"] = (
+    {"breakage_insurance_subsidy_share": 0.4, "pickup_coverage": 0.8,
+     "policy_counties": "Qiandongnan"},
+    "breakage insurance and 80% pickup points in the Qiandongnan embroidery counties only "
+    "(§5.1.1, §5.2.2)")
 
 SCENARIOS: dict[str, dict[str, Any]] = {k: v[0] for k, v in _SCENARIOS.items()}
 

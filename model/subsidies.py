@@ -20,6 +20,7 @@ The reward rate and its expectation in decisions are :func:`model.economics.rewa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,14 +74,17 @@ def turnover_stats(turnover: np.ndarray, counts: np.ndarray | None = None
 
 def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: Households,
                          firms: Households, cooperatives: CooperativeRegistry,
-                         takeup: np.ndarray, in_belt: np.ndarray, ledger: FiscalLedger
-                         ) -> RewardRound:
+                         takeup: np.ndarray, in_belt: np.ndarray, ledger: FiscalLedger,
+                         rates: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+                         | None = None) -> RewardRound:
     """December: turnover rewards to the eligible entities (firms, returnee entrepreneurs'
     registered businesses and cooperatives; other households selling on their own are not
-    registered and cannot claim) that complete their application,
-    and the industry-belt reward (§5.1.2) on the belts' turnover. ``takeup`` is per county,
-    ``in_belt`` per cell. Entity counts in the result are real (firms are real agents; a
-    cooperative counts ``1 / household_scale``)."""
+    registered and cannot claim) that complete their application, and the industry-belt
+    reward (§5.1.2) on the belts' turnover. ``takeup`` is per county, ``in_belt`` per cell.
+    Entity counts in the result are real (firms are real agents; a cooperative counts
+    ``1 / household_scale``). ``rates``: the reward rate of entities (turnover, years
+    registered, county) when it differs by county (:func:`model.targeting.reward_rates`);
+    default ``p``'s."""
     sellers = np.flatnonzero(h.status == SELLING)
     members = sellers[h.coop[sellers] >= 0]
     # registered businesses selling alone: firms, and returnee entrepreneurs' businesses
@@ -105,7 +109,10 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
     one_household = to_real(1.0, p.household_scale)
     counts = np.concatenate([np.ones(len(direct[0])), np.full(len(direct[1]), one_household),
                              np.full(len(coops), one_household)])
-    rate = econ.reward_rate(turnover, p) * (years >= p.subsidy_min_years)
+    if rates is None:
+        rate = econ.reward_rate(turnover, p) * (years >= p.subsidy_min_years)
+    else:
+        rate = rates(turnover, years, county)
     eligible = rate > 0
     draws = np.concatenate([streams.uniform("takeup_firm", month, direct[0]),
                             streams.uniform("takeup", month, direct[1]),

@@ -24,7 +24,14 @@ require_extra("solara", "app")
 require_extra("altair", "app")
 
 from app import charts, classroom, launch, offline_assets, state  # noqa: E402
-from app.classroom import SLIDERS, SWITCHES, ClassroomModel, model_params, resolve  # noqa: E402
+from app.classroom import (  # noqa: E402
+    SLIDERS,
+    SWITCHES,
+    WHOLE_PROVINCE,
+    ClassroomModel,
+    model_params,
+    resolve,
+)
 from model.parameters import ParameterError, Parameters  # noqa: E402
 from model.scenarios import SCENARIOS  # noqa: E402
 
@@ -75,6 +82,29 @@ def test_scenario_menu_seed_and_policy_start():
     start = params["policy_start_month"]
     assert start["type"] == "SliderInt" and start["value"] == Parameters().policy_start_month
     assert params["household_scale"] == Parameters().household_scale  # fixed, not a control
+
+
+def test_policy_end_month_and_counties_controls():
+    """The app sets when the levers stop and where they act (ODD §7.16)."""
+    params = model_params()
+    end = params["policy_end_month"]
+    assert end["type"] == "SliderInt" and end["value"] == 0 and end["min"] == 0
+    where = params["policy_counties"]
+    assert where["type"] == "Select" and where["value"] == WHOLE_PROVINCE
+    assert len(where["values"]) == 10  # the province and its nine prefectures
+    for prefecture in where["values"][1:]:
+        assert Parameters(policy_counties=prefecture).policy_counties  # every entry is valid
+    # left at their defaults they keep a scenario's window and counties; moved, they win
+    p = resolve("qiandongnan_embroidery", {"policy_counties": WHOLE_PROVINCE,
+                                           "policy_end_month": 0})
+    assert p.policy_counties == Parameters(policy_counties="Qiandongnan").policy_counties
+    p = resolve("pickup_80_2024_2026", {"policy_counties": "Zunyi", "policy_end_month": 0})
+    assert p.policy_end_month == 60 and "Meitan" in p.policy_counties
+    assert resolve("baseline", {"policy_counties": WHOLE_PROVINCE}).policy_counties == ""
+    m = ClassroomModel("pickup_80", "1", policy_end_month=30, policy_counties="Tongren",
+                       household_scale=0.002)
+    assert m.summary()["levers"] == "months 25-30, in Tongren"
+    assert m.summary()["changed"]["policy_counties"] == "Tongren"
 
 
 def test_every_control_is_a_model_argument():

@@ -141,6 +141,7 @@ SUBMODELS = {  # ODD §7 submodel -> its module and a phrase of the ODD paragrap
     "model.initialisation": "**Households per county**",
     "model.market": "Computed at the start of every month",
     "model.accounts": "A household's goods shipped per year",
+    "model.targeting": "**When.** The levers take the scenario's values",
 }
 
 

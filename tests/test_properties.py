@@ -67,6 +67,8 @@ def parameter_sets(draw: Any) -> Parameters:
             continue
         lo, hi = FAST.get(field.name, (field.metadata["lo"], field.metadata["hi"]))
         kind = _kind(field)
+        if kind == "str":
+            continue  # policy_counties: names, not a range (tests/test_interventions.py)
         if kind == "bool":
             values[field.name] = draw(st.booleans())
         elif kind == "int":
@@ -80,6 +82,9 @@ def parameter_sets(draw: Any) -> Parameters:
     if total > 1:
         for k in shares:
             values[k] = values.get(k, getattr(defaults, k)) / total * (1 - 1e-9)
+    end = values.get("policy_end_month", defaults.policy_end_month)
+    if end and end < values.get("policy_start_month", defaults.policy_start_month):
+        values["policy_end_month"] = 0  # never withdrawn
     low = values.get("coop_min_members", defaults.coop_min_members)
     if values.get("coop_target_members", defaults.coop_target_members) < low:
         values["coop_target_members"] = low
