@@ -167,6 +167,13 @@ class SalesHistory:
         self.by_cell[slot] = cell_sales
         self.by_cell_product[slot] = cell_product_sales
 
+    def county_line_12m(self, cell_county: np.ndarray, n_counties: int) -> np.ndarray:
+        """The last 12 months' revenue per (county, line) at the last detection (model
+        units)."""
+        out = np.zeros((n_counties, self.cell_product_12m.shape[1]))
+        np.add.at(out, cell_county, self.cell_product_12m)
+        return out
+
     def sum_year(self) -> None:
         """Sum the last 12 months."""
         self.cell_12m = self.by_cell.sum(axis=0)

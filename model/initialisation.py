@@ -38,7 +38,7 @@ from model.parameters import Parameters
 from model.randomness import RandomStreams
 from model.sales import record, volumes_of
 from model.scaling import to_model, to_real
-from model.world import World
+from model.world import GUIYANG_LAT, GUIYANG_LON, World
 
 #: initial sellers registered up to this many months before January 2022
 MAX_MONTHS_REGISTERED = 36
@@ -57,6 +57,15 @@ def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     rest = total - base.sum()
     base[np.argsort(-(exact - base), kind="stable")[:rest]] += 1
     return base
+
+
+def guiyang_local(world: World, within_km: float) -> np.ndarray:
+    """1.0 for counties whose seat is within ``within_km`` of Guiyang's centre (its urban
+    districts: sellers there settle FX without a trip), else 0.0."""
+    seat_x, seat_y = world.project(world.counties["lat"].to_numpy(),
+                                   world.counties["lon"].to_numpy())
+    gx, gy = world.project(GUIYANG_LAT, GUIYANG_LON)
+    return (np.hypot(seat_x - gx, seat_y - gy) <= within_km).astype(float)
 
 
 def firms_per_county(counties: pd.DataFrame, potential_firms: float) -> np.ndarray:

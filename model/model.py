@@ -29,6 +29,7 @@ from model import (
     adoption,
     awareness,
     budgets,
+    entities,
     initialisation,
     policy,
     sales,
@@ -103,14 +104,12 @@ class CBECModel(mesa.Model):
         self.households = h = Households.create(world, p, self.streams.generator("households"),
                                                 self.county_agents,
                                                 (first_village, n_villages))
-        # --- firms: one agent per real potential firm, at every scale (ODD §5)
-        self.firms = Firms.create(world, p, self.streams.generator("firms"),
+        self.firms = Firms.create(world, p, self.streams.generator("firms"),  # every firm
                                   initialisation.firms_per_county(world.counties,
                                                                   p.potential_firms),
                                   (first_village, n_villages))
-        # the firms' own draws, so that a household and a firm of the same index never share one
-        self.firm_streams = RandomStreams(int(self.streams.generator("firm_streams")
-                                              .integers(2 ** 63)))
+        self.firm_streams = RandomStreams(  # draws of their own (ODD §11)
+            int(self.streams.generator("firm_streams").integers(2 ** 63)))
         self.county_start = np.searchsorted(h.county, np.arange(n_counties)).astype(np.int64)
         self.county_stop = np.searchsorted(h.county, np.arange(n_counties),
                                            side="right").astype(np.int64)
@@ -120,11 +119,7 @@ class CBECModel(mesa.Model):
         self.county_output = initialisation.county_output(h, p, n_counties)
         # --- places and agents
         self.guiyang_cell = world.cell_of(GUIYANG_LAT, GUIYANG_LON)
-        seat_x, seat_y = world.project(world.counties["lat"].to_numpy(),
-                                       world.counties["lon"].to_numpy())
-        gx, gy = world.project(GUIYANG_LAT, GUIYANG_LON)
-        # sellers in Guiyang's urban districts settle FX without a trip
-        self.guiyang_local = (np.hypot(seat_x - gx, seat_y - gy) <= GUIYANG_LOCAL_KM).astype(float)
+        self.guiyang_local = initialisation.guiyang_local(world, GUIYANG_LOCAL_KM)
         self.stations, self.station_rank = build_stations(self, self.in_force.outside,
                                                           self.streams, n_counties)
         self.logistics = LogisticsNetwork(self, self.streams.generator("network"),
@@ -146,6 +141,7 @@ class CBECModel(mesa.Model):
                                             sales.Volumes.none(world.n_cells, self.logistics))
         self.firm_sales = self.month_sales
         self.cell_orders = np.zeros(world.n_cells)
+        self.peers = np.zeros(world.n_cells)  # successful sellers around, set each month
         # --- initial awareness and sellers (January 2022)
         self.cumulative_hazard = awareness.initial_hazard(p, self._pole_field(1), world.n_cells)
         h.notice(self.cumulative_hazard)
@@ -183,7 +179,8 @@ class CBECModel(mesa.Model):
             arrived = second_talent(self.stations, p, self.streams, m, weight)
             self.fiscal.add("talent_secondment", float(arrived) * p.talent_secondment_yuan)
         county_sellers = self.sellers_per_county()
-        ask_for_services(self.stations, self.entities_per_county(), p)  # 5. station demand
+        ask_for_services(self.stations, entities.entities_per_county(  # 5. station demand
+            h, self.firms, self.cooperatives, self.world.n_counties), p)
         pricing = self._price_month(m)  # 6. market context
         self.grow_poles(m)  # 7. growth poles, gradient transfer
         entrepreneurs = self.returnee_flows.step(  # 8. returnees
@@ -195,9 +192,10 @@ class CBECModel(mesa.Model):
         self.notice()  # 10. awareness
         self.firms.notice(self.cumulative_hazard)
         self.cooperatives.form(m, p, self.streams, pricing, self.knowhow.cell)  # 11. co-ops form
+        self.peers = entities.successful_peers(self.world, h, self.window_households)
         self.review(m, entrepreneurs)  # 12. adoption review
         adoption.review(m, p, self.firm_streams, self.firms, None, self.firm_pricing,
-                        np.zeros(0, np.int64), self.successful_peers())
+                        np.zeros(0, np.int64), self.peers)
         self.sell(m)  # 13. sales and exits
         self.firm_sales = sales.sell(m, p, self.firm_streams, self.firms, self.firm_pricing,
                                      None, self.logistics, self.fiscal, self.world.n_cells)
@@ -241,7 +239,7 @@ class CBECModel(mesa.Model):
     def review(self, month: int, entrepreneurs: np.ndarray) -> None:
         """Adoption review (ODD §7.4)."""
         adoption.review(month, self.params, self.streams, self.households, self.cooperatives,
-                        self.pricing, entrepreneurs, self.successful_peers())
+                        self.pricing, entrepreneurs, self.peers)
 
     def sell(self, month: int) -> None:
         """A month of sales and exits (ODD §7.5)."""
@@ -297,7 +295,8 @@ class CBECModel(mesa.Model):
         self.station_state = station_arrays(self.stations, self.params)
         local_orders = self.world.window_sum(self.cell_orders) / self.world.window_cells
         ratios = self.fiscal.expected_ratios()
-        county_revenue = self._county_line_revenue()
+        county_revenue = self.sales_history.county_line_12m(self.world.cell_county,
+                                                            self.world.n_counties)
         self.context, (self.pricing, self.firm_pricing) = targeting.price(
             self.in_force, lambda q: market_context(
                 month, q, self.station_state, self.logistics, self.guiyang_local, self.haul_km,
@@ -318,46 +317,14 @@ class CBECModel(mesa.Model):
         self._price_month(1)
         return [self.pricing, self.firm_pricing]
 
-    def successful_peers(self) -> np.ndarray:
-        """Per cell: households in its 3×3 block that sell at a profit, over households there
-        (whom aware households copy, ODD §7.4)."""
-        h = self.households
-        winners = (h.status == SELLING) & (h.profit_trailing > 0)
-        return awareness.peer_share(self.world, h.cell[winners], self.window_households)
-
-    def _county_line_revenue(self) -> np.ndarray:
-        """The last 12 months' CBEC revenue per (county, line), model units."""
-        history = self.sales_history.cell_product_12m
-        out = np.zeros((self.world.n_counties, history.shape[1]))
-        np.add.at(out, self.world.cell_county, history)
-        return out
-
     # ================================================================ queries
     def sellers(self) -> np.ndarray:
         """Whether each household sells cross-border now (bool per household)."""
         return self.households.status == SELLING
 
     def sellers_per_county(self) -> np.ndarray:
-        """Sellers per county now, households and firms (model units: a firm counts
-        ``household_scale``)."""
-        firms = self.firms
-        return (np.bincount(self.households.county[self.sellers()],
-                            minlength=self.world.n_counties)
-                + firms.weight * np.bincount(firms.county[firms.status == SELLING],
-                                             minlength=self.world.n_counties))
-
-    def entities_per_county(self) -> np.ndarray:
-        """Registered entities selling now per county (model units): firms (each counts
-        ``household_scale``), returnee entrepreneurs selling on their own, and cooperatives.
-        They are who settle FX, file declarations and apply for rewards."""
-        h, firms = self.households, self.firms
-        n = self.world.n_counties
-        alone = (h.status == SELLING) & (h.coop < 0) & h.entrepreneur
-        coops = np.bincount([c.county for c in self.cooperatives.active() if c.n_members > 0],
-                            minlength=n)
-        return (np.bincount(h.county[alone], minlength=n) + coops
-                + firms.weight * np.bincount(firms.county[firms.status == SELLING],
-                                             minlength=n))
+        """Sellers per county now, households and firms (model units)."""
+        return entities.sellers_per_county(self.households, self.firms, self.world.n_counties)
 
     def household(self, index: int) -> HouseholdView:
         """A read-only view of one household (state and effective skill)."""

@@ -194,7 +194,8 @@ class ReferenceCBECModel(CBECModel):
         return table
 
     def review(self, m: int, entrepreneurs: np.ndarray) -> None:
-        """Each aware household reviews CBEC with probability ``review_rate`` (returnee
+        """Each aware household reviews CBEC with probability ``review_rate`` plus
+        ``imitation_rate`` times the share of successful sellers around it (returnee
         entrepreneurs of this month at once) and starts selling if it beats its hurdle."""
         self.observe()
         p = self.params
@@ -205,11 +206,13 @@ class ReferenceCBECModel(CBECModel):
                 if agent.status == AWARE:
                     acted.append(agent)
         fresh = set(entrepreneurs.tolist())
+        peers = self.peers.tolist()  # successful sellers around each cell, whom they copy
         open_coops = self.open_cooperatives()  # as at the start of the review, for everyone
         for agent in self.farmers:
             if agent.status != AWARE:
                 continue
-            if agent.index not in fresh and not self.random.random() < p.review_rate:
+            chance = min(p.review_rate + p.imitation_rate * peers[agent.cell], 1.0)
+            if agent.index not in fresh and not self.random.random() < chance:
                 continue
             choice = agent.review(open_coops)
             if choice is None:

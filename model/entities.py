@@ -1,0 +1,52 @@
+"""Who is an entity, and the two populations side by side (ODD §2, §7.4, §7.14; §4.1).
+
+    The model has two populations of sellers: the **households** (people: a sample, each agent
+    standing for ``1 / household_scale`` rural households) and the **firms** (every potential
+    CBEC firm an agent, :mod:`agents.firms`). A registered CBEC business *entity* is a selling
+    firm, a returnee entrepreneur's business (an individual business that registers, §2.3)
+    or a cooperative. Entities settle FX and file export declarations themselves, ship B2B
+    consignments and can claim the turnover reward; a household selling on its own through a
+    retail platform does none of these. The paper's entity figures are read on entities, its
+    people figures on households (:mod:`model.outcomes`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.farmers import SELLING, Households
+from model import awareness
+from model.cooperatives import CooperativeRegistry
+from model.world import World
+
+
+def sellers_per_county(households: Households, firms: Households, n_counties: int
+                       ) -> np.ndarray:
+    """Sellers per county now, households and firms (model units: a firm counts
+    ``household_scale``)."""
+    return (np.bincount(households.county[households.status == SELLING], minlength=n_counties)
+            + firms.weight * np.bincount(firms.county[firms.status == SELLING],
+                                         minlength=n_counties))
+
+
+def entities_per_county(households: Households, firms: Households,
+                        cooperatives: CooperativeRegistry, n_counties: int) -> np.ndarray:
+    """Registered entities selling now per county (model units): firms (each counts
+    ``household_scale``), returnee entrepreneurs selling on their own, and cooperatives. They
+    are who settle FX, file declarations and apply for rewards (what stations serve)."""
+    h = households
+    alone = (h.status == SELLING) & (h.coop < 0) & h.entrepreneur
+    coops = np.bincount([c.county for c in cooperatives.active() if c.n_members > 0],
+                        minlength=n_counties)
+    return (np.bincount(h.county[alone], minlength=n_counties) + coops
+            + firms.weight * np.bincount(firms.county[firms.status == SELLING],
+                                         minlength=n_counties))
+
+
+def successful_peers(world: World, households: Households, window_households: np.ndarray
+                     ) -> np.ndarray:
+    """Per cell: households in its 3×3 block that sell at a profit, over households there
+    (whom aware households and firms copy, ODD §7.4)."""
+    h = households
+    winners = (h.status == SELLING) & (h.profit_trailing > 0)
+    return awareness.peer_share(world, h.cell[winners], window_households)
