@@ -28,6 +28,7 @@ from agents.farmers import (
 )
 from model import economics as econ
 from model.accounts import MAX_GROWTH_YEARS
+from model.demand import B2B, RETAIL
 from model.parameters import Parameters
 from model.sales import PROPORTIONAL_TERMS
 
@@ -132,7 +133,7 @@ class FarmerHousehold(mesa.Agent):
         sales = self.annual_sales()
         years = self.months_selling / 12.0
         if reward_turnover is None:
-            reward_turnover = sales * model.export_price[self.product]
+            reward_turnover = sales * model.export_price[RETAIL][self.product]
         if years >= p.subsidy_min_years:
             years_factor = 1.0
         else:
@@ -156,7 +157,7 @@ class FarmerHousehold(mesa.Agent):
     def coop_gain(self, members: int) -> float:
         """Gain per yuan of goods through a cooperative of ``members`` (pooled turnover)."""
         sales = self.annual_sales()
-        pooled = members * sales * self.model.export_price[self.product]
+        pooled = members * sales * self.model.export_price[B2B][self.product]
         return float(self.accounts(members, reward_turnover=pooled, full=False)["gain_rate"][0])
 
     # ------------------------------------------------------------------ rules

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from model.demand import RETAIL
 from model.parameters import Parameters
 from model.randomness import RandomStreams
 from model.world import World
@@ -107,6 +108,9 @@ class Households:
     #: real ones); a set whose agents are real (firms, :mod:`agents.firms`) counts
     #: household_scale
     weight = 1.0
+    #: the channel the set's agents sell through on their own (model.demand.CHANNELS):
+    #: households sell retail parcels through platforms; firms B2B consignments
+    channel = RETAIL
 
     @classmethod
     def create(cls, world: World, params: Parameters, rng: np.random.Generator,

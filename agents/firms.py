@@ -23,12 +23,15 @@ from __future__ import annotations
 import numpy as np
 
 from agents.farmers import Households
+from model.demand import B2B
 from model.parameters import Parameters
 from model.world import World
 
 
 class Firms(Households):
     """The potential and active CBEC firms, one agent per real firm."""
+
+    channel = B2B
 
     @classmethod
     def create(cls, world: World, params: Parameters, rng: np.random.Generator,

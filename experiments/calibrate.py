@@ -66,12 +66,22 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "international_direct_rate": (0.04, 0.12),
     "first_mile_cost_per_km": (0.5, 4.0),
     "specialty_share": (0.2, 0.7),
-    "industry_cluster_min_shops": (10.0, 2000.0),
+    "industry_cluster_min_shops": (5.0, 300.0),
     "potential_firms": (5_000.0, 60_000.0),
     "firm_median_yuan": (50_000.0, 1_000_000.0),
     "firm_sigma": (0.5, 2.0),
     "entity_order_value_yuan": (5_000.0, 150_000.0),
     "imitation_rate": (0.0, 50.0),
+    # the demand scales, within the ranges their anchors allow (model/data/external_anchors.md)
+    "demand_tea_yuan": (5e7, 5e8),
+    "demand_chili_yuan": (1e7, 1e8),
+    "demand_embroidery_yuan": (2e6, 3e7),
+    "demand_other_yuan": (1e8, 1.5e9),
+    "retail_markup": (0.8, 3.0),
+    "retail_demand_tea_yuan": (5e6, 2e8),
+    "retail_demand_chili_yuan": (2e6, 5e7),
+    "retail_demand_embroidery_yuan": (2e6, 3e7),
+    "retail_demand_other_yuan": (2e7, 6e8),
 }
 
 

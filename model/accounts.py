@@ -23,6 +23,7 @@ import numpy as np
 
 from agents.farmers import MONTHS_PER_YEAR, Households
 from model import economics as econ
+from model.demand import B2B, RETAIL
 from model.parameters import Parameters
 
 #: years in business after which a household's volume stops growing (ODD §7.1)
@@ -50,9 +51,10 @@ class Pricing:
     params: Parameters
     context: econ.MarketContext
     knowhow: KnowHowField
-    #: whether the set's agents are all registered entities (firms), who can claim the
-    #: turnover reward; of households, only returnee entrepreneurs register their business
-    #: (others claim only through a cooperative)
+    #: whether the set's agents are firms: registered entities selling B2B, who can claim the
+    #: turnover reward; households sell retail parcels on their own (B2B through a
+    #: cooperative), and of them only returnee entrepreneurs register their business (the
+    #: others claim only through a cooperative)
     registered: bool = False
 
     def hurdle(self, idx: np.ndarray) -> np.ndarray:
@@ -99,7 +101,8 @@ class Pricing:
         sales = self.annual_sales(idx)
         years = h.months_selling[idx] / MONTHS_PER_YEAR
         if reward_turnover is None:
-            reward_turnover = sales * econ.export_price(p, ctx)[h.product[idx]]
+            channel = B2B if self.registered else RETAIL
+            reward_turnover = sales * econ.export_price(p, ctx)[channel, h.product[idx]]
         years_factor = np.clip(1.0 - p.subsidy_min_years / 3.0, 0.0, 1.0)
         reward = (econ.reward_rate(reward_turnover, p) * ctx.takeup[h.county[idx]]
                   * np.where(years >= p.subsidy_min_years, 1.0, years_factor)
@@ -111,7 +114,7 @@ class Pricing:
             reward = np.where(registered | (np.asarray(coop_members) > 0), reward, 0.0)
         skill = h.skill(idx, self.knowhow.cell)
         return econ.annual_economics(h, idx, ctx, p, skill, coop_members, sales, reward, years,
-                                     full=full, registered=registered)
+                                     full=full, registered=registered, b2b=self.registered)
 
     def registered_rows(self, idx: np.ndarray) -> np.ndarray:
         """Whether agents ``idx`` run a registered business: every firm; a household when it
@@ -130,6 +133,6 @@ class Pricing:
         reward is judged on the members' pooled turnover."""
         members = np.broadcast_to(np.asarray(members, dtype=float), idx.shape)
         sales = self.annual_sales(idx)
-        price = econ.export_price(self.params, self.context)[self.households.product[idx]]
+        price = econ.export_price(self.params, self.context)[B2B, self.households.product[idx]]
         pooled = members * sales * price
         return self.accounts(idx, members, reward_turnover=pooled, full=False)["gain_rate"]

@@ -2,12 +2,16 @@
 
 The rule is modelled on the Taobao-village criteria: a village with yearly e-commerce sales of at
 least 10 million yuan and at least 100 active shops, or shops in at least 10% of households; a
-Taobao town has at least 3 such villages. Here a *cell* plays the village. Its sales and shops are
-rescaled to 1:1 (divided by ``household_scale``) and averaged over its 3x3 neighbourhood before the
-rule is applied, and the window's shop count is replaced by its one-sided 95% Poisson lower bound
-(``shops - 1.64 sqrt(shops)``, in agents, taken as if households were sampled at the reference
-scale 0.02 at every scale): a handful of agents met by chance cannot make a spurious cluster, and
-the rule is equally strict at 1:1. The cell must also hold at least one seller itself. A cluster
+Taobao town has at least 3 such villages. The rule is stated on real counts and areas: a *cell*
+qualifies when its density of sales and shops is that of a Taobao village, i.e. its sales and
+shops (rescaled to 1:1 and averaged over its 3x3 neighbourhood) reach the thresholds times the
+number of villages' land it holds (:func:`villages_per_cell`: ``cell_km²`` over the province's
+land area per administrative village), so ``cell_km`` changes the resolution, not what counts
+as a cluster. Firms are counted as they are (every firm is an agent); the household sample's
+window shop count is replaced by its one-sided 95% Poisson lower bound (``shops - 1.64
+sqrt(shops)``, in agents, taken as if households were sampled at the reference scale 0.02 at
+every scale): a handful of agents met by chance cannot make a spurious cluster, and the rule is
+equally strict at 1:1. The cell must also hold at least one seller itself. A cluster
 is a connected (8-neighbour) set of qualifying cells; a *town* is a cluster of 3 or more cells;
 an industry belt is a cluster in which one product line has at least ``belt_dominance`` of sales.
 
@@ -88,6 +92,13 @@ def county_industry_clusters(p: Parameters, shops: np.ndarray,
     return found
 
 
+def villages_per_cell(world: World, p: Parameters) -> float:
+    """How many villages' land a cell holds: ``cell_km²`` over the province's land area per
+    administrative village (``p.villages_total``)."""
+    village_km2 = float(world.counties["area_km2"].sum()) / p.villages_total
+    return p.cell_km ** 2 / village_km2
+
+
 def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray,
            households: np.ndarray, product_sales_12m: np.ndarray,
            firm_shops: np.ndarray | None = None) -> ClusterState:
@@ -116,8 +127,12 @@ def detect(world: World, p: Parameters, sales_12m: np.ndarray, shops: np.ndarray
     shops_real = shops_low / cells_w
     share = np.divide(shops_low, to_real(hh_w, scale), out=np.zeros_like(shops_low),
                       where=hh_w > 0)
-    qualifies = ((sales_real >= p.cluster_min_sales_yuan)
-                 & ((shops_real >= p.cluster_min_shops) | (share >= p.cluster_min_shop_share))
+    # the Taobao-village thresholds are per village: a cell of cell_km² holds that many
+    # villages' land, so the rule is the same density whatever the cell size
+    villages = villages_per_cell(world, p)
+    qualifies = ((sales_real >= p.cluster_min_sales_yuan * villages)
+                 & ((shops_real >= p.cluster_min_shops * villages)
+                    | (share >= p.cluster_min_shop_share))
                  & ((shops > 0) | (firms > 0)))
     if not qualifies.any():
         return ClusterState.empty(world.n_cells)

@@ -1,21 +1,26 @@
-"""Foreign demand and its clearing (ODD §7.2; §2.3, §3.2, §5.1.3).
+"""Foreign demand and its clearing (ODD §7.1; §2.3, §3.2, §5.1.3).
 
-    Each product line ``l`` sells into four markets ``m`` (ASEAN, EU, US, rest of the world).
-    Demand in a market has constant price elasticity ``ε = p.demand_elasticity``:
-    ``Q[l, m] = S[l, m] × G[m](t) × x[l] ** −ε``, where ``Q`` is the goods a year at domestic
-    wholesale value (yuan, 1:1), ``S[l, m] = p.demand_<line>_yuan × REFERENCE_MIX[l, m]`` the
-    quantity the market takes at the reference export price in January 2022, ``G[m](t) = (1 +
-    p.demand_growth_<market>) ** years`` its growth, and ``x[l]`` the export price of the line
-    relative to that reference price, ``(1 + p.direct_sale_markup) × (1 + p.premium_<line>)``
-    times the domestic value. The price is one per line (sellers ship where it pays, so a
-    market paying more draws goods until it does not): it clears the line's supply ``X[l]``
-    (its exports at the pace of the last three months, a year, 1:1) against the sum of the markets,
-    ``x[l] = (Σ_m S[l, m] G[m](t) / X[l]) ** (1/ε)``, capped at ``p.export_price_cap`` (a line
-    with almost no supply cannot charge more than buyers pay other origins for the same goods).
-    Exports by market are the clearing's quantities: market ``m`` takes ``S[l, m] G[m](t) /
-    Σ_m S[l, m] G[m](t)`` of the line at that price. More supply from Guizhou lowers the price;
-    more demand in one market raises the price a little and the exports to that market most.
-    The domestic wholesale channel stays the alternative in every household's decision (§7.3).
+    Each product line ``l`` sells into four markets ``m`` (ASEAN, EU, US, rest of the world)
+    through two channels ``c``: **B2B** consignments to importers and distributors (firms and
+    cooperatives) and **retail** parcels to foreign consumers through platforms such as Etsy,
+    Shopee or TikTok Shop (households selling on their own). Demand in a market has constant
+    price elasticity ``ε = p.demand_elasticity``:
+    ``Q[c, l, m] = S[c, l, m] × G[m](t) × x[c, l] ** −ε``, where ``Q`` is the goods a year at
+    domestic wholesale value (yuan, 1:1), ``S[c, l, m]`` what the market takes through the
+    channel at the reference price in January 2022 (``p.demand_<line>_yuan`` for B2B,
+    ``p.retail_demand_<line>_yuan`` for retail, times ``REFERENCE_MIX[l, m]``), ``G[m](t) = (1
+    + p.demand_growth_<market>) ** years`` its growth, and ``x[c, l]`` the price relative to the
+    channel's reference price, ``(1 + markup) × (1 + p.premium_<line>)`` times the domestic
+    value, with markup ``p.direct_sale_markup`` (B2B) or ``p.retail_markup`` (retail). Sellers
+    ship where it pays, so there is one price per channel and line: it clears the supply
+    ``X[c, l]`` (the channel's exports of the line at the pace of the last three months, a
+    year, 1:1) against the sum of the markets, ``x = (Σ_m S G / X) ** (1/ε)``, capped at
+    ``p.export_price_cap`` (a line with almost no supply cannot charge more than buyers pay
+    other origins for the same goods). Exports by market are the clearing's quantities:
+    market ``m`` takes ``S G / Σ_m S G`` of the line. More supply from Guizhou lowers the
+    price; more demand in one market raises the price a little and the exports to that market
+    most. The domestic wholesale channel stays the alternative in every seller's decision
+    (§7.3).
 """
 
 from __future__ import annotations
@@ -42,30 +47,40 @@ REFERENCE_MIX = np.array([
     [0.55, 0.15, 0.15, 0.15],
 ])
 LINES = ("tea", "chili", "embroidery", "other")
+#: the two channels: B2B consignments to importers and distributors (firms, cooperatives) and
+#: retail parcels to foreign consumers through platforms (households selling on their own)
+CHANNELS = ("b2b", "retail")
+B2B, RETAIL = 0, 1
 MONTHS_KEPT = 12
 
 
 def reference_price(p: Parameters) -> np.ndarray:
-    """The reference export price per line, per yuan of goods at domestic wholesale value."""
+    """The reference export price per channel and line (2 x 4), per yuan of goods at domestic
+    wholesale value: the channel's markup over the local wholesaler times the line's export
+    premium."""
     premium = np.array([getattr(p, f"premium_{line}") for line in LINES])
-    return (1.0 + p.direct_sale_markup) * (1.0 + premium)
+    markup = np.array([p.direct_sale_markup, p.retail_markup])
+    return (1.0 + markup)[:, None] * (1.0 + premium)[None, :]
 
 
 def market_demand(p: Parameters, month: int) -> np.ndarray:
-    """``S[l, m] × G[m](t)``: what each market takes of each line a year at the reference
-    price in ``month`` (yuan of goods at domestic value, 1:1), shape (4, 4)."""
+    """``S[c, l, m] × G[m](t)``: what each market takes of each line through each channel a year
+    at the reference price in ``month`` (yuan of goods at domestic value, 1:1), shape
+    (2, 4, 4)."""
     years = (month - 1) / 12.0
     growth = np.array([(1.0 + getattr(p, f"demand_growth_{m}")) ** years
                        for m in DEMAND_MARKETS])
-    scale = np.array([getattr(p, f"demand_{line}_yuan") for line in LINES])
-    return scale[:, None] * REFERENCE_MIX * growth[None, :]
+    scale = np.array([[getattr(p, f"demand_{line}_yuan") for line in LINES],
+                      [getattr(p, f"retail_demand_{line}_yuan") for line in LINES]])
+    return scale[:, :, None] * REFERENCE_MIX[None, :, :] * growth[None, None, :]
 
 
 @dataclass(frozen=True)
 class Clearing:
-    """One month's clearing: ``price`` per line (relative to the reference price, 1 when
-    supply meets demand at it), ``market_share`` (4 lines x 4 markets: where each line's goods
-    go) and ``demand`` (``market_demand``, yuan of goods a year at the reference price)."""
+    """One month's clearing: ``price`` per channel and line (2 x 4, relative to the reference
+    price, 1 when supply meets demand at it), ``market_share`` (4 lines x 4 markets: where each
+    line's goods go, the same in both channels) and ``demand`` (``market_demand``, yuan of
+    goods a year at the reference price)."""
 
     price: np.ndarray
     market_share: np.ndarray
@@ -73,25 +88,18 @@ class Clearing:
 
 
 def clear(p: Parameters, month: int, supply: np.ndarray) -> Clearing:
-    """The export price of each line at which the markets take ``supply`` (goods a year at
-    domestic value per line, 1:1)."""
+    """The export price of each channel and line at which the markets take ``supply`` (goods a
+    year at domestic value per channel and line, 2 x 4, 1:1)."""
     demand = market_demand(p, month)
-    total = demand.sum(axis=1)
+    total = demand.sum(axis=2)
     supply = np.asarray(supply, dtype=float)
     cap = p.export_price_cap
     # at the cap when supply is below what demand takes at the cap (no division by ~0)
     at_cap = supply <= total * cap ** (-p.demand_elasticity)
-    price = np.full(len(total), cap)
+    price = np.full(total.shape, cap)
     price[~at_cap] = (total[~at_cap] / supply[~at_cap]) ** (1.0 / p.demand_elasticity)
-    return Clearing(price, demand / total[:, None], demand)
-
-
-def exports_by_market(goods_value: np.ndarray, revenue: np.ndarray, clearing: Clearing
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Split per-line goods value and revenue (4) over the markets by the clearing's shares:
-    (goods, revenue), each shape (4 markets,)."""
-    share = clearing.market_share
-    return goods_value @ share, revenue @ share
+    mix = demand.sum(axis=0)
+    return Clearing(price, mix / mix.sum(axis=1, keepdims=True), demand)
 
 
 #: the markets clear against the goods of this many recent months, as a yearly rate: buyers
@@ -105,12 +113,12 @@ class ExportSupply:
     the markets clear against. ``record(month, value)`` writes one month (every slot when
     ``month`` is None, the warm start's past year)."""
 
-    monthly: np.ndarray  # (12, 4), a ring indexed by month % 12
+    monthly: np.ndarray  # (12, 2, 4): a ring indexed by month % 12, channel, line
     last: int = 0        # the last month recorded
 
     @classmethod
     def empty(cls) -> ExportSupply:
-        return cls(np.zeros((MONTHS_KEPT, len(LINES))))
+        return cls(np.zeros((MONTHS_KEPT, len(CHANNELS), len(LINES))))
 
     def record(self, month: int | None, value: np.ndarray) -> None:
         if month is None:
@@ -121,6 +129,7 @@ class ExportSupply:
             self.last = month
 
     def yearly_rate(self) -> np.ndarray:
-        """Goods a year per line at the pace of the last :data:`SUPPLY_MONTHS` months."""
+        """Goods a year per channel and line at the pace of the last :data:`SUPPLY_MONTHS`
+        months."""
         rows = [(self.last - k) % MONTHS_KEPT for k in range(SUPPLY_MONTHS)]
         return self.monthly[rows].mean(axis=0) * MONTHS_KEPT

@@ -20,7 +20,7 @@ import numpy as np
 from agents.farmers import CHILI, EMBROIDERY, MONTHS_PER_YEAR, SELLING, TEA, Households
 from agents.logistics import hub_factor
 from model.clusters import in_a_cluster
-from model.demand import reference_price
+from model.demand import B2B, RETAIL, reference_price
 from model.parameters import Parameters
 from model.scaling import to_real
 
@@ -212,7 +212,8 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
 def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
                      skill: np.ndarray, coop_members: np.ndarray, annual_sales: np.ndarray,
                      expected_reward_rate: np.ndarray, years_in_business: np.ndarray,
-                     full: bool = True, registered: np.ndarray | bool = False
+                     full: bool = True, registered: np.ndarray | bool = False,
+                     b2b: np.ndarray | bool = False
                      ) -> dict[str, np.ndarray]:
     """Yearly accounts of households ``idx`` if they sell cross-border.
 
@@ -223,8 +224,10 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
         expected_reward_rate: turnover subsidy the household expects, share of revenue.
         years_in_business: years since registration (for returnee start-up support).
         registered: per agent (or for all), a registered entity (a firm, a returnee's
-            registered business): it ships consignments, settles FX and declares exports
-            itself even when selling alone, and can claim the turnover reward.
+            registered business) that can claim the turnover reward when selling alone.
+        b2b: per agent (or for all), selling B2B consignments (a firm; a cooperative member is
+            B2B anyway): it settles FX and declares exports itself; the others sell retail
+            parcels through platforms.
         full: False for a decision, which needs only ``revenue``, ``profit`` and ``gain_rate``
             (the terms that only report -- delivery days, the coastal comparison, the cost
             base, fiscal terms that do not change the household's profit -- are skipped).
@@ -245,13 +248,16 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     any_coop = bool(in_coop.any())
     n_share = np.maximum(coop_members, 1.0)
     value = np.asarray(annual_sales, dtype=float)
-    revenue = value * t["revenue_factor"][prod]
-    # Entities (firms, cooperatives, registered returnee businesses) ship B2B consignments
-    # and settle FX and file export declarations themselves; a household selling on its own
-    # through a retail platform ships parcels, is paid through the platform's payment service
-    # and its parcels clear under the platform's consolidated declarations
-    entity = in_coop | registered
-    order_value = np.where(entity, p.entity_order_value_yuan, p.order_value_yuan) * np.clip(
+    # Firms and cooperatives sell B2B: they ship consignments, settle FX and file export
+    # declarations themselves; a household selling on its own sells retail parcels through a
+    # platform, is paid through the platform's payment service and its parcels clear under the
+    # platform's consolidated declarations. Entities (B2B sellers and registered returnee
+    # businesses) can claim the turnover reward.
+    b2b = in_coop | b2b
+    entity = b2b | registered
+    channel = np.where(b2b, B2B, RETAIL)
+    revenue = value * t["revenue_factor"][channel, prod]
+    order_value = np.where(b2b, p.entity_order_value_yuan, p.order_value_yuan) * np.clip(
         np.sqrt(revenue / ORDER_REFERENCE_REVENUE), 0.5, 20.0)
     orders = revenue / order_value
 
@@ -322,14 +328,14 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
 
     # --- FX settlement (§4.2, §5.2.1) and customs; a co-op's leader settles for all members
     coop_row = in_coop.astype(np.intp)
-    if entity.all():
+    if b2b.all():
         fx = t["fx"][county] / n_share
         customs = t["customs"][coop_row, county] / n_share
         payment_fee = np.zeros(len(revenue))
     else:
-        fx = np.where(entity, t["fx"][county] / n_share, 0.0)
-        customs = np.where(entity, t["customs"][coop_row, county] / n_share, 0.0)
-        payment_fee = np.where(entity, 0.0, p.platform_payment_fee_share * revenue)
+        fx = np.where(b2b, t["fx"][county] / n_share, 0.0)
+        customs = np.where(b2b, t["customs"][coop_row, county] / n_share, 0.0)
+        payment_fee = np.where(b2b, 0.0, p.platform_payment_fee_share * revenue)
 
     # --- export credit and FX risk (§5.1.1): insure when the subsidised premium is cheaper
     risk = revenue * p.credit_risk_rate
@@ -413,7 +419,7 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
         "unsold": unsold, "unsold_prob": unsold_prob, "acquisition": acquisition,
         "certification": certification, "fx": fx, "fx_travel": 1.0 - t["fx_help"][county],
         "customs": customs, "credit": credit, "fixed": fixed, "coop_fee": coop_fee,
-        "labour": labour, "payment_fee": payment_fee, "entity": entity,
+        "labour": labour, "payment_fee": payment_fee, "entity": entity, "b2b": b2b,
         "rcep_gain": rcep_gain, "reward": reward, "export_cost": export_cost, "profit": profit,
         "domestic": domestic, "gain_rate": gain_rate,
         "collected": collected, "platform": t["platform"][coop_row, county],

@@ -120,8 +120,8 @@ def warm_start(sellers: Sequence[np.ndarray], sets: Sequence[Households],
         h.revenue_trailing[idx] = a["revenue"]
         h.profit_trailing[idx] = np.maximum(a["profit"], 0.0)
         v = volumes_of(h, idx, a["orders"] / MONTHS_PER_YEAR, a["collected"],
-                       a["revenue"] / MONTHS_PER_YEAR, a["value"] / MONTHS_PER_YEAR, n_cells,
-                       network)
+                       a["revenue"] / MONTHS_PER_YEAR, a["value"] / MONTHS_PER_YEAR, a["b2b"],
+                       n_cells, network)
         volumes = v if volumes is None else volumes + v
     record(volumes, network, history, supply, None)
     return volumes.cell_orders
@@ -137,39 +137,44 @@ SECOND_PROBE_WIDTH = 0.1
 
 def clear_start_prices(p: Parameters, sets: Sequence[Households], aware: list[np.ndarray],
                        candidates: list[np.ndarray], pricings: list[Pricing]) -> np.ndarray:
-    """The export prices at which the goods of those who would sell at them clear foreign
-    demand in January 2022. Sets them into the pricings' market context and returns them.
+    """The export prices (per channel and line) at which the goods of those who would sell at
+    them clear foreign demand in January 2022. Sets them into the pricings' market context and
+    returns them.
 
     Each candidate's gain is priced at two export prices and its break-even price (gain =
-    hurdle) interpolated between them; per line, candidates sorted by break-even price give
-    the supply curve, and the price is where it meets demand (at a step of the curve, the
-    marginal seller's break-even). Done twice, the second time with probes close to the first
-    result, so the interpolation is nearly exact."""
+    hurdle) interpolated between them; per channel and line, candidates sorted by break-even
+    price give the supply curve, and the price is where it meets demand (at a step of the
+    curve, the marginal seller's break-even). Done twice, the second time with probes close to
+    the first result, so the interpolation is nearly exact. Each set sells through its own
+    channel (``Households.channel``: households retail, firms B2B)."""
     contexts = [c for pr in pricings for c in _contexts(pr)]
-    reference = demand.market_demand(p, 1).sum(axis=1)
-    n_lines = len(reference)
-    lo, hi = np.full(n_lines, FIRST_PROBES[0]), np.full(n_lines, FIRST_PROBES[1])
-    price = np.ones(n_lines)
+    reference = demand.market_demand(p, 1).sum(axis=2)  # (channel, line)
+    lo = np.full(reference.shape, FIRST_PROBES[0])
+    hi = np.full(reference.shape, FIRST_PROBES[1])
+    price = np.ones(reference.shape)
     for _ in range(2):
-        breakeven, goods, line = [], [], []
+        found: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         for h, a, ok, pr in zip(sets, aware, candidates, pricings, strict=True):
             idx = a[ok]
             prod = h.product[idx].astype(np.intp)
+            c = h.channel
             _set_price(contexts, lo)
             gain_lo = pr.gain(idx, np.zeros(len(idx)))
             _set_price(contexts, hi)
             gain_hi = pr.gain(idx, np.zeros(len(idx)))
             need = pr.hurdle(idx)
-            slope = (gain_hi - gain_lo) / (hi - lo)[prod]
+            slope = (gain_hi - gain_lo) / (hi - lo)[c, prod]
             with np.errstate(divide="ignore", invalid="ignore"):
-                b = np.where(slope > 0, lo[prod] + (need - gain_lo) / slope, np.inf)
-            breakeven.append(b)
-            goods.append(to_real(pr.annual_sales(idx), p.household_scale) * h.weight)
-            line.append(prod)
-        b, g, ln = np.concatenate(breakeven), np.concatenate(goods), np.concatenate(line)
-        for k in range(n_lines):
-            price[k] = supply_meets_demand(b[ln == k], g[ln == k], reference[k],
-                                           p.demand_elasticity, p.export_price_cap)
+                b = np.where(slope > 0, lo[c, prod] + (need - gain_lo) / slope, np.inf)
+            goods = to_real(pr.annual_sales(idx), p.household_scale) * h.weight
+            found.setdefault(c, []).append((b, goods, prod))
+        for c, parts in found.items():
+            b = np.concatenate([part[0] for part in parts])
+            g = np.concatenate([part[1] for part in parts])
+            ln = np.concatenate([part[2] for part in parts])
+            for k in range(reference.shape[1]):
+                price[c, k] = supply_meets_demand(b[ln == k], g[ln == k], reference[c, k],
+                                                  p.demand_elasticity, p.export_price_cap)
         lo, hi = price * (1 - SECOND_PROBE_WIDTH), price * (1 + SECOND_PROBE_WIDTH)
     _set_price(contexts, price)
     return price

@@ -66,8 +66,12 @@ def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
     if p.one_stop_platform:
         platform = np.maximum(platform, ONE_STOP_PLATFORM_USE)
     clearing = demand.clear(p, month, to_real(export_supply.yearly_rate(), p.household_scale))
-    county_goods = to_real(county_line_revenue_12m, p.household_scale) / (
-        demand.reference_price(p) * clearing.price)[None, :]
+    # goods from revenue at each line's average price over the channels (weighted by supply)
+    supply = export_supply.yearly_rate()
+    prices = demand.reference_price(p) * clearing.price
+    weights = np.where(supply.sum(axis=0) > 0, supply, 1.0)
+    line_price = (prices * weights).sum(axis=0) / weights.sum(axis=0)
+    county_goods = to_real(county_line_revenue_12m, p.household_scale) / line_price[None, :]
     intl_rate, wh_share, intl_days, wh_market = econ.product_logistics(
         p, network.warehouses_per_market, clearing.market_share,
         network.provincial_hub.scale_factor(p))

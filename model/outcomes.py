@@ -17,7 +17,7 @@ import pandas as pd
 from agents.farmers import EXITED, MONTHS_PER_YEAR, PRODUCTS, SELLING, UNAWARE
 from model import views
 from model.clusters import in_a_cluster
-from model.demand import DEMAND_MARKETS
+from model.demand import B2B, DEMAND_MARKETS, RETAIL
 from model.scaling import to_real
 
 if TYPE_CHECKING:
@@ -46,9 +46,8 @@ COLUMNS = {
                           "province-equivalent",
     "entities_real": "CBEC entities: selling firms, returnee entrepreneurs selling on their own "
                      "(registered businesses) and cooperatives, province-equivalent",
-    "export_transactions_month_real": "export transactions this month: the consignments of "
-                                      "entities (firms, registered returnee businesses, "
-                                      "cooperatives), province-equivalent",
+    "export_transactions_month_real": "export transactions this month: the B2B consignments of "
+                                      "firms and cooperatives, province-equivalent",
     "turnover_month_yuan": "CBEC revenue this month, province-equivalent yuan",
     "entity_turnover_median_yuan": "median turnover of entities in the last completed calendar "
                                    "year (from each December on; month 0-11: the initial "
@@ -75,6 +74,8 @@ COLUMNS = {
     "largest_cluster_cells": "cells in the largest cluster",
     "share_sellers_in_clusters": "sellers in a cluster: their cell is a cluster cell or their "
                                  "county's product line a county industrial cluster",
+    "share_firms_in_clusters": "firms and cooperatives in a cluster (§3.3.3's county firms; "
+                               "NaN without any)",
     "share_sellers_in_cell_clusters": "sellers whose cell is a cluster cell (Taobao-village "
                                       "rule)",
     "industry_clusters": "county industrial clusters (county and product line pairs)",
@@ -132,8 +133,10 @@ COLUMNS = {
     **{f"exports_{market}_month_yuan": f"exports to {market.replace('_', ' ')} this month "
        "(where the clearing of foreign demand sends each line), province-equivalent yuan"
        for market in DEMAND_MARKETS},
-    **{f"export_price_{name}": f"export price of the {name} line relative to its reference "
+    **{f"export_price_{name}": f"B2B export price of the {name} line relative to its reference "
        "price (the clearing of foreign demand)" for name in PRODUCTS},
+    **{f"retail_price_{name}": f"retail (platform parcel) price of the {name} line relative to "
+       "its reference price (the clearing of foreign demand)" for name in PRODUCTS},
     **{f"turnover_{name}_month_yuan": f"CBEC revenue of the {name} line this month, "
        "province-equivalent yuan" for name in PRODUCTS},
     **{f"pole_strength_{pole}": f"strength of the {pole.capitalize()} growth pole (0 before it "
@@ -272,6 +275,15 @@ class Recorder:
                                              ).astype(np.intp))
         total = weight.sum()
         row["share_sellers_in_clusters"] = float((weight * inside).sum() / total) if total else 0.0
+        # the paper's "county firms" (§3.3.3): firms and cooperatives
+        coops = [c for c in model.cooperatives.active() if c.n_members > 0]
+        coop_inside = sum(bool(cl.in_cluster[c.cell]
+                               or model.industry_clusters[c.county, c.product])
+                          for c in coops)
+        firms_inside = float(inside[len(sellers):].sum()) + to_real(coop_inside, scale)
+        firms_total = len(f_sellers) + to_real(len(coops), scale)
+        row["share_firms_in_clusters"] = (firms_inside / firms_total if firms_total
+                                          else float("nan"))
         row["share_sellers_in_cell_clusters"] = (
             float((weight * cl.in_cluster[cells]).sum() / total) if total else 0.0)
         row["industry_clusters"] = int(model.industry_clusters.sum())
@@ -347,7 +359,8 @@ class Recorder:
                 row[f"exports_{mk}_month_yuan"] = 0.0
             for k, name in enumerate(PRODUCTS):
                 row[f"turnover_{name}_month_yuan"] = 0.0
-                row[f"export_price_{name}"] = float(model.context.price[k])
+                row[f"export_price_{name}"] = float(model.context.price[B2B, k])
+                row[f"retail_price_{name}"] = float(model.context.price[RETAIL, k])
             return
         w = sold["w"]
         f = sold["f"] * w  # each term below, realised and in real sellers
@@ -367,18 +380,18 @@ class Recorder:
             rev_m = rev[mask].sum()
             row[key] = float(logistics[mask].sum() / rev_m) if rev_m > 0 else float("nan")
         orders = sold["orders"] * f
-        # export transactions: the entities' consignments (§4.2)
+        # export transactions: the B2B consignments of firms and cooperatives (§4.2)
         row["export_transactions_month_real"] = float(
-            orders[sold["entity"]].sum() / MONTHS_PER_YEAR)
+            orders[sold["b2b"]].sum() / MONTHS_PER_YEAR)
         row["delivery_days"] = float((sold["delivery_days"] * orders).sum() / orders.sum())
         row["collection_rate"] = float((sold["collected"] * rev).sum() / rev.sum())
         row["platform_order_share"] = float((sold["platform"] * orders).sum() / orders.sum())
         row["haul_km_sellers"] = float((sold["haul_km"] * w).sum() / w.sum())
-        # who settles FX: the entities, each registered business once, each cooperative once
-        # (households on retail platforms are paid through the platform)
+        # who settles FX: the B2B entities, each firm once, each cooperative once (retail
+        # sellers are paid through their platform)
         in_coop = sold["coop"] >= 0
         _, first = np.unique(sold["coop"][in_coop], return_index=True)
-        alone = sold["entity"] & ~in_coop
+        alone = sold["b2b"] & ~in_coop
         travel = np.concatenate([sold["fx_travel"][alone], sold["fx_travel"][in_coop][first]])
         settlers = np.concatenate([w[alone], w[in_coop][first]])
         travel_share = (float((travel * settlers).sum() / settlers.sum()) if len(settlers)
@@ -404,7 +417,8 @@ class Recorder:
                                     minlength=len(PRODUCTS))
         for k, name in enumerate(PRODUCTS):
             row[f"turnover_{name}_month_yuan"] = float(line_turnover[k])
-            row[f"export_price_{name}"] = float(model.context.price[k])
+            row[f"export_price_{name}"] = float(model.context.price[B2B, k])
+            row[f"retail_price_{name}"] = float(model.context.price[RETAIL, k])
 
     def _county_panel(self, m: int, sellers: np.ndarray) -> None:
         model = self.model

@@ -183,33 +183,62 @@ class Parameters:
         "exports through every channel were about USD 230 M (1.6 bn yuan) in 2020; assumption: "
         "cross-border e-commerce from rural sellers can reach buyers of about a third of that "
         "(0.5 bn yuan at the reference price)",
-        "Foreign demand for Guizhou tea at the reference export price in January 2022.",
+        "B2B foreign demand for Guizhou tea at the reference export price in January 2022.",
         0, 1e12, "economics")
     demand_chili_yuan: float = _p(
         5e7, "yuan of goods/year (domestic value, 1:1)",
         "data/external_anchors.md: Guizhou's chili "
         "exports were about 110 M yuan in the first half of 2020 (about 220 M a year); "
         "assumption: CBEC buyers of about 40% of that (95 M yuan at the reference price)",
-        "Foreign demand for Guizhou chili at the reference export price in January 2022.",
+        "B2B foreign demand for Guizhou chili at the reference export price in January 2022.",
         0, 1e12, "economics")
     demand_embroidery_yuan: float = _p(
-        2.5e7, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
-        "sell tens of millions of yuan a year through Etsy and similar platforms (about 60 M "
-        "yuan at the reference price)",
-        "Foreign demand for Miao embroidery and silver at the reference export price in "
+        1e7, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
+        "sell tens of millions of yuan a year, mostly by the piece through platforms (the "
+        "retail demand below); assumption: boutiques and distributors take about 25 M yuan at "
+        "the reference price",
+        "B2B foreign demand for Miao embroidery and silver at the reference export price in "
         "January 2022.", 0, 1e12, "economics")
     demand_other_yuan: float = _p(
         6e8, "yuan of goods/year (domestic value, 1:1)", "assumption: the other lines (fruit, "
         "processed food, crafts) about twice the three specialties together, so rural CBEC is "
         "about 2 bn yuan a year at the reference price, a few percent of Guizhou's 48.7 bn "
         "yuan of goods exports in 2021 (data/external_anchors.md)",
-        "Foreign demand for the other product lines at the reference export price in January "
-        "2022.", 0, 1e12, "economics")
+        "B2B foreign demand for the other product lines at the reference export price in "
+        "January 2022.", 0, 1e12, "economics")
     platform_payment_fee_share: float = _p(
         0.02, "share of revenue", "assumption: cross-border payment services charge "
         "retail-platform sellers 1-2% (their receipts arrive converted, with no trip)",
         "What a household selling on its own through a platform pays to be paid.", 0, 0.2,
         "economics")
+    retail_markup: float = _p(
+        1.5, "share over wholesale value", "assumption: a retail parcel to a foreign consumer "
+        "sells at about two and a half times the local wholesale price of the goods (before "
+        "the platform's fees and advertising, which are costs below)",
+        "Price of a retail parcel over the domestic wholesale value of the same goods (before "
+        "the export premium).", 0, 10, "economics")
+    retail_demand_tea_yuan: float = _p(
+        3e7, "yuan of goods/year (domestic value, 1:1)", "assumption: foreign consumers buying "
+        "Guizhou tea by the parcel, about 100 M yuan a year at the reference retail price, a "
+        "small part of Guizhou's 1.6 bn yuan of tea exports (data/external_anchors.md)",
+        "Retail demand for Guizhou tea at the reference retail price in January 2022.",
+        0, 1e12, "economics")
+    retail_demand_chili_yuan: float = _p(
+        1e7, "yuan of goods/year (domestic value, 1:1)", "assumption: about 30 M yuan a year "
+        "at the reference retail price (chili sells mostly in bulk)",
+        "Retail demand for Guizhou chili at the reference retail price in January 2022.",
+        0, 1e12, "economics")
+    retail_demand_embroidery_yuan: float = _p(
+        1e7, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
+        "sell tens of millions of yuan a year through Etsy and similar platforms (about 40 M "
+        "yuan at the reference retail price)",
+        "Retail demand for Miao embroidery and silver at the reference retail price in "
+        "January 2022.", 0, 1e12, "economics")
+    retail_demand_other_yuan: float = _p(
+        1e8, "yuan of goods/year (domestic value, 1:1)", "assumption: about 300 M yuan a year "
+        "at the reference retail price for the other lines' parcels",
+        "Retail demand for the other lines at the reference retail price in January 2022.",
+        0, 1e12, "economics")
     migrant_wage_yuan_per_month: float = _p(
         4780.0, "yuan/month", "data/external_anchors.md: average monthly income of rural "
         "migrant workers in 2023 (NBS migrant worker monitoring report)",
@@ -548,13 +577,15 @@ class Parameters:
     # ------------------------------------------------------------ clusters
     clusters: bool = _p(True, "switch", "§2.2.3 (Marshall, Porter)", "Clusters form and lower "
                         "members' costs.", group="clusters")
-    cluster_min_sales_yuan: float = _p(1e7, "yuan/year per cell (1:1)",
+    cluster_min_sales_yuan: float = _p(1e7, "yuan/year per village's land (1:1)",
                                        "brief: Taobao village, >= 10 million yuan",
-                                       "Sales a cell needs to count as a cluster cell.", 0, 1e12,
+                                       "Sales density a cell needs to count as a cluster cell: "
+                                       "this much per village's land it holds.", 0, 1e12,
                                        "clusters")
-    cluster_min_shops: int = _p(100, "active shops per cell (1:1)",
-                                "brief: Taobao village, >= 100 shops", "Shops a cell needs "
-                                "(or the share below).", 0, 1e7, "clusters")
+    cluster_min_shops: int = _p(100, "active shops per village's land (1:1)",
+                                "brief: Taobao village, >= 100 shops", "Shop density a cell "
+                                "needs (or the share below): this many per village's land it "
+                                "holds.", 0, 1e7, "clusters")
     cluster_min_shop_share: float = _p(0.10, "share of households",
                                        "brief: Taobao village, >= 10% of households",
                                        "Alternative: share of households with a shop.", 0, 1,
@@ -871,7 +902,10 @@ CALIBRATED: frozenset[str] = frozenset({
     "exit_rate_when_losing", "international_direct_rate", "first_mile_cost_per_km",
     "sales_growth_per_year_in_business", "capacity_multiple", "closure_rate", "specialty_share",
     "industry_cluster_min_shops", "potential_firms", "firm_median_yuan", "firm_sigma",
-    "entity_order_value_yuan", "imitation_rate", "hurdle_risk",
+    "entity_order_value_yuan", "imitation_rate", "hurdle_risk", "demand_tea_yuan",
+    "demand_chili_yuan", "demand_embroidery_yuan", "demand_other_yuan", "retail_markup",
+    "retail_demand_tea_yuan", "retail_demand_chili_yuan", "retail_demand_embroidery_yuan",
+    "retail_demand_other_yuan",
 })
 
 def lever_names(params: type[Parameters] | Parameters = Parameters) -> tuple[str, ...]:

@@ -73,6 +73,7 @@ from agents.farmer_reference import FIELDS, FarmerHousehold
 from agents.farmers import AWARE, EXITED, PRODUCTS, SELLING, UNAWARE
 from model import economics as econ
 from model.awareness import STATION_OUTREACH_DECAY_KM
+from model.demand import B2B, CHANNELS, RETAIL
 from model.model import CBECModel
 from model.parameters import ParameterError, Parameters
 from model.sales import SalesMonth, Volumes
@@ -243,7 +244,7 @@ class ReferenceCBECModel(CBECModel):
         county_orders = [0.0] * len(self.stations)
         village_orders = [0.0] * len(self.village_cell)
         market_orders = [0.0] * len(warehouse_share)
-        line_goods = [0.0] * len(PRODUCTS)
+        line_goods = [[0.0] * len(PRODUCTS) for _ in CHANNELS]
         cell_sales = [0.0] * n_cells
         cell_product_sales = [[0.0] * len(PRODUCTS) for _ in range(n_cells)]
         paid: dict[str, float] = defaultdict(float)
@@ -263,7 +264,7 @@ class ReferenceCBECModel(CBECModel):
                 village_orders[agent.village] += orders
             for k, share in enumerate(self.market_mix[agent.product][:len(warehouse_share)]):
                 market_orders[k] += orders * share * warehouse_share[k]
-            line_goods[agent.product] += a["value"] * f / 12.0
+            line_goods[B2B if a["b2b"] else RETAIL][agent.product] += a["value"] * f / 12.0
             cell_sales[agent.cell] += rec["revenue"]
             cell_product_sales[agent.cell][agent.product] += rec["revenue"]
             agent.judge(m, a["gain_rate"])

@@ -35,7 +35,7 @@ from model import economics as econ
 from model.accounts import Pricing
 from model.clusters import SalesHistory
 from model.cooperatives import CooperativeRegistry
-from model.demand import ExportSupply
+from model.demand import B2B, CHANNELS, RETAIL, ExportSupply
 from model.fiscal import FiscalLedger, pay_households
 from model.parameters import Parameters
 from model.randomness import RandomStreams
@@ -57,14 +57,15 @@ class Volumes:
     market_orders: np.ndarray
     cell_revenue: np.ndarray
     cell_line_revenue: np.ndarray
-    line_goods: np.ndarray
+    line_goods: np.ndarray  # (channel, line): B2B and retail, model.demand.CHANNELS
 
     @classmethod
     def none(cls, n_cells: int, network: LogisticsNetwork) -> Volumes:
         return cls(np.zeros(n_cells), np.zeros(len(network.county_hubs)),
                    np.zeros(len(network.village_cell)),
                    np.zeros(len(network.warehouses_per_market)), np.zeros(n_cells),
-                   np.zeros((n_cells, len(PRODUCTS))), np.zeros(len(PRODUCTS)))
+                   np.zeros((n_cells, len(PRODUCTS))),
+                   np.zeros((len(CHANNELS), len(PRODUCTS))))
 
     def __add__(self, other: Volumes) -> Volumes:
         return Volumes(*(getattr(self, f) + getattr(other, f)
@@ -84,7 +85,7 @@ class SalesMonth:
 
 
 def volumes_of(h: Households, idx: np.ndarray, orders: np.ndarray, collected: np.ndarray,
-               revenue: np.ndarray, goods: np.ndarray, n_cells: int,
+               revenue: np.ndarray, goods: np.ndarray, b2b: np.ndarray, n_cells: int,
                network: LogisticsNetwork, has_point: np.ndarray | None = None,
                market_share: np.ndarray | None = None,
                warehouse_share_market: np.ndarray | None = None) -> Volumes:
@@ -114,8 +115,10 @@ def volumes_of(h: Households, idx: np.ndarray, orders: np.ndarray, collected: np
     prod_cell = cell * len(PRODUCTS) + h.product[idx]
     volumes.cell_line_revenue = np.bincount(
         prod_cell, weights=revenue, minlength=n_cells * len(PRODUCTS)).reshape(n_cells, -1)
-    volumes.line_goods = np.bincount(h.product[idx], weights=goods * w,
-                                     minlength=len(PRODUCTS))
+    channel_line = np.where(b2b, B2B, RETAIL) * len(PRODUCTS) + h.product[idx]
+    volumes.line_goods = np.bincount(channel_line, weights=goods * w,
+                                     minlength=len(CHANNELS) * len(PRODUCTS)).reshape(
+        len(CHANNELS), len(PRODUCTS))
     return volumes
 
 
@@ -160,7 +163,7 @@ def sell(month: int, p: Parameters, streams: RandomStreams, h: Households,
     # volumes for hubs, pickup points, warehouses and the next month's density economies
     orders = a["orders"] * f / MONTHS_PER_YEAR
     volumes = volumes_of(h, idx, orders, a["collected"], revenue,
-                         a["value"] * f / MONTHS_PER_YEAR, n_cells, network,
+                         a["value"] * f / MONTHS_PER_YEAR, a["b2b"], n_cells, network,
                          ctx.has_point[h.village[idx]], ctx.market_share,
                          ctx.warehouse_share_market)
     accounts = {**a, "f": f, "profit_month": profit, "revenue_month": revenue,

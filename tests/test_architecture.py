@@ -142,6 +142,9 @@ SUBMODELS = {  # ODD §7 submodel -> its module and a phrase of the ODD paragrap
     "model.market": "Computed at the start of every month",
     "model.accounts": "A household's goods shipped per year",
     "model.targeting": "**When.** The levers take the scenario's values",
+    "model.demand": "Each product line ``l`` sells into four markets",
+    "model.budgets": "Every fiscal instrument draws on one named budget line",
+    "model.entities": "The model has two populations of sellers",
 }
 
 
