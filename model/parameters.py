@@ -470,8 +470,9 @@ class Parameters:
     pole_decay_rate: float = _p(0.02, "1/month", "assumption",
                                 "Strength lost per month without activity.", 0, 1, "poles")
     pole_activity_reference_yuan: float = _p(
-        1e10, "yuan/year (1:1)", "assumption", "CBEC turnover in reach that sustains a pole's "
-        "strength.", 1, 1e13, "poles")
+        5e8, "yuan/year (1:1)", "assumption: a fifth of the province's rural CBEC (about 2.5 "
+        "billion yuan a year in 2023) in a pole's reach sustains it", "CBEC turnover in reach "
+        "that sustains a pole's strength.", 1, 1e13, "poles")
     pole_spread_awareness: float = _p(0.0015, "1/month", "assumption",
                                       "Awareness hazard at a pole of strength 1.", 0, 1,
                                       "poles")
@@ -483,7 +484,8 @@ class Parameters:
                                   "Distance decay length of a pole's pull on returnees.", 1,
                                   2000, "poles")
     secondary_pole_threshold_yuan: float = _p(
-        3e9, "yuan/year (1:1)", "assumption", "County CBEC turnover that makes it a "
+        1.5e8, "yuan/year (1:1)", "assumption: about 6% of the province's rural CBEC (2.5 "
+        "billion yuan a year in 2023) in one county", "County CBEC turnover that makes it a "
         "secondary pole.", 0, 1e13, "poles")
     tongren_start_month: int = _p(25, "model month", "§3.1: Tongren pilot zone from Jan 2024",
                                   "Month the Tongren pole switches on.", 1, 600, "poles")

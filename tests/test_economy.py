@@ -37,26 +37,32 @@ def yearly(out: pd.DataFrame, column: str, year: int) -> float:
 # ------------------------------------------------------------------ demand
 def test_more_supply_lowers_the_export_price_and_revenue_per_unit():
     p = Parameters()
-    supply = demand.market_demand(p, 1).sum(axis=1)  # what the markets take at the reference
+    supply = demand.market_demand(p, 1).sum(axis=2)  # what the markets take at the reference
     at_reference = demand.clear(p, 1, supply)
     doubled = demand.clear(p, 1, 2 * supply)
-    assert at_reference.price == pytest.approx(np.ones(4))
+    assert at_reference.price == pytest.approx(np.ones((2, 4)))
     # constant elasticity 3: twice the goods sell at 2 ** (-1/3) of the price
-    assert doubled.price == pytest.approx(2 ** (-1 / p.demand_elasticity) * np.ones(4))
+    assert doubled.price == pytest.approx(2 ** (-1 / p.demand_elasticity) * np.ones((2, 4)))
     # revenue grows less than supply: each unit earns less
     assert (2 * supply * doubled.price < 2 * supply * at_reference.price).all()
     # a line with almost no supply sells at the cap, not at an infinite price
-    assert demand.clear(p, 1, np.zeros(4)).price == pytest.approx(p.export_price_cap)
+    assert demand.clear(p, 1, np.zeros((2, 4))).price == pytest.approx(p.export_price_cap)
+    # the channels clear apart: flooding the retail channel leaves B2B prices alone
+    flooded = supply.copy()
+    flooded[demand.RETAIL] *= 8
+    cleared = demand.clear(p, 1, flooded).price
+    assert cleared[demand.B2B] == pytest.approx(np.ones(4))
+    assert cleared[demand.RETAIL] == pytest.approx(np.full(4, 0.5))
 
 
 def test_raising_one_markets_demand_moves_exports_there():
     base, eu_boom = Parameters(), Parameters(demand_growth_eu=0.6)
-    supply = demand.market_demand(base, 1).sum(axis=1)
+    supply = demand.market_demand(base, 1).sum(axis=2)[demand.B2B]
     month = 37  # three years on
-    before = demand.clear(base, month, supply)
-    after = demand.clear(eu_boom, month, supply)
-    revenue_before = (supply * before.price)[:, None] * before.market_share
-    revenue_after = (supply * after.price)[:, None] * after.market_share
+    before = demand.clear(base, month, demand.market_demand(base, 1).sum(axis=2))
+    after = demand.clear(eu_boom, month, demand.market_demand(base, 1).sum(axis=2))
+    revenue_before = (supply * before.price[demand.B2B])[:, None] * before.market_share
+    revenue_after = (supply * after.price[demand.B2B])[:, None] * after.market_share
     eu, others = 1, [0, 2, 3]
     # the EU takes much more; the other markets lose a little (the goods went to the EU)
     assert revenue_after[:, eu].sum() > 2.0 * revenue_before[:, eu].sum()
