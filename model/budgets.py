@@ -50,11 +50,13 @@ MONTHS = 12
 
 
 def line_of(instrument: str) -> str:
-    """The budget line an instrument draws on."""
+    """The budget line an instrument draws on: its line in :data:`BUDGET_LINES`, or a line of
+    its own, unlimited, for an instrument added by an extension of the lever table (give it a
+    line there to budget it)."""
     for line, (_, instruments, _) in BUDGET_LINES.items():
         if instrument in instruments:
             return line
-    raise KeyError(f"instrument {instrument!r} has no budget line (model.budgets.BUDGET_LINES)")
+    return instrument
 
 
 def appropriations(p: Parameters) -> dict[str, float]:

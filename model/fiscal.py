@@ -47,8 +47,9 @@ class FiscalLedger:
         self.scale = household_scale
         self.instruments = frozenset(instruments)
         self.line = {name: line_of(name) for name in instruments}
+        lines = dict.fromkeys([*BUDGET_LINES, *self.line.values()])
         self.appropriation = {line: float((appropriations or {}).get(line, math.inf))
-                              for line in BUDGET_LINES}
+                              for line in lines}
         self.start_year = start_year
         self.month = 0
         self._rows: dict[tuple[int, str], float] = defaultdict(float)  # paid
@@ -148,8 +149,12 @@ class FiscalLedger:
         for (m, k), v in self._rows.items():
             paid[(self.year_of(m), k)] += v
         rows = []
+        by_line = {line: names for line, (_, names, _) in BUDGET_LINES.items()}
+        for name, line in self.line.items():
+            if line not in by_line:  # an extension's instrument, a line of its own
+                by_line[line] = (name,)
         for year in years:
-            for line, (_, names, _) in BUDGET_LINES.items():
+            for line, names in by_line.items():
                 line_paid = sum(paid[(year, k)] for k in names)
                 appropriation = self.appropriation[line]
                 for k in names:

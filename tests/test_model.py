@@ -48,11 +48,13 @@ def stepped():
         allowed_nan = {"returnee_destination_pole_km", "returnee_entrepreneur_cbec_share",
                        "firms_new_tea_chili_share", "logistics_per_revenue_belt",
                        "logistics_per_revenue_outside", "sellers_growth_12m",
-                       "returns_to_pole_counties_share"}
+                       "returns_to_pole_counties_share", "share_firms_in_clusters"}
         assert not [k for k, v in numeric.items() if np.isnan(v) and k not in allowed_nan]
-        # fiscal cost paid to households equals what households received
-        assert h.subsidies_received.sum() == pytest.approx(model.fiscal.paid_to_households,
-                                                           rel=1e-9)
+        # fiscal cost paid to agents equals what households and firms (each counting its
+        # set's weight) received
+        received = (h.subsidies_received.sum()
+                    + model.firms.subsidies_received.sum() * model.firms.weight)
+        assert received == pytest.approx(model.fiscal.paid_to_households, rel=1e-9)
         assert np.isfinite(h.profit_trailing).all() and np.isfinite(h.sales_ytd).all()
         assert (h.coop[h.status != SELLING] < 0).all()  # members are sellers
     return model

@@ -143,8 +143,8 @@ def test_every_month_satisfies_the_invariants(params: Parameters, seed: int) -> 
 def test_what_is_paid_to_households_is_what_they_receive_every_step(params: Parameters,
                                                                     seed: int) -> None:
     """Stepped one month at a time: households conserved, status codes valid, and the public
-    money booked as paid to households equals what the households received (as
-    tests/test_model.py checks it on one run)."""
+    money booked as paid to households and firms equals what they received (a firm counting
+    its set's weight, as tests/test_model.py checks it on one run)."""
     model = CBECModel(rng=seed, params=params)
     n = len(model.households_frame())
     for _ in range(params.months):
@@ -152,7 +152,8 @@ def test_what_is_paid_to_households_is_what_they_receive_every_step(params: Para
         frame = model.households_frame()
         assert len(frame) == n
         assert frame["status"].notna().all()  # a valid code: unaware, aware, selling, exited
-        received = float(frame["subsidies_received"].sum())
+        received = (float(frame["subsidies_received"].sum())
+                    + float(model.firms.subsidies_received.sum()) * model.firms.weight)
         assert received >= 0
         assert received == pytest.approx(model.fiscal.paid_to_households, rel=1e-9, abs=1e-6)
     ledger = model.fiscal_costs()
