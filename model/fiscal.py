@@ -54,6 +54,9 @@ class FiscalLedger:
         self.month = 0
         self._rows: dict[tuple[int, str], float] = defaultdict(float)  # paid
         self._claims: dict[tuple[int, str], float] = defaultdict(float)
+        # the same by instrument and month, for the claimants' expectation
+        self._paid_by: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+        self._claims_by: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
         self.paid_to_households = 0.0  # model units, for the invariant check
         self._year = self.year_of(0)
         self._lines = {line: LineYear(a) for line, a in self.appropriation.items()}
@@ -79,6 +82,7 @@ class FiscalLedger:
 
     def _pay(self, instrument: str, line: str, yuan: float) -> None:
         self._rows[(self.month, instrument)] += yuan
+        self._paid_by[instrument][self.month] += yuan
         self._lines[line].paid += yuan
         self._allowance[line] -= yuan
 
@@ -87,6 +91,7 @@ class FiscalLedger:
         line = self._check(instrument)
         if yuan:
             self._claims[(self.month, instrument)] += float(yuan)
+            self._claims_by[instrument][self.month] += float(yuan)
             self._pay(instrument, line, float(yuan))
 
     def claim(self, instrument: str, yuan: float) -> float:
@@ -97,6 +102,7 @@ class FiscalLedger:
             return 1.0
         ratio = min(1.0, max(self._allowance[line], 0.0) / float(yuan))
         self._claims[(self.month, instrument)] += float(yuan)
+        self._claims_by[instrument][self.month] += float(yuan)
         if ratio > 0:
             self._pay(instrument, line, float(yuan) * ratio)
         return ratio
@@ -111,12 +117,15 @@ class FiscalLedger:
     def expected_ratio(self, instrument: str) -> float:
         """The share of claims ``instrument`` paid over the last 12 months (1 without claims):
         what its claimants expect."""
-        first = self.month - EXPECTATION_MONTHS
-        claims = sum(v for (m, k), v in self._claims.items() if k == instrument and m > first)
+        months = range(self.month - EXPECTATION_MONTHS + 1, self.month + 1)
+        by_month = self._claims_by.get(instrument)
+        if not by_month:
+            return 1.0
+        claims = sum(by_month.get(m, 0.0) for m in months)
         if claims <= 0:
             return 1.0
-        paid = sum(v for (m, k), v in self._rows.items() if k == instrument and m > first)
-        return paid / claims
+        paid_by = self._paid_by[instrument]
+        return sum(paid_by.get(m, 0.0) for m in months) / claims
 
     def expected_ratios(self) -> dict[str, float]:
         return {name: self.expected_ratio(name) for name in self.instruments}

@@ -26,6 +26,7 @@ Adding a lever is a ``Parameters`` field (group ``"policy"``), a scenario entry
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -286,13 +287,20 @@ def take_effect(p: Parameters, stations: list[ServiceStation], station_rank: np.
                 ledger.claim(lever.instrument, lever.one_off_cost(p))
 
 
+@functools.lru_cache(maxsize=8)
+def _baseline(p: Parameters) -> Parameters:
+    """:func:`model.parameters.baseline_levers`, once per parameter set (it builds and
+    validates a whole ``Parameters``; the monthly costs ask for it every month)."""
+    return baseline_levers(p)
+
+
 def book_monthly_costs(p: Parameters, network: LogisticsNetwork,
                        stations: list[ServiceStation], ledger: FiscalLedger,
                        levers: tuple[Lever, ...], counties: np.ndarray | None = None) -> None:
     """Book this month's running costs over the baseline, lever by lever, in table order.
     ``p``: the parameters in force where the levers act; ``counties``: where that is (bool
     per county; None: everywhere)."""
-    base = baseline_levers(p)
+    base = _baseline(p)
     provision = Provision.of(network, stations, base, counties)
     for lever in levers:
         if lever.paid_in == "monthly":
