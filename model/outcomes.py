@@ -120,8 +120,8 @@ COLUMNS = {
                                      "experienced station staff, secondees)",
     "new_sellers_month_real": "households starting to sell this month",
     "sellers_growth_12m": "sellers now over sellers 12 months ago, minus 1",
-    "firms_new_total_real": "new firms since the start: entities first rewarded on 5M yuan "
-                            "a year or more (§4.1)",
+    "firms_new_total_real": "new firms since the start: firms whose first cross-border sale "
+                            "came after January 2022 (§4.1's 180 new rural CBEC firms)",
     "firms_new_tea_chili_share": "tea or chili share of those new firms (NaN before the first)",
     "trained_total_real": "people trained so far",
     "subsidy_recipients_real": "entities that received a turnover subsidy last December, "
@@ -308,11 +308,11 @@ class Recorder:
         row["new_sellers_month_real"] = to_real(float((h.start_month[sellers] == m).sum()), scale)
         year_ago = self.rows[m - 12]["sellers"] if m >= 12 else 0
         row["sellers_growth_12m"] = len(sellers) / year_ago - 1 if year_ago else float("nan")
-        new_firms = firms.firm_month > 0
-        new_coops = [c for c in model.cooperatives.values() if c.firm_month > 0]
-        n_new = float(new_firms.sum()) + to_real(len(new_coops), scale)
-        tc = (float(np.isin(firms.product[new_firms], (0, 1)).sum())
-              + to_real(sum(c.product in (0, 1) for c in new_coops), scale))
+        # new firms (§4.1): firms whose first cross-border sale came after the start (every
+        # firm is an agent, so these are real counts)
+        new_firms = firms.start_month > 0
+        n_new = float(new_firms.sum())
+        tc = float(np.isin(firms.product[new_firms], (0, 1)).sum())
         row["firms_new_total_real"] = n_new
         row["firms_new_tea_chili_share"] = tc / n_new if n_new else float("nan")
         row["trained_total_real"] = to_real(sum(s.trained_total for s in model.stations), scale)
