@@ -82,6 +82,7 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "retail_demand_chili_yuan": (2e6, 5e7),
     "retail_demand_embroidery_yuan": (2e6, 3e7),
     "retail_demand_other_yuan": (2e7, 6e8),
+    "startup_rent_yuan": (0.0, 6000.0),
 }
 
 

@@ -750,10 +750,14 @@ class Parameters:
     returnee_startup_support: bool = _p(False, "switch", "§5.1.2 proposal: rent waived 2 years,"
                                         " 50% utilities", "Start-up support for returnees.",
                                         group="policy")
-    startup_rent_yuan: float = _p(6000.0, "yuan/year", "assumption", "Workspace rent.", 0, 1e6,
-                                  "policy")
-    startup_utilities_yuan: float = _p(2400.0, "yuan/year", "assumption", "Utilities.", 0, 1e6,
-                                       "policy")
+    startup_rent_yuan: float = _p(
+        6000.0, "yuan/year", "assumption: a returnee's business rents workspace (an "
+        "e-commerce park or a shopfront; many sell from home, so the mean may be lower)",
+        "Workspace rent a returnee entrepreneur's business pays (the start-up support of "
+        "§5.1.2 waives it for two years).", 0, 1e6, "returnees")
+    startup_utilities_yuan: float = _p(
+        2400.0, "yuan/year", "assumption", "Utilities a returnee entrepreneur's business pays "
+        "(the start-up support pays half for two years).", 0, 1e6, "returnees")
     customs_clearance_hours: float = _p(4.0, "hours", "§4.1: cut from 8 to 4 at Guiyang",
                                         "Clearance time.", 0.5, 240, "policy")
     county_clearance: bool = _p(False, "switch", "§5.1.3 proposal: 4 h at county centres",
@@ -911,7 +915,7 @@ CALIBRATED: frozenset[str] = frozenset({
     "entity_order_value_yuan", "imitation_rate", "hurdle_risk", "demand_tea_yuan",
     "demand_chili_yuan", "demand_embroidery_yuan", "demand_other_yuan", "retail_markup",
     "retail_demand_tea_yuan", "retail_demand_chili_yuan", "retail_demand_embroidery_yuan",
-    "retail_demand_other_yuan",
+    "retail_demand_other_yuan", "startup_rent_yuan",
 })
 
 def lever_names(params: type[Parameters] | Parameters = Parameters) -> tuple[str, ...]:
