@@ -209,3 +209,24 @@ def test_imitation_makes_adoption_an_s_curve_and_switching_it_off_slows_it():
     peak = int(np.argmax(yearly_growth))
     assert 0 < peak < len(yearly_growth) - 1
     assert yearly_growth[-1] < 0.5 * yearly_growth[peak]
+
+
+# ------------------------------------------------------------------- scale
+SCALE_SHARES = ("adoption_share", "share_sellers_in_clusters", "subsidy_eligible_share",
+                "subsidy_coverage", "logistics_cost_share", "fx_travel_share", "unsold_share",
+                "share_entities_below_1m")
+
+
+def test_shares_do_not_depend_on_the_household_scale():
+    """Every share outcome agrees at household_scale 0.02 and 0.1 within seed noise (2025):
+    firms are real agents at both, the cluster rule is on real counts and densities."""
+    month = 48
+    values = {}
+    for scale in (0.02, 0.1):
+        rows = [simulate({"household_scale": scale, "months": month}, seed=seed)
+                .outcomes.set_index("month").loc[month] for seed in (1, 2, 3)]
+        values[scale] = pd.DataFrame(rows)[list(SCALE_SHARES)]
+    for name in SCALE_SHARES:
+        a, b = values[0.02][name], values[0.1][name]
+        noise = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+        assert abs(a.mean() - b.mean()) <= max(3 * noise, 0.02), (name, a.mean(), b.mean())
