@@ -1,23 +1,25 @@
-"""Initialisation (ODD §5): households and villages per county, initial sellers.
+"""Initialisation (ODD §5): households, firms and villages per county, initial sellers.
 
     **Households per county** = largest-remainder integers proportional to rural households with
-    total ``round(5.96 M × scale)``; **villages** likewise from ``p.villages_total``, at least one
-    per cell, spread evenly over the county's cells. **Initial sellers**, found as a fixed point
-    in 3 rounds: aware, digitally capable households whose direct gain rate beats their hurdle,
-    among those drawn "willing" with probability ``p.initial_seller_share``; after each round the
-    volumes of the sellers found are written into hub, density and cell sales ("warm start"),
-    which lowers costs for the next round; the rounds go on until the set of sellers stops
-    changing; a household whose choice changes more than three times (its own volume decides
-    its own margin) stays out, so the search always ends; households found in an earlier round
-    but not kept have their accounts reset. The initial sellers are given a registration date
-    0–35 months before January 2022 (uniform), which sets their ``months_selling``, volume
-    growth and subsidy eligibility; their trailing revenue and profit are set to one year of
-    expected accounts (profit floored at zero), and all 12 months of cell sales history to their
-    monthly revenue. Clusters are then detected. Initial sellers whose trailing revenue is 5 M
-    yuan or more are firms already (``firm_month`` 0): they never count as new firms.
+    total ``round(5.96 M × scale)``; **potential firms** likewise with total
+    ``p.potential_firms`` at every scale; **villages** likewise from ``p.villages_total``, at
+    least one per cell, spread evenly over the county's cells; each county's **output** of each
+    line is the province's shared by its households of that line. **Initial sellers**, in a
+    market that clears: aware agents able to sell online (households and firms), drawn
+    "willing" with probability ``p.initial_seller_share``, each priced as the business it would
+    be (its registration date 0–35 months before January 2022, uniform, drawn first, sets its
+    months in business and volume); in each of :data:`PRICE_ROUNDS` rounds the export prices
+    are cleared (each candidate's break-even price interpolated between two probe prices; per
+    channel and line, the supply curve of break-even prices meets foreign demand), the sellers
+    are those whose gain beats their hurdle at those prices, and their past year is written
+    into hub, density, cell sales and export supply ("warm start"), which moves the next round's
+    costs; agents chosen in an earlier round but not kept have their accounts reset. The
+    initial sellers' trailing revenue and profit are set to one year of expected accounts
+    (profit floored at zero), and all 12 months of cell sales history to their monthly revenue.
+    Clusters are then detected.
 
-The households themselves are drawn by :meth:`agents.farmers.Households.create`; initial
-awareness is :func:`model.awareness.initial_hazard`.
+The households themselves are drawn by :meth:`agents.farmers.Households.create`, the firms by
+:meth:`agents.firms.Firms.create`; initial awareness is :func:`model.awareness.initial_hazard`.
 """
 
 from __future__ import annotations
@@ -215,7 +217,9 @@ def start_initial_sellers(p: Parameters, streams: RandomStreams, sets: Sequence[
     """Find the initial sellers of every set (households, firms) in a market that clears, and
     give them a past. Returns the rounds it took.
 
-    Each round clears the export prices (:func:`clear_start_prices`) under the volumes of the
+    Every candidate is priced as the business it would be: its registration date (0-35 months
+    before January 2022) is drawn first and sets its months in business. Each round clears the
+    export prices (:func:`clear_start_prices`) under the volumes of the
     round before, takes as sellers the willing aware agents whose gain beats their hurdle at
     those prices, and writes their past year into the volumes: ``settle(sellers)``
     (:func:`warm_start`) does that, detects clusters and returns the pricings of January 2022
@@ -225,6 +229,12 @@ def start_initial_sellers(p: Parameters, streams: RandomStreams, sets: Sequence[
     aware = [np.flatnonzero((h.status == AWARE) & h.capable) for h in sets]
     willing = [streams.uniform(WILLING_KEYS[k], 0, a) < p.initial_seller_share
                for k, a in enumerate(aware)]
+    # each candidate is priced as the business it would be: registered 0-35 months before
+    # January 2022 (its volume has grown with its years in business)
+    ages = [(streams.uniform(REGISTRATION_KEYS[k], 0, a) * MAX_MONTHS_REGISTERED)
+            .astype(np.int64) for k, a in enumerate(aware)]
+    for h, a, age in zip(sets, aware, ages, strict=True):
+        h.months_selling[a] = age
     chosen = [np.zeros(len(a), dtype=bool) for a in aware]
     ever = [c.copy() for c in chosen]
     for _ in range(PRICE_ROUNDS):
@@ -240,11 +250,10 @@ def start_initial_sellers(p: Parameters, streams: RandomStreams, sets: Sequence[
         dropped = aware[k][ever[k] & ~chosen[k]]  # chosen in an earlier round only
         h.revenue_trailing[dropped] = 0.0
         h.profit_trailing[dropped] = 0.0
-        registered = -(streams.uniform(REGISTRATION_KEYS[k], 0, start)
-                       * MAX_MONTHS_REGISTERED).astype(np.int64)
+        h.months_selling[aware[k][~chosen[k]]] = 0  # they never sold
         h.start_selling(start, 0, -1)
-        h.start_month[start] = registered
-        h.months_selling[start] = -registered
+        h.start_month[start] = -ages[k][chosen[k]]
+        h.months_selling[start] = ages[k][chosen[k]]
         starts.append(start)
     settle(starts)
     for h, start in zip(sets, starts, strict=True):
