@@ -135,16 +135,16 @@ class Parameters:
 
     # --------------------------------------------------------------- firms
     potential_firms: float = _p(
-        15063.5, "firms (province, 1:1)", "assumption: rural enterprises, processors and "
+        12098.5, "firms (province, 1:1)", "assumption: rural enterprises, processors and "
         "registered individual businesses that could sell abroad; the paper's ~34,000 platform "
         "transactions a year (§4.2) and the fund's size (§4.1) imply a few thousand that do",
         "Potential CBEC firms in the province (every one an agent at every scale), spread "
         "over counties by rural households.", 0, 1_000_000, "firms")
     firm_median_yuan: float = _p(
-        267502.0, "yuan/year (domestic value)", "assumption: §4.1: 80% of entities turn over less "
+        138731.0, "yuan/year (domestic value)", "assumption: §4.1: 80% of entities turn over less "
         "than 1M yuan a year, 12% qualify for a reward on over 2M",
         "Median goods a potential firm can source and sell a year.", 1e4, 1e8, "firms")
-    firm_sigma: float = _p(0.712491, "log-units", "assumption: firm sizes are fat-tailed",
+    firm_sigma: float = _p(1.28113, "log-units", "assumption: firm sizes are fat-tailed",
                            "Log-sd of the firms' sales potential.", 0.1, 3.0, "firms")
 
     # ----------------------------------------------------------- economics
@@ -178,7 +178,7 @@ class Parameters:
         "Highest export price a product line can clear at, however little Guizhou supplies.",
         1.0, 10, "economics")
     demand_tea_yuan: float = _p(
-        4.11498e+08, "yuan of goods/year (domestic value, 1:1)",
+        1.38428e+08, "yuan of goods/year (domestic value, 1:1)",
         "data/external_anchors.md: Guizhou's tea "
         "exports through every channel were about USD 230 M (1.6 bn yuan) in 2020; assumption: "
         "cross-border e-commerce from rural sellers can reach buyers of about a third of that "
@@ -186,21 +186,21 @@ class Parameters:
         "B2B foreign demand for Guizhou tea at the reference export price in January 2022.",
         0, 1e12, "economics")
     demand_chili_yuan: float = _p(
-        1.19435e+07, "yuan of goods/year (domestic value, 1:1)",
+        1.34818e+07, "yuan of goods/year (domestic value, 1:1)",
         "data/external_anchors.md: Guizhou's chili "
         "exports were about 110 M yuan in the first half of 2020 (about 220 M a year); "
         "assumption: CBEC buyers of about 40% of that (95 M yuan at the reference price)",
         "B2B foreign demand for Guizhou chili at the reference export price in January 2022.",
         0, 1e12, "economics")
     demand_embroidery_yuan: float = _p(
-        2.21192e+07, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
+        1.50625e+07, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
         "sell tens of millions of yuan a year, mostly by the piece through platforms (the "
         "retail demand below); assumption: boutiques and distributors take about 25 M yuan at "
         "the reference price",
         "B2B foreign demand for Miao embroidery and silver at the reference export price in "
         "January 2022.", 0, 1e12, "economics")
     demand_other_yuan: float = _p(
-        6.61334e+08, "yuan of goods/year (domestic value, 1:1)",
+        6.1019e+08, "yuan of goods/year (domestic value, 1:1)",
         "assumption: the other lines (fruit, "
         "processed food, crafts) about twice the three specialties together, so rural CBEC is "
         "about 2 bn yuan a year at the reference price, a few percent of Guizhou's 48.7 bn "
@@ -213,32 +213,32 @@ class Parameters:
         "What a household selling on its own through a platform pays to be paid.", 0, 0.2,
         "economics")
     retail_markup: float = _p(
-        2.17056, "share over wholesale value", "assumption: a retail parcel to a foreign consumer "
+        1.78515, "share over wholesale value", "assumption: a retail parcel to a foreign consumer "
         "sells at about two and a half times the local wholesale price of the goods (before "
         "the platform's fees and advertising, which are costs below)",
         "Price of a retail parcel over the domestic wholesale value of the same goods (before "
         "the export premium).", 0, 10, "economics")
     retail_demand_tea_yuan: float = _p(
-        8.85149e+07, "yuan of goods/year (domestic value, 1:1)",
+        6.39087e+07, "yuan of goods/year (domestic value, 1:1)",
         "assumption: foreign consumers buying "
         "Guizhou tea by the parcel, about 100 M yuan a year at the reference retail price, a "
         "small part of Guizhou's 1.6 bn yuan of tea exports (data/external_anchors.md)",
         "Retail demand for Guizhou tea at the reference retail price in January 2022.",
         0, 1e12, "economics")
     retail_demand_chili_yuan: float = _p(
-        1.154e+07, "yuan of goods/year (domestic value, 1:1)",
+        1.8991e+07, "yuan of goods/year (domestic value, 1:1)",
         "assumption: about 30 M yuan a year "
         "at the reference retail price (chili sells mostly in bulk)",
         "Retail demand for Guizhou chili at the reference retail price in January 2022.",
         0, 1e12, "economics")
     retail_demand_embroidery_yuan: float = _p(
-        1.37631e+07, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
+        5.94862e+06, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
         "sell tens of millions of yuan a year through Etsy and similar platforms (about 40 M "
         "yuan at the reference retail price)",
         "Retail demand for Miao embroidery and silver at the reference retail price in "
         "January 2022.", 0, 1e12, "economics")
     retail_demand_other_yuan: float = _p(
-        3.37648e+08, "yuan of goods/year (domestic value, 1:1)",
+        2.53973e+08, "yuan of goods/year (domestic value, 1:1)",
         "assumption: about 300 M yuan a year "
         "at the reference retail price for the other lines' parcels",
         "Retail demand for the other lines at the reference retail price in January 2022.",
@@ -430,7 +430,7 @@ class Parameters:
                                   "Awareness hazard from the local know-how level.", 0, 1,
                                   "adoption")
     imitation_rate: float = _p(
-        38.8192, "1/month per share of successful sellers around", "assumption: Taobao villages "
+        23.1461, "1/month per share of successful sellers around", "assumption: Taobao villages "
         "grow by copying a successful neighbour (§3.3.3); Bass diffusion's imitation term",
         "Extra chance a month that an aware household (or firm) weighs selling, per share of "
         "the households in its 3x3 block of cells that sell at a profit.", 0, 1000,
@@ -751,7 +751,7 @@ class Parameters:
                                         " 50% utilities", "Start-up support for returnees.",
                                         group="policy")
     startup_rent_yuan: float = _p(
-        1190.53, "yuan/year", "assumption: a returnee's business rents workspace (an "
+        1144.29, "yuan/year", "assumption: a returnee's business rents workspace (an "
         "e-commerce park or a shopfront; many sell from home, so the mean may be lower)",
         "Workspace rent a returnee entrepreneur's business pays (the start-up support of "
         "§5.1.2 waives it for two years).", 0, 1e6, "returnees")
