@@ -95,10 +95,7 @@ class KnowHow:
         self.county = np.clip(k, 0.0, 1.0)
         # counties -> villages, decaying with distance from the seat
         w = self.world
-        if village_points is None:
-            reach = (1.0 if p.village_service_points
-                     else np.exp(-w.dist_to_seat_km / p.village_decay_km))
-        else:
-            reach = np.where(village_points, 1.0, np.exp(-w.dist_to_seat_km / p.village_decay_km))
+        points = p.village_service_points if village_points is None else village_points
+        reach = np.where(points, 1.0, np.exp(-w.dist_to_seat_km / p.village_decay_km))
         gap_cell = np.maximum(self.county[w.cell_county] - self.cell, 0.0)
         self.cell = self.cell + p.county_to_village_rate * reach * gap_cell

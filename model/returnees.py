@@ -77,11 +77,8 @@ class ReturneeFlows:
         hazard = p.return_hazard_base * (1.0 + p.return_opportunity_weight * sellers_per_100)
         if p.spread_effect:
             hazard = hazard * (1.0 + p.return_pole_weight * pole_field_at_seat)
-        if startup_support is not None:
-            hazard = hazard * np.where(startup_support, 1.0 + p.startup_support_return_boost,
-                                       1.0)
-        elif p.returnee_startup_support:
-            hazard = hazard * (1.0 + p.startup_support_return_boost)
+        support = p.returnee_startup_support if startup_support is None else startup_support
+        hazard = hazard * np.where(support, 1.0 + p.startup_support_return_boost, 1.0)
         hazard = np.clip(hazard, 0.0, 1.0)
         counties = np.arange(len(self.pool))
         returns = streams.binomial("returns", month, counties,

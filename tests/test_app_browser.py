@@ -129,18 +129,11 @@ def _map_image(page) -> bytes | None:
                                  "height": box["height"] - 30})
 
 
-def _settled_map_image(page) -> bytes:
-    images: list[bytes | None] = []
-    _wait_for(lambda: images.append(_map_image(page)) or images[-1] is not None,
-              "the map to be drawn")
-    return images[-1]
-
-
-def _map_box(page) -> dict:
-    boxes: list[dict | None] = []
-    _wait_for(lambda: boxes.append(page.locator(".cbec-map canvas.marks").bounding_box())
-              or boxes[-1] is not None, "the map to be drawn")
-    return boxes[-1]
+def _first_found(produce, what: str):
+    """The first value ``produce()`` returns that is not None (waiting as :func:`_wait_for`)."""
+    found: list = []
+    _wait_for(lambda: found.append(produce()) or found[-1] is not None, what)
+    return found[-1]
 
 
 def _wait_for(predicate, what: str, timeout_s: float = UI_TIMEOUT_MS / 1000) -> None:
@@ -182,7 +175,7 @@ def test_the_page_offline_step_hover_slider_reset(server):
             expect(page.locator(".cbec-map canvas.marks")).to_be_visible()
             expect(page.locator(".cbec-plot canvas.marks")).to_have_count(5)
             time.sleep(1.5)  # let the first render settle
-            before = _settled_map_image(page)
+            before = _first_found(lambda: _map_image(page), "the map to be drawn")
 
             # Step: the date and the map change
             page.get_by_role("button", name="Step").click()
@@ -191,7 +184,8 @@ def test_the_page_offline_step_hover_slider_reset(server):
                       "the map to change after Step")
 
             # hover: a county's Chinese name and pinyin
-            box = _map_box(page)
+            box = _first_found(page.locator(".cbec-map canvas.marks").bounding_box,
+                               "the map to be drawn")
             tooltip = page.locator("#vg-tooltip-element")
             for fx, fy in ((0.45, 0.45), (0.5, 0.5), (0.55, 0.4), (0.4, 0.55)):
                 page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy,
