@@ -27,7 +27,7 @@ from agents.farmers import (
     Households,
 )
 from model import economics as econ
-from model.accounts import MAX_GROWTH_YEARS
+from model.economics import MAX_GROWTH_YEARS
 from model.demand import B2B, RETAIL
 from model.parameters import Parameters
 from model.sales import PROPORTIONAL_TERMS
@@ -140,7 +140,8 @@ class FarmerHousehold(mesa.Agent):
             years_factor = min(max(1.0 - p.subsidy_min_years / 3.0, 0.0), 1.0)
         # a household claims a reward only through its cooperative (an entity), and expects
         # the share of claims the special fund has been paying
-        registered = bool(self.entrepreneur)  # a returnee's business is registered
+        # a returnee's business registers once it is large enough (economics.registered_business)
+        registered = bool(self.entrepreneur) and sales >= p.registration_min_sales_yuan
         reward = (reward_rate(reward_turnover, p) * model.takeup[self.county] * years_factor
                   * model.context.subsidy_ratio["turnover_reward"]
                   if with_reward and (coop_members > 0 or registered) else 0.0)

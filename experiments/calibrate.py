@@ -83,6 +83,7 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "retail_demand_embroidery_yuan": (2e6, 3e7),
     "retail_demand_other_yuan": (2e7, 6e8),
     "startup_rent_yuan": (0.0, 6000.0),
+    "registration_min_sales_yuan": (0.0, 1_000_000.0),
 }
 
 

@@ -27,7 +27,6 @@ from model.demand import B2B, RETAIL
 from model.parameters import Parameters
 
 #: years in business after which a household's volume stops growing (ODD §7.1)
-MAX_GROWTH_YEARS = 10.0
 #: households priced at once (measured: fastest of 4k-256k at 1:1): the many temporary arrays
 #: of the margin stay in the CPU cache
 ECONOMICS_BLOCK = 65_536
@@ -63,10 +62,7 @@ class Pricing:
 
     def annual_sales(self, idx: np.ndarray) -> np.ndarray:
         """Goods a household ships a year (yuan, domestic value), with learning by doing."""
-        h = self.households
-        years = np.clip(h.months_selling[idx] / MONTHS_PER_YEAR, 0.0, MAX_GROWTH_YEARS)
-        growth = (1.0 + self.params.sales_growth_per_year_in_business) ** years
-        return h.sales_potential[idx] * np.minimum(growth, self.params.capacity_multiple)
+        return econ.annual_sales(self.households, idx, self.params)
 
     def accounts(self, idx: np.ndarray, coop_members: np.ndarray | float,
                  reward_turnover: np.ndarray | None = None, full: bool = True,
@@ -118,10 +114,11 @@ class Pricing:
 
     def registered_rows(self, idx: np.ndarray) -> np.ndarray:
         """Whether agents ``idx`` run a registered business: every firm; a household when it
-        is a returnee entrepreneur (an individual business that registers, §2.3)."""
+        is a returnee entrepreneur large enough to register
+        (:func:`model.economics.registered_business`)."""
         if self.registered:
             return np.ones(len(idx), dtype=bool)
-        return self.households.entrepreneur[idx]
+        return econ.registered_business(self.households, idx, self.params)
 
     def gain(self, idx: np.ndarray, coop_members: np.ndarray) -> np.ndarray:
         """Gain per yuan of goods of selling cross-border rather than domestically, with

@@ -31,6 +31,9 @@ DIRECT_RATE_FACTOR = np.array([0.9, 1.0, 1.05, 1.1])
 BAD_DEBT_PART = 2.0 / 3.0  # share of credit_risk_rate that is bad debt (rest is FX loss)
 CUSTOMS_BATCHES_PER_YEAR = 4.0  # assumption: quarterly consolidated declarations
 TRADEMARK_MIN_REVENUE = 5e5  # assumption: only entities past 500,000 yuan register a mark
+#: years of learning by doing after which a seller's volume stops growing (assumption: the
+#: growth of ``p.sales_growth_per_year_in_business`` is capped by ``p.capacity_multiple`` anyway)
+MAX_GROWTH_YEARS = 10.0
 CUSTOMS_REMOTE_COST = 150.0  # assumption: broker at Guiyang, yuan per batch
 CUSTOMS_LOCAL_COST = 30.0  # assumption: online filing or county agency, yuan per batch
 #: assumption: a full-time job is 250 days of 8 hours
@@ -452,3 +455,21 @@ def reward_rate(turnover: np.ndarray, p: Parameters) -> np.ndarray:
     rate = np.where(t >= p.reward_large_threshold_yuan, p.reward_rate_large,
                     np.where(t >= 2e6, p.reward_rate_standard, p.reward_rate_small))
     return np.where((t >= p.subsidy_min_turnover_yuan) & p.subsidies, rate, 0.0)
+
+
+def annual_sales(h: Households, idx: np.ndarray, p: Parameters) -> np.ndarray:
+    """Goods agents ``idx`` ship a year (yuan, domestic value), with learning by doing:
+    ``sales_potential × min((1 + g)^years, capacity_multiple)``, ``years`` in business capped
+    at :data:`MAX_GROWTH_YEARS`."""
+    years = np.clip(h.months_selling[idx] / MONTHS_PER_YEAR, 0.0, MAX_GROWTH_YEARS)
+    growth = (1.0 + p.sales_growth_per_year_in_business) ** years
+    return h.sales_potential[idx] * np.minimum(growth, p.capacity_multiple)
+
+
+def registered_business(h: Households, idx: np.ndarray, p: Parameters) -> np.ndarray:
+    """Whether households ``idx`` run a registered business (an individual business,
+    个体工商户, ODD §7.4): a returnee entrepreneur whose goods a year reach
+    ``p.registration_min_sales_yuan``. Smaller returnee businesses, like other households,
+    sell retail parcels through the platforms without registering; they are people, not
+    entities."""
+    return h.entrepreneur[idx] & (annual_sales(h, idx, p) >= p.registration_min_sales_yuan)

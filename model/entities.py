@@ -3,8 +3,8 @@
     The model has two populations of sellers: the **households** (people: a sample, each agent
     standing for ``1 / household_scale`` rural households) and the **firms** (every potential
     CBEC firm an agent, :mod:`agents.firms`). A registered CBEC business *entity* is a selling
-    firm, a returnee entrepreneur's business (an individual business that registers, §2.3)
-    or a cooperative. Entities settle FX and file export declarations themselves, ship B2B
+    firm, a returnee entrepreneur's business once it is large enough to register (an
+    individual business, §2.3; ``p.registration_min_sales_yuan``) or a cooperative. Entities settle FX and file export declarations themselves, ship B2B
     consignments and can claim the turnover reward; a household selling on its own through a
     retail platform does none of these. The paper's entity figures are read on entities, its
     people figures on households (:mod:`model.outcomes`).
@@ -16,7 +16,9 @@ import numpy as np
 
 from agents.farmers import SELLING, Households
 from model import awareness
+from model import economics as econ
 from model.cooperatives import CooperativeRegistry
+from model.parameters import Parameters
 from model.world import World
 
 
@@ -29,13 +31,23 @@ def sellers_per_county(households: Households, firms: Households, n_counties: in
                                          minlength=n_counties))
 
 
-def entities_per_county(households: Households, firms: Households,
-                        cooperatives: CooperativeRegistry, n_counties: int) -> np.ndarray:
-    """Registered entities selling now per county (model units): firms (each counts
-    ``household_scale``), returnee entrepreneurs selling on their own, and cooperatives. They
-    are who settle FX, file declarations and apply for rewards (what stations serve)."""
+def registered_alone(households: Households, p: Parameters) -> np.ndarray:
+    """Households selling on their own through a registered business (returnee
+    entrepreneurs large enough to register, :func:`model.economics.registered_business`)."""
     h = households
-    alone = (h.status == SELLING) & (h.coop < 0) & h.entrepreneur
+    alone = np.flatnonzero((h.status == SELLING) & (h.coop < 0) & h.entrepreneur)
+    return alone[econ.registered_business(h, alone, p)]
+
+
+def entities_per_county(households: Households, firms: Households,
+                        cooperatives: CooperativeRegistry, n_counties: int, p: Parameters
+                        ) -> np.ndarray:
+    """Registered entities selling now per county (model units): firms (each counts
+    ``household_scale``), registered returnee businesses selling on their own, and
+    cooperatives. They are who settle FX, file declarations and apply for rewards (what
+    stations serve)."""
+    h = households
+    alone = registered_alone(h, p)
     coops = np.bincount([c.county for c in cooperatives.active() if c.n_members > 0],
                         minlength=n_counties)
     return (np.bincount(h.county[alone], minlength=n_counties) + coops

@@ -180,7 +180,7 @@ class CBECModel(mesa.Model):
             self.fiscal.add("talent_secondment", float(arrived) * p.talent_secondment_yuan)
         county_sellers = self.sellers_per_county()
         ask_for_services(self.stations, entities.entities_per_county(  # 5. station demand
-            h, self.firms, self.cooperatives, self.world.n_counties), p)
+            h, self.firms, self.cooperatives, self.world.n_counties, p), p)
         pricing = self._price_month(m)  # 6. market context
         self.grow_poles(m)  # 7. growth poles, gradient transfer
         entrepreneurs = self.returnee_flows.step(  # 8. returnees

@@ -18,6 +18,7 @@ from agents.farmers import EXITED, MONTHS_PER_YEAR, PRODUCTS, SELLING, UNAWARE
 from model import views
 from model.clusters import in_a_cluster
 from model.demand import B2B, DEMAND_MARKETS, RETAIL
+from model.entities import registered_alone
 from model.scaling import to_real
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ COLUMNS = {
     "practitioners_real": "people running a CBEC business: selling households and firms, "
                           "province-equivalent",
     "entities_real": "CBEC entities: selling firms, returnee entrepreneurs selling on their own "
-                     "(registered businesses) and cooperatives, province-equivalent",
+                     "through a registered business and cooperatives, province-equivalent",
     "export_transactions_month_real": "export transactions this month: the B2B consignments of "
                                       "firms and cooperatives, province-equivalent",
     "turnover_month_yuan": "CBEC revenue this month, province-equivalent yuan",
@@ -236,8 +237,8 @@ class Recorder:
         row["practitioners_real"] = row["sellers_real"] + n_firms
         row["entities"] = len(direct) + len(active_coops)
         row["cooperatives"] = len(active_coops)
-        registered_alone = int(h.entrepreneur[direct].sum())
-        row["entities_real"] = n_firms + to_real(registered_alone + len(active_coops), scale)
+        registered = len(registered_alone(h, model.params))
+        row["entities_real"] = n_firms + to_real(registered + len(active_coops), scale)
         # entity turnover: calendar years, counted each December (model.subsidies)
         row["entity_turnover_median_yuan"] = model.rewards.turnover_median_yuan
         row["share_entities_below_1m"] = model.rewards.share_below_1m

@@ -758,6 +758,12 @@ class Parameters:
     startup_utilities_yuan: float = _p(
         2400.0, "yuan/year", "assumption", "Utilities a returnee entrepreneur's business pays "
         "(the start-up support pays half for two years).", 0, 1e6, "returnees")
+    registration_min_sales_yuan: float = _p(
+        300000.0, "yuan/year of goods", "assumption: registering an individual business for "
+        "export (customs and FX filings, tax books) pays only for a trade of some size; most "
+        "returnee businesses sell parcels through the platforms unregistered",
+        "Goods a year (domestic value) from which a returnee entrepreneur's business registers "
+        "and counts as an entity (0: every one registers).", 0, 5e6, "returnees")
     customs_clearance_hours: float = _p(4.0, "hours", "§4.1: cut from 8 to 4 at Guiyang",
                                         "Clearance time.", 0.5, 240, "policy")
     county_clearance: bool = _p(False, "switch", "§5.1.3 proposal: 4 h at county centres",
@@ -915,7 +921,7 @@ CALIBRATED: frozenset[str] = frozenset({
     "entity_order_value_yuan", "imitation_rate", "hurdle_risk", "demand_tea_yuan",
     "demand_chili_yuan", "demand_embroidery_yuan", "demand_other_yuan", "retail_markup",
     "retail_demand_tea_yuan", "retail_demand_chili_yuan", "retail_demand_embroidery_yuan",
-    "retail_demand_other_yuan", "startup_rent_yuan",
+    "retail_demand_other_yuan", "startup_rent_yuan", "registration_min_sales_yuan",
 })
 
 def lever_names(params: type[Parameters] | Parameters = Parameters) -> tuple[str, ...]:

@@ -1,9 +1,9 @@
 """Turnover subsidies: eligibility, take-up, payment (ODD §7.14; §4.1, §5.1.1).
 
     **Payment** (December). Entities are the selling firms (:mod:`agents.firms`), returnee
-    entrepreneurs selling on their own (their businesses are registered) and the active
-    cooperatives; other households selling on their own are not registered and claim
-    nothing. Turnover is calendar-year CBEC revenue (``sales_ytd``; a cooperative's is the sum
+    entrepreneurs selling on their own whose business is large enough to register
+    (:func:`model.economics.registered_business`) and the active cooperatives; other
+    households selling on their own are not registered and claim nothing. Turnover is calendar-year CBEC revenue (``sales_ytd``; a cooperative's is the sum
     over its current members). Years registered: months since the first CBEC sale (firms) or
     since
     founding (cooperatives), / 12; eligible if ≥ ``p.subsidy_min_years``. An eligible entity
@@ -28,6 +28,7 @@ import numpy as np
 from agents.farmers import MONTHS_PER_YEAR, SELLING, Households
 from model import economics as econ
 from model.cooperatives import CooperativeRegistry
+from model.entities import registered_alone
 from model.fiscal import FiscalLedger, pay_sets
 from model.parameters import Parameters
 from model.randomness import RandomStreams
@@ -88,8 +89,7 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
     sellers = np.flatnonzero(h.status == SELLING)
     members = sellers[h.coop[sellers] >= 0]
     # registered businesses selling alone: firms, and returnee entrepreneurs' businesses
-    direct = [np.flatnonzero(firms.status == SELLING),
-              sellers[(h.coop[sellers] < 0) & h.entrepreneur[sellers]]]
+    direct = [np.flatnonzero(firms.status == SELLING), registered_alone(h, p)]
     alone = (firms, h)
     n_ids = max(cooperatives.next_id, 1)
     coop_turnover = np.bincount(h.coop[members], weights=h.sales_ytd[members],
