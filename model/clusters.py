@@ -95,7 +95,7 @@ def county_industry_clusters(p: Parameters, shops: np.ndarray,
 def villages_per_cell(world: World, p: Parameters) -> float:
     """How many villages' land a cell holds: ``cell_km²`` over the province's land area per
     administrative village (``p.villages_total``)."""
-    village_km2 = float(world.counties["area_km2"].sum()) / p.villages_total
+    village_km2 = world.land_km2 / p.villages_total
     return p.cell_km ** 2 / village_km2
 
 

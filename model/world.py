@@ -304,6 +304,11 @@ class World:
         """In-province cells in each cell's 3x3 window (float, 1 to 9; read-only)."""
         return _readonly(1.0 + (self.neighbours >= 0).sum(axis=1))
 
+    @functools.cached_property
+    def land_km2(self) -> float:
+        """The province's land area (km², the counties' areas summed)."""
+        return float(self.counties["area_km2"].sum())
+
     def window_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum of ``values`` (per cell, or (n_cells, k)) over each cell's 3x3 window."""
         return self.window @ values

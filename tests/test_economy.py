@@ -171,6 +171,30 @@ def test_firms_and_households_are_counted_apart():
     assert firms.reward_last.any()
 
 
+def test_a_returnee_business_is_an_entity_once_it_is_large_enough_to_register():
+    from model.entities import registered_alone
+    from model.scaling import to_real
+    counts = {}
+    for threshold in (0.0, 3e5, 5e6):
+        model = CBECModel(rng=0, household_scale=SCALE, months=12,
+                          registration_min_sales_yuan=threshold).run()
+        h, p = model.households, model.params
+        alone = np.flatnonzero((h.status == 2) & (h.coop < 0) & h.entrepreneur)
+        registered = registered_alone(h, p)
+        # the rule: registered exactly when the goods a year reach the threshold
+        goods = econ.annual_sales(h, alone, p)
+        assert set(registered) == set(alone[goods >= threshold])
+        out = model.outcomes().iloc[-1]
+        coops = out["cooperatives"]
+        assert out["entities_real"] == pytest.approx(
+            out["firms_active"] + to_real(len(registered) + coops, SCALE))
+        # only registered returnee businesses (of the households selling alone) claim rewards
+        unregistered = np.setdiff1d(alone, registered)
+        assert not h.reward_last[unregistered].any()
+        counts[threshold] = len(registered)
+    assert counts[0.0] > counts[3e5] > counts[5e6] == 0
+
+
 def test_a_firm_counts_once_in_the_province_at_any_scale():
     few = CBECModel(rng=0, household_scale=0.005, months=1)
     many = CBECModel(rng=0, household_scale=0.02, months=1)
