@@ -27,8 +27,8 @@ from agents.farmers import (
     Households,
 )
 from model import economics as econ
-from model.economics import MAX_GROWTH_YEARS
 from model.demand import B2B, RETAIL
+from model.economics import MAX_GROWTH_YEARS
 from model.parameters import Parameters
 from model.sales import PROPORTIONAL_TERMS
 
