@@ -4,10 +4,11 @@
     standing for ``1 / household_scale`` rural households) and the **firms** (every potential
     CBEC firm an agent, :mod:`agents.firms`). A registered CBEC business *entity* is a selling
     firm, a returnee entrepreneur's business once it is large enough to register (an
-    individual business, §2.3; ``p.registration_min_sales_yuan``) or a cooperative. Entities settle FX and file export declarations themselves, ship B2B
-    consignments and can claim the turnover reward; a household selling on its own through a
-    retail platform does none of these. The paper's entity figures are read on entities, its
-    people figures on households (:mod:`model.outcomes`).
+    individual business, §2.3; ``p.registration_min_sales_yuan``) or a cooperative. Entities
+    settle FX and file export declarations themselves and can claim the turnover reward; firms
+    and cooperatives ship B2B consignments. A household selling on its own (a registered
+    returnee business too) ships retail parcels through a platform. The paper's entity figures
+    are read on entities, its people figures on households (:mod:`model.outcomes`).
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
     **Payment** (December). Entities are the selling firms (:mod:`agents.firms`), returnee
     entrepreneurs selling on their own whose business is large enough to register
     (:func:`model.economics.registered_business`) and the active cooperatives; other
-    households selling on their own are not registered and claim nothing. Turnover is calendar-year CBEC revenue (``sales_ytd``; a cooperative's is the sum
-    over its current members). Years registered: months since the first CBEC sale (firms) or
-    since
-    founding (cooperatives), / 12; eligible if ≥ ``p.subsidy_min_years``. An eligible entity
+    households selling on their own are not registered and claim nothing. Turnover is
+    calendar-year CBEC revenue (``sales_ytd``; a cooperative's is the sum over its current
+    members). Years registered: months since the first CBEC sale (firms, returnee businesses)
+    or since founding (cooperatives), / 12; eligible if ≥ ``p.subsidy_min_years``. An eligible entity
     completes its application with the county's take-up probability (§7.2). It receives
     rate × ``T``; a cooperative's reward is shared among members in proportion to their sales.
     **Eligible share** = entities meeting both conditions / entities (``subsidy_eligible_share``;
