@@ -8,7 +8,8 @@
     members). Years registered: months since the first CBEC sale (firms, returnee businesses)
     or since founding (cooperatives), / 12; eligible if ≥ ``p.subsidy_min_years``. An
     eligible entity completes its application with the county's take-up probability (§7.2).
-    It receives rate × ``T``; a cooperative's reward is shared among members in proportion to their sales.
+    It receives rate × ``T``; a cooperative's reward is shared among members in proportion to
+    their sales.
     **Eligible share** = entities meeting both conditions / entities (``subsidy_eligible_share``;
     the paper's 12%, §4.1); **coverage** = recipients / entities (``subsidy_coverage``). An
     entity's first reward on a turnover of 5 M yuan or more (``FIRM_TURNOVER_YUAN``) marks it
