@@ -472,4 +472,8 @@ def registered_business(h: Households, idx: np.ndarray, p: Parameters) -> np.nda
     ``p.registration_min_sales_yuan``. Smaller returnee businesses, like other households,
     sell retail parcels through the platforms without registering; they are people, not
     entities."""
-    return h.entrepreneur[idx] & (annual_sales(h, idx, p) >= p.registration_min_sales_yuan)
+    registered = h.entrepreneur[idx]
+    if registered.any():  # the sales of the few entrepreneurs only
+        ent = np.flatnonzero(registered)
+        registered[ent] = annual_sales(h, idx[ent], p) >= p.registration_min_sales_yuan
+    return registered

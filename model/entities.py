@@ -36,7 +36,8 @@ def registered_alone(households: Households, p: Parameters) -> np.ndarray:
     """Households selling on their own through a registered business (returnee
     entrepreneurs large enough to register, :func:`model.economics.registered_business`)."""
     h = households
-    alone = np.flatnonzero((h.status == SELLING) & (h.coop < 0) & h.entrepreneur)
+    ent = np.flatnonzero(h.entrepreneur)
+    alone = ent[(h.status[ent] == SELLING) & (h.coop[ent] < 0)]
     return alone[econ.registered_business(h, alone, p)]
 
 
