@@ -1,15 +1,16 @@
-"""Cluster and industry-belt detection (§2.2.3, §5.1.2).
+"""Clusters and industry belts (ODD §7.15; §2.2.3, §5.1.2).
 
 The rule is modelled on the Taobao-village criteria: a village with yearly e-commerce sales of at
 least 10 million yuan and at least 100 active shops, or shops in at least 10% of households; a
 Taobao town has at least 3 such villages. Here a *cell* plays the village. Its sales and shops are
 rescaled to 1:1 (divided by ``household_scale``) and averaged over its 3x3 neighbourhood before the
 rule is applied, and the window's shop count is replaced by its one-sided 95% Poisson lower bound
-(``shops - 1.64 sqrt(shops)``, in agents, taken as if households were sampled at the reference
-scale 0.02 at every scale): a handful of agents met by chance cannot make a spurious cluster, and
-the rule is equally strict at 1:1. The cell must also hold at least one seller itself. A cluster
-is a connected (8-neighbour) set of qualifying cells; a *town* is a cluster of 3 or more cells;
-an industry belt is a cluster in which one product line has at least ``belt_dominance`` of sales.
+(``k_low = max(k - 1.64 sqrt(k / t), 0)`` for ``k`` shops in agents, ``t = min(1, 0.02 / scale)``:
+as if households were sampled at the reference scale 0.02 at every scale): a handful of agents met
+by chance cannot make a spurious cluster, and the rule is equally strict at 1:1. The cell must also
+hold at least one seller itself. A cluster is a connected (8-neighbour) set of qualifying cells; a
+*town* is a cluster of 3 or more cells; an industry belt is a cluster in which one product line has
+at least ``belt_dominance`` of sales.
 
 A looser, county-level notion sits beside it (:func:`county_industry_clusters`): the sellers of
 one industry (tea, chili or embroidery) in a county form a county industrial cluster once they
