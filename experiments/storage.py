@@ -93,6 +93,29 @@ def describe_os_error(exc: OSError, path: str | Path | None = None) -> str:
     return f"'{where}': {text}" if where not in (None, "") else text
 
 
+def read_input_text(path: str | Path, what: str, allowed: str,
+                    error: type[ValueError] = ValueError) -> str:
+    """The text of the input file `path` given as `what` (an option such as ``--params``, or
+    "spec file"), read as UTF-8. A one-line `error` naming the input, the value and what is
+    `allowed` when the path is empty, missing, a directory, unreadable or not UTF-8 text."""
+    if isinstance(path, str) and not path.strip():
+        raise error(f"{what} is empty; allowed: {allowed}")
+    file = Path(path)
+    if file.is_dir():
+        raise error(f"{what} '{path}' is a directory, not a file; allowed: {allowed}")
+    if not file.exists():
+        raise error(f"{what} '{path}' not found; allowed: {allowed}")
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start:exc.start + 1].hex()
+        raise error(f"{what} '{path}' is not UTF-8 text (byte 0x{byte} at position "
+                    f"{exc.start}); allowed: {allowed}") from None
+    except OSError as exc:
+        raise error(f"{what} '{path}' cannot be read: {describe_os_error(exc, '')}; allowed: "
+                    f"{allowed}") from None
+
+
 def filesystem_type(path: str | Path) -> str | None:
     """The type of the file system holding `path` (from /proc/self/mounts; None if unknown)."""
     try:

@@ -135,8 +135,29 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
         .replace('keep = ["adoption_share"]', 'keep = ["adoption_share", "adoption_shares"]'),
     }
     path = {k: write(tmp / f"{k}.toml", v) for k, v in specs.items()}
+    folder = tmp / "folder"
+    folder.mkdir()
+    latin = tmp / "latin1"  # not UTF-8 text
+    latin.write_bytes("café".encode("latin-1"))
     small = ["--scale", "0.002"]
+    values = "allowed: a JSON file of parameter values"
     return [
+        (["calibrate", "--check", "--out", out, "--params", str(folder)],
+         f"--params '{folder}' is a directory, not a file; {values}"),
+        (["calibrate", "--check", "--out", out, "--params", str(tmp / "nope.json")],
+         f"--params '{tmp / 'nope.json'}' not found; {values}"),
+        (["calibrate", "--check", "--out", out, "--params", str(latin)],
+         f"--params '{latin}' is not UTF-8 text (byte 0xe9 at position 3); {values}"),
+        (["calibrate", "--check", "--out", out, "--params", afile],
+         f"--params '{afile}' is not valid JSON (Expecting value"),
+        (["calibrate", "--out", out, "--box", str(folder)],
+         "is a directory, not a file; allowed: a JSON file of parameter ranges"),
+        (["sweep", str(latin), "--out", out], f"spec file '{latin}' is not UTF-8 text (byte "
+         "0xe9 at position 3); allowed: the path of a TOML spec file"),
+        (["claims", "--out", out, "--posterior", str(folder)],
+         "is a directory, not a file; allowed: a posterior.csv from `cbec calibrate`"),
+        (["claims", "--out", out, "--posterior", str(latin)],
+         "is not UTF-8 text (byte 0xe9 at position 3); allowed: a posterior.csv"),
         (["run", "baseline", "--out", afile, *small], "is a file, not a directory"),
         (["run", "baseline", "--out", f"{afile}/sub", *small], "is a file, so no directory"),
         (["sweep", spec, "--out", afile, "--workers", "0"], "is a file, not a directory"),
@@ -174,7 +195,7 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
          "awareness_initial = 'lots' (row 1) is not allowed"),
         (["claims", "--out", out, "--posterior", str(tmp / "range.csv")],
          "row 1: parameter 'peer_effect' = -3.0 is out of range"),
-        (["claims", "--out", out, "--posterior", str(tmp / "nope.csv")], "cannot be read"),
+        (["claims", "--out", out, "--posterior", str(tmp / "nope.csv")], "nope.csv' not found"),
         (["claims", "--out", out, "--posterior", str(tmp / "typo.csv")],
          "column 'peer_efect' is not a fitted parameter (did you mean 'peer_effect'?)"),
         (["sweep", path["builtin"], "--out", out], "is a built-in function"),
