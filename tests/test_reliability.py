@@ -581,6 +581,34 @@ def test_damaged_and_swapped_run_files_are_refused_then_redone(
     assert {rid: p.read_bytes() for rid, p in run_files(out).items()} == original
     assert main(["analyze", str(out), "--no-figures"]) == 0
 
+def test_an_empty_run_file_and_edited_parameters_are_refused_then_redone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write(tmp_path / "spec.toml", spec_text())
+    out = tmp_path / "out"
+    assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    files = run_files(out)
+    original = {rid: p.read_bytes() for rid, p in files.items()}
+    empty, edited = sorted(files)[:2]
+    files[empty].write_bytes(b"")  # zero bytes: a file created but never written
+    table = pd.read_parquet(files[edited])
+    table["param.pickup_coverage"] = 0.99  # its stored parameters changed
+    table.to_parquet(files[edited], index=False)
+    capsys.readouterr()
+    err = one_line_error(capsys, ["analyze", str(out), "--no-figures"])
+    assert "2 run files are damaged or do not match the design" in err
+    assert f"runs/{empty}.parquet is not a readable Parquet file" in err
+    assert f"runs/{edited}.parquet has pickup_coverage = [0.99], but the design says" in err
+    assert not (out / "analysis").exists()
+    assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "2 damaged or mismatched run files were set aside" in captured.err
+    assert sorted(p.name for p in (out / "rejected").iterdir()) == sorted(
+        f"{rid}.parquet" for rid in (empty, edited))
+    assert (out / "rejected" / f"{empty}.parquet").stat().st_size == 0
+    assert {rid: p.read_bytes() for rid, p in run_files(out).items()} == original
+    assert main(["analyze", str(out), "--no-figures"]) == 0
+
+
 
 def forge(out: Path, edit) -> None:  # type: ignore[no-untyped-def]
     """Edit the manifest and recompute its spec fingerprint, as a careful forger would."""
