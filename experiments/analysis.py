@@ -37,6 +37,7 @@ from experiments.storage import (
     check_output_dir,
     check_run_frame,
     provenance,
+    stray_text,
 )
 
 CONFIDENCE = 0.95
@@ -76,6 +77,10 @@ def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True,
     instead of ``out/analysis`` (checked writable before anything is read)."""
     store = SweepStore(out)
     manifest = store.require_manifest()
+    if not store.runs_dir.is_dir():  # a sweep makes it before its manifest
+        raise StorageError(f"'{store.runs_dir}' is missing (deleted or moved?), so the sweep "
+                           "holds no runs to analyse; restore it, or run the same `cbec sweep` "
+                           "command to redo the runs")
     if into is not None and isinstance(into, str) and not into.strip():
         raise StorageError("--analysis-out is empty; allowed: the path of a directory (created "
                            "if missing)")
@@ -98,6 +103,9 @@ def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True,
 
     finished, failed = store.finished_ids(), store.failed_ids()
     ids = list(dict.fromkeys(table["run_id"]))
+    stray = store.stray_files(set(ids))
+    if stray:
+        notes.append(f"runs/ holds {stray_text(stray)} (ignored).")
     n_failed = sum(i in failed for i in ids)
     n_missing = sum(i not in finished and i not in failed for i in ids)
     if n_failed:

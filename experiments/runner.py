@@ -55,6 +55,7 @@ from experiments.storage import (
     describe_os_error,
     model_version,
     now,
+    stray_text,
 )
 
 META_COLUMNS = ("run_id", "point", "replication", "seed")
@@ -543,6 +544,10 @@ def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | N
                              rejected=len(rejected))
         if not quiet:
             _announce(plan, report, len(todo), factory, resumed)
+            stray = store.stray_files(set(ids))
+            if stray:
+                print(f"note: {store.runs_dir} holds {stray_text(stray)} (left as they are)",
+                      file=sys.stderr)
         status = "interrupted"
         counts = None
         try:

@@ -400,11 +400,37 @@ class SweepStore:
             raise StorageError(f"'{self.out}' does not exist")
         if not self.out.is_dir():
             raise StorageError(f"'{self.out}' is a file, not a sweep directory")
+        self.check_layout()
         manifest = self.read_manifest()
         if manifest is None:
             raise StorageError(f"'{self.out}' holds no sweep ({MANIFEST} missing); give the "
                                "--out directory of a `cbec sweep`")
         return validate_manifest(manifest, self.manifest_path)
+
+    def check_layout(self) -> None:
+        """StorageError if a folder a sweep keeps in DIR (``runs/``, ``rejected/``) is a file,
+        or a file it keeps (the manifest, the design table) is a folder: resuming would fail
+        half-way and an analysis would see no runs."""
+        hint = "; move or remove it, then run the same `cbec sweep` command"
+        for folder, holds in ((self.runs_dir, "its run files"),
+                              (self.out / REJECTED, "the run files it sets aside")):
+            if folder.exists() and not folder.is_dir():
+                raise StorageError(f"'{folder}' is a file, where a sweep needs a folder for "
+                                   f"{holds}; allowed: a folder{hint}")
+        for file in (self.manifest_path, self.design_path):
+            if file.is_dir():
+                raise StorageError(f"'{file}' is a folder, where a sweep keeps a file; "
+                                   f"allowed: a file{hint}")
+
+    def stray_files(self, run_ids: set[str]) -> list[str]:
+        """Names in ``runs/`` that are neither the result nor the error record of a run in
+        `run_ids` (another design's run file, notes...), sorted; hidden temporaries of a
+        killed sweep are not listed (a resume removes them)."""
+        if not self.runs_dir.is_dir():
+            return []
+        known = {f"{run}{suffix}" for run in run_ids for suffix in (".parquet", ".error.json")}
+        return sorted(e.name for e in os.scandir(self.runs_dir)
+                      if e.name not in known and not e.name.startswith("."))
 
     def read_design(self, manifest: dict[str, Any] | None = None) -> pd.DataFrame:
         """The design table (one row per run). With the sweep's `manifest`, checked against
@@ -477,6 +503,7 @@ class SweepStore:
         if it cannot be written (:func:`check_output_dir`), holds another sweep, other files,
         a damaged manifest, or results of another model version."""
         check_output_dir(self.out)
+        self.check_layout()
         manifest = self.read_manifest()
         if manifest is None:
             if self.out.is_dir() and any(p.name != LOCK for p in self.out.iterdir()):
@@ -713,6 +740,14 @@ def validate_manifest(manifest: Any, where: str | Path) -> dict[str, Any]:
     if listed != replication_seeds(seeds["master"], design["replications"]):
         raise bad("its replication seeds are not the ones its master seed spawns")
     return manifest
+
+
+def stray_text(stray: list[str]) -> str:
+    """ "2 files that are not runs of this design: a, b" (at most three named)."""
+    shown = ", ".join(stray[:3]) + (f" and {len(stray) - 3} more" if len(stray) > 3 else "")
+    if len(stray) == 1:
+        return f"1 file that is not a run of this design: {shown}"
+    return f"{len(stray)} files that are not runs of this design: {shown}"
 
 
 def check_run_frame(frame: pd.DataFrame, run_id: str, seed: int,

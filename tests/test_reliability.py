@@ -581,6 +581,7 @@ def test_damaged_and_swapped_run_files_are_refused_then_redone(
     assert {rid: p.read_bytes() for rid, p in run_files(out).items()} == original
     assert main(["analyze", str(out), "--no-figures"]) == 0
 
+
 def test_an_empty_run_file_and_edited_parameters_are_refused_then_redone(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = write(tmp_path / "spec.toml", spec_text())
@@ -608,6 +609,46 @@ def test_an_empty_run_file_and_edited_parameters_are_refused_then_redone(
     assert {rid: p.read_bytes() for rid, p in run_files(out).items()} == original
     assert main(["analyze", str(out), "--no-figures"]) == 0
 
+
+def test_a_runs_path_that_is_a_file_or_missing_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write(tmp_path / "spec.toml", spec_text())
+    out = tmp_path / "out"
+    assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    shutil.rmtree(out / "runs")
+    write(out / "runs", "not a folder")
+    before = files_under(out)
+    capsys.readouterr()
+    for argv in (["sweep", spec, "--out", str(out), "--workers", "0"],
+                 ["analyze", str(out), "--no-figures"]):
+        err = one_line_error(capsys, argv)
+        assert f"'{out / 'runs'}' is a file, where a sweep needs a folder for its run files; " \
+               "allowed: a folder" in err, err
+    assert files_under(out) == before  # no analysis, no manifest update
+    (out / "runs").unlink()
+    err = one_line_error(capsys, ["analyze", str(out), "--no-figures"])
+    assert f"'{out / 'runs'}' is missing" in err and "redo the runs" in err
+    assert not (out / "analysis").exists()
+
+
+def test_stray_files_in_runs_are_named_and_ignored(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write(tmp_path / "spec.toml", spec_text())
+    out = tmp_path / "out"
+    assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    first = next(iter(run_files(out).values()))
+    shutil.copy(first, out / "runs" / f"{'0' * 16}.parquet")  # not a run of this design
+    write(out / "runs" / "notes.txt", "mine")
+    capsys.readouterr()
+    assert main(["analyze", str(out), "--no-figures"]) == 0
+    err = capsys.readouterr().err
+    assert (f"note: runs/ holds 2 files that are not runs of this design: {'0' * 16}.parquet, "
+            "notes.txt (ignored)") in err, err
+    summary = pd.read_csv(out / "analysis" / "summary.csv")
+    assert set(summary["n"]) == {2}  # the stray run is not counted
+    assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    assert "holds 2 files that are not runs of this design" in capsys.readouterr().err
+    assert (out / "runs" / "notes.txt").read_text() == "mine"
 
 
 def forge(out: Path, edit) -> None:  # type: ignore[no-untyped-def]
