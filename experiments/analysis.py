@@ -37,6 +37,7 @@ from experiments.storage import (
     check_output_dir,
     check_run_frame,
     provenance,
+    recorded_status,
     stray_text,
 )
 
@@ -93,6 +94,10 @@ def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True,
             raise StorageError(f"{exc}{hint}") from None
         check_analysis_target(folder, store.out)
     notes: list[str] = []
+    unrecorded = recorded_status(manifest)[1]
+    if unrecorded:
+        notes.append(f"{unrecorded}. Run the same `cbec sweep` command to verify and finish "
+                     "it; the run files found were verified here.")
     spec = manifest["spec"]
     names = tuple(manifest["design"]["parameters"])
     kind = manifest["design"]["kind"]

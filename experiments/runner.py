@@ -55,6 +55,7 @@ from experiments.storage import (
     describe_os_error,
     model_version,
     now,
+    recorded_status,
     stray_text,
 )
 
@@ -514,6 +515,7 @@ def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | N
     plan = plan_sweep(spec, model_version(spec.function), max_runs)
     store = SweepStore(out)
     resumed = store.check_compatible(plan)
+    unrecorded = recorded_status(store.read_manifest() or {})[1] if resumed else None
     started = time.perf_counter()
     fatal: str | None = None
     expected = _expected(plan)
@@ -543,7 +545,7 @@ def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | N
                              skipped_failed=0 if retry_failed else len(failed_before & set(ids)),
                              rejected=len(rejected))
         if not quiet:
-            _announce(plan, report, len(todo), factory, resumed)
+            _announce(plan, report, len(todo), factory, resumed, unrecorded)
             stray = store.stray_files(set(ids))
             if stray:
                 print(f"note: {store.runs_dir} holds {stray_text(stray)} (left as they are)",
@@ -808,10 +810,12 @@ def _tasks(plan: Plan, todo: list[str]) -> Iterator[RunTask]:
 
 
 def _announce(plan: Plan, report: SweepReport, todo: int, factory: ExecutorFactory,
-              resumed: bool) -> None:
+              resumed: bool, unrecorded: str | None = None) -> None:
     spec = plan.spec
     lines = [f"sweep '{spec.name}': {len(plan.design)} design points x {spec.replications} "
              f"replications = {report.runs} distinct runs ({spec.design.kind} design)"]
+    if unrecorded:  # the previous invocation was killed before its last write
+        lines.append(f"{unrecorded}; every run file on disk was verified")
     if resumed:
         lines.append(f"resuming: {report.already_finished} runs already finished"
                      + (f", {report.skipped_failed} failed earlier (not rerun; add "

@@ -688,7 +688,8 @@ def runs_fingerprint(plan: Plan | pd.DataFrame) -> str:
 def validate_manifest(manifest: Any, where: str | Path) -> dict[str, Any]:
     """Check a manifest against its schema and itself: the keys and types :func:`new_manifest`
     writes, its spec against its fingerprint, the design summary and seeds against the spec.
-    Returns it; StorageError naming the first problem otherwise (an edited or damaged file)."""
+    Returns it; StorageError naming the first problem otherwise (an edited or damaged file).
+    A missing ``status`` is allowed: :func:`recorded_status` reads it as incomplete."""
     def bad(problem: str) -> StorageError:
         return StorageError(f"{where} is not a valid sweep manifest: {problem}. It was edited "
                             "or damaged; restore it, or rerun the sweep into another --out")
@@ -748,6 +749,21 @@ def stray_text(stray: list[str]) -> str:
     if len(stray) == 1:
         return f"1 file that is not a run of this design: {shown}"
     return f"{len(stray)} files that are not runs of this design: {shown}"
+
+
+def recorded_status(manifest: dict[str, Any]) -> tuple[str, str | None]:
+    """The sweep's state as its manifest records it: ("done" or "incomplete", None), or
+    ("incomplete", why) when the manifest records none (or a malformed one). That happens when
+    a sweep was stopped before its last write (kill -9, a power cut, a full disk): it counts
+    as incomplete until the same ``cbec sweep`` command finishes it."""
+    status = manifest.get("status")
+    state = status.get("state") if isinstance(status, dict) else None
+    if state in ("done", "incomplete"):
+        return state, None
+    what = "no status" if status is None else f"a malformed status ({status!r:.40})"
+    return "incomplete", (f"the manifest records {what}: the sweep was stopped before it could "
+                          "record how it ended (kill -9, a power cut or a full disk), so it "
+                          "counts as incomplete")
 
 
 def check_run_frame(frame: pd.DataFrame, run_id: str, seed: int,

@@ -651,6 +651,35 @@ def test_stray_files_in_runs_are_named_and_ignored(
     assert (out / "runs" / "notes.txt").read_text() == "mine"
 
 
+def test_a_manifest_without_status_counts_as_incomplete(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """After kill -9 or a full disk the final manifest write never happens: no `status`."""
+    spec = write(tmp_path / "spec.toml", spec_text())
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(SweepStore, "finish_invocation", lambda self, *a, **k: None)
+        main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "status" not in manifest and "status" not in manifest["invocations"][-1]
+    assert storage_module.recorded_status(manifest)[0] == "incomplete"
+    next(iter(run_files(out).values())).unlink()  # and a run did not finish
+    capsys.readouterr()
+    assert main(["analyze", str(out), "--no-figures"]) == 0
+    err = capsys.readouterr().err
+    assert ("note: the manifest records no status: the sweep was stopped before it could "
+            "record how it ended (kill -9, a power cut or a full disk), so it counts as "
+            "incomplete") in err, err
+    assert "1 of 4 runs have not run yet" in err
+    assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "records no status" in captured.err and "done, 4 of 4 runs finished" in captured.out
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert storage_module.recorded_status(manifest) == ("done", None)
+    assert main(["analyze", str(out), "--no-figures"]) == 0
+    assert "status" not in capsys.readouterr().err
+
+
 def forge(out: Path, edit) -> None:  # type: ignore[no-untyped-def]
     """Edit the manifest and recompute its spec fingerprint, as a careful forger would."""
     manifest = json.loads((out / "manifest.json").read_text())
