@@ -394,7 +394,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.timeout is not None:
         spec = spec.with_timeout(args.timeout)
     report = run_sweep(spec, out, factory, retry_failed=args.retry_failed,
-                       progress=not args.no_progress, max_runs=args.max_runs)
+                       progress=not args.no_progress, max_runs=args.max_runs,
+                       out_name="--out")
     print(f"{spec.name}: {report.state}; {report.finished} now, {report.failed} failed now, "
           f"{report.elapsed:.1f} s; results in {out}")
     if report.rejected:
@@ -424,7 +425,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if not args.out.strip():
         raise UsageError("DIR is empty; allowed: the --out directory of a `cbec sweep`")
     result = analyze_sweep(args.out, write=True, figures=not args.no_figures,
-                           into=args.analysis_out)
+                           into=args.analysis_out, into_name="--analysis-out")
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     tables = [p for p in result.files if p.suffix != ".png"]

@@ -491,7 +491,8 @@ class SweepReport:
 
 def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | None = None,
               *, retry_failed: bool = False, progress: bool = True, quiet: bool = False,
-              max_in_flight: int | None = None, max_runs: int | None = None) -> SweepReport:
+              max_in_flight: int | None = None, max_runs: int | None = None,
+              out_name: str = "output folder") -> SweepReport:
     """Run every run of `spec` not yet in `out`, writing each result as it completes.
 
     Validation (spec, design size against `max_runs`, every design point, the run function,
@@ -503,7 +504,7 @@ def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | N
     cluster or a full disk ends the sweep, and the report says why in ``aborted``. The report
     is :attr:`SweepReport.complete` only when every run is on disk and verified; the same call
     again resumes. `progress` shows a progress bar on stderr; `quiet` also silences the lines
-    saying what is run where.
+    saying what is run where. Messages name `out` as `out_name` (the CLI passes ``--out``).
     """
     if not isinstance(spec, Spec):
         hint = (f"; load it with experiments.spec.load_spec({str(spec)!r})"
@@ -513,7 +514,7 @@ def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | N
     factory = executor_factory or ProcessPool()
     check_function(spec.function)
     plan = plan_sweep(spec, model_version(spec.function), max_runs)
-    store = SweepStore(out)
+    store = SweepStore(out, out_name)
     resumed = store.check_compatible(plan)
     unrecorded = recorded_status(store.read_manifest() or {})[1] if resumed else None
     started = time.perf_counter()

@@ -61,7 +61,8 @@ class StorageError(ValueError):
 
 # ------------------------------------------------------------------------- file systems
 
-#: file systems that hold no files of ours (kernel interfaces); an --out there is refused
+#: file systems that hold no files of ours (kernel interfaces); an output folder there is
+#: refused
 PSEUDO_FILESYSTEMS = frozenset({
     "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs",
     "tracefs", "pstore", "bpf", "configfs", "fusectl", "mqueue", "efivarfs", "binfmt_misc",
@@ -91,6 +92,11 @@ def describe_os_error(exc: OSError, path: str | Path | None = None) -> str:
     where = path if path is not None else exc.filename
     text = _ERRNO_TEXT.get(exc.errno or -1) or exc.strerror or str(exc) or type(exc).__name__
     return f"'{where}': {text}" if where not in (None, "") else text
+
+
+def _empty(what: str) -> str:
+    """ "--out is empty", "output folder: the path is empty" (not a folder without files)."""
+    return f"{what} is empty" if what.startswith("-") else f"{what}: the path is empty"
 
 
 def read_input_text(path: str | Path, what: str, allowed: str,
@@ -135,13 +141,14 @@ def filesystem_type(path: str | Path) -> str | None:
     return kind
 
 
-def check_output_dir(path: str | Path, what: str = "--out") -> Path:
+def check_output_dir(path: str | Path, what: str = "output folder") -> Path:
     """`path` as a directory this process can write a sweep (or any output) into, checked
     before any work: not empty, not a file, not under a file, not on a pseudo file system,
     writable (a probe file is created and removed) and with free space. StorageError saying
-    which and what is allowed otherwise. Nothing is left behind."""
+    which and what is allowed otherwise, naming the path as `what` (the CLI passes its option,
+    ``--out``). Nothing is left behind."""
     if isinstance(path, str) and not path.strip():
-        raise StorageError(f"{what} is empty; allowed: the path of a directory (created if "
+        raise StorageError(f"{_empty(what)}; allowed: the path of a directory (created if "
                            "missing)")
     out = Path(path).expanduser()
     if out.exists() and not out.is_dir():
@@ -366,12 +373,13 @@ def _json_default(value: Any) -> Any:
 
 
 class SweepStore:
-    """A sweep's output directory: manifest, design, one file per finished or failed run."""
+    """A sweep's output directory: manifest, design, one file per finished or failed run.
+    Messages name it as `name` ("output folder"; the CLI passes its option, ``--out``)."""
 
-    def __init__(self, out: str | Path) -> None:
+    def __init__(self, out: str | Path, name: str = "output folder") -> None:
+        self.name = name
         if isinstance(out, str) and not out.strip():  # Path("") would be the current directory
-            raise StorageError("the sweep directory (--out) is empty; allowed: the path of a "
-                               "directory")
+            raise StorageError(f"{_empty(name)}; allowed: the path of a directory")
         self.out = Path(out)
         self.runs_dir = self.out / RUNS
         self.manifest_path = self.out / MANIFEST
@@ -390,7 +398,7 @@ class SweepStore:
         if not isinstance(manifest, dict):
             raise StorageError(f"{self.manifest_path} is not a sweep manifest: expected a JSON "
                                f"object, got {type(manifest).__name__}. Restore it, or rerun "
-                               "the sweep into another --out")
+                               f"the sweep into another {self.name}")
         return manifest
 
     def require_manifest(self) -> dict[str, Any]:
@@ -404,8 +412,8 @@ class SweepStore:
         manifest = self.read_manifest()
         if manifest is None:
             raise StorageError(f"'{self.out}' holds no sweep ({MANIFEST} missing); give the "
-                               "--out directory of a `cbec sweep`")
-        return validate_manifest(manifest, self.manifest_path)
+                               "output folder of a `cbec sweep` (its --out)")
+        return validate_manifest(manifest, self.manifest_path, self.name)
 
     def check_layout(self) -> None:
         """StorageError if a folder a sweep keeps in DIR (``runs/``, ``rejected/``) is a file,
@@ -502,31 +510,31 @@ class SweepStore:
         """Whether DIR already holds this sweep (True), is new or empty (False); StorageError
         if it cannot be written (:func:`check_output_dir`), holds another sweep, other files,
         a damaged manifest, or results of another model version."""
-        check_output_dir(self.out)
+        check_output_dir(self.out, self.name)
         self.check_layout()
         manifest = self.read_manifest()
         if manifest is None:
             if self.out.is_dir() and any(p.name != LOCK for p in self.out.iterdir()):
                 raise StorageError(f"'{self.out}' is not empty and holds no sweep manifest; "
-                                   "choose another --out")
+                                   f"choose another {self.name}")
             return False
-        validate_manifest(manifest, self.manifest_path)
+        validate_manifest(manifest, self.manifest_path, self.name)
         spec = plan.spec
         if manifest.get("spec_fingerprint") != spec.fingerprint():
             raise StorageError(
                 f"'{self.out}' holds the sweep '{manifest.get('name')}' run from a different "
-                f"spec; results of two specs are never mixed. Give another --out (or restore "
-                f"the spec it was run with: see {MANIFEST})")
+                f"spec; results of two specs are never mixed. Give another {self.name} (or "
+                f"restore the spec it was run with: see {MANIFEST})")
         if manifest.get("model_version") != plan.model_version:
             raise StorageError(
                 f"'{self.out}' holds runs of model version {manifest.get('model_version')}, "
                 f"but the model is now {plan.model_version} (its source changed). Give another "
-                "--out, or restore the model those runs came from")
+                f"{self.name}, or restore the model those runs came from")
         if manifest.get("runs_fingerprint") != runs_fingerprint(plan):
             raise StorageError(
                 f"'{self.out}' holds the sweep '{manifest.get('name')}' with the same spec, but "
                 "its runs now resolve to other parameter values (a parameter default or the "
-                f"scenario '{spec.scenario}' changed since). Give another --out")
+                f"scenario '{spec.scenario}' changed since). Give another {self.name}")
         return True
 
     def initialise(self, plan: Plan, invocation: dict[str, Any]) -> None:
@@ -670,7 +678,7 @@ class SweepStore:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise StorageError(f"another sweep is writing to '{self.out}'; wait for it "
-                                   "or choose another --out") from None
+                                   f"or choose another {self.name}") from None
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
             yield
@@ -685,14 +693,15 @@ def runs_fingerprint(plan: Plan | pd.DataFrame) -> str:
     return hashlib.sha256("\n".join(runs["run_id"]).encode()).hexdigest()[:16]
 
 
-def validate_manifest(manifest: Any, where: str | Path) -> dict[str, Any]:
+def validate_manifest(manifest: Any, where: str | Path,
+                      name: str = "output folder") -> dict[str, Any]:
     """Check a manifest against its schema and itself: the keys and types :func:`new_manifest`
     writes, its spec against its fingerprint, the design summary and seeds against the spec.
     Returns it; StorageError naming the first problem otherwise (an edited or damaged file).
     A missing ``status`` is allowed: :func:`recorded_status` reads it as incomplete."""
     def bad(problem: str) -> StorageError:
         return StorageError(f"{where} is not a valid sweep manifest: {problem}. It was edited "
-                            "or damaged; restore it, or rerun the sweep into another --out")
+                            f"or damaged; restore it, or rerun the sweep into another {name}")
 
     if not isinstance(manifest, dict):
         raise bad(f"expected a JSON object, got {type(manifest).__name__}")

@@ -271,6 +271,34 @@ def test_the_python_api_refuses_the_same_mistakes(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
 
 
+def test_the_python_api_names_the_output_folder_not_a_cli_option(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Called from code, the messages name `out` and `into` neutrally; the CLI names --out."""
+    from experiments.analysis import analyze_sweep
+
+    out = tmp_path / "out"
+    run_sweep(parse_spec(spec_text()), out, InProcess(), progress=False, quiet=True)
+    other = parse_spec(spec_text(replications=3))
+    messages = []
+    for call in (lambda: run_sweep(other, out, InProcess(), progress=False),
+                 lambda: SweepStore(""),
+                 lambda: check_output_dir(write(tmp_path / "f", "x")),
+                 lambda: analyze_sweep(out, write=True, into=out),
+                 lambda: analyze_sweep(out, write=True, into=" ")):
+        with pytest.raises(StorageError) as caught:
+            call()
+        messages.append(str(caught.value))
+    assert "different spec" in messages[0] and "Give another output folder" in messages[0]
+    assert messages[1].startswith("output folder: the path is empty; allowed:")
+    assert messages[2].startswith(f"output folder '{tmp_path / 'f'}' is a file")
+    assert messages[3].startswith(f"analysis folder '{out}' is the sweep folder")
+    assert messages[4].startswith("analysis folder is empty")
+    assert not [m for m in messages if "--out" in m or "--analysis-out" in m], messages
+    spec = write(tmp_path / "other.toml", spec_text(replications=3))
+    err = one_line_error(capsys, ["sweep", spec, "--out", str(out), "--workers", "0"])
+    assert "Give another --out" in err
+
+
 # ------------------------------------------------------------------ 1. file-system failures
 
 NAMESPACE_SCRIPT = textwrap.dedent("""\
