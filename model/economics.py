@@ -133,10 +133,21 @@ def export_premium(p: Parameters, ctx: MarketContext) -> np.ndarray:
 def premium_factor(p: Parameters, exports_real: np.ndarray, demand: np.ndarray) -> np.ndarray:
     """Share of the export premium left when a product line's yearly exports (1:1 yuan) meet a
     foreign demand that grows with ``demand``: ``1 / (1 + exports / (saturation * demand))``;
-    1 everywhere when ``export_saturation_yuan`` is 0 (saturation off)."""
+    1 everywhere when ``export_saturation_yuan`` is 0 (saturation off).
+
+    A level so small (a subnormal saturation, which may even underflow to 0 at low demand)
+    that ``exports / level`` exceeds the largest float means the premium is gone: the ratio
+    is infinite and the factor 0, the formula's limit, without an overflow warning. A line
+    without exports keeps its whole premium (factor 1, never 0 / 0). Every finite ratio is
+    computed as before, bit for bit."""
     if p.export_saturation_yuan <= 0:
         return np.ones(len(demand))
-    return 1.0 / (1.0 + exports_real / (p.export_saturation_yuan * demand))
+    exports = np.asarray(exports_real, dtype=float)
+    level = p.export_saturation_yuan * demand
+    with np.errstate(over="ignore", divide="ignore"):  # an infinite ratio is the right answer
+        ratio = np.divide(exports, level, out=np.zeros(np.broadcast(exports, level).shape),
+                          where=exports != 0)
+    return 1.0 / (1.0 + ratio)
 
 
 def product_table(p: Parameters, name: str) -> np.ndarray:

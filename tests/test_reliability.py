@@ -299,6 +299,33 @@ def test_the_python_api_names_the_output_folder_not_a_cli_option(
     assert "Give another --out" in err
 
 
+def test_a_tiny_export_saturation_gives_a_finite_premium_without_overflow() -> None:
+    """A subnormal `export_saturation_yuan` (the property tests draw one) made
+    exports / (saturation x demand) overflow, with a RuntimeWarning, or 0 / 0 at no exports.
+    The factor is the formula's limit, 0 (premium gone) or 1 (no exports), without warnings;
+    finite ratios are computed bit for bit as before."""
+    import warnings
+
+    import numpy as np
+
+    from model.economics import premium_factor
+    from model.parameters import Parameters
+
+    exports = np.array([0.0, 1e9, 3.5e10, 1e300])
+    demand = np.array([0.3, 1.0, 1.7, 0.01])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for saturation in (2.225073858507e-311, 5e-324, 1e-200):
+            p = Parameters.from_dict({"export_saturation_yuan": saturation})
+            factor = premium_factor(p, exports, demand)
+            assert np.isfinite(factor).all() and factor[0] == 1.0, (saturation, factor)
+            assert (factor[1:] >= 0).all() and (factor[1:] < 1e-150).all(), (saturation, factor)
+        p = Parameters()
+        assert np.array_equal(premium_factor(p, exports[:3], demand[:3]),
+                              1.0 / (1.0 + exports[:3] / (p.export_saturation_yuan
+                                                          * demand[:3])))
+
+
 # ------------------------------------------------------------------ 1. file-system failures
 
 NAMESPACE_SCRIPT = textwrap.dedent("""\
