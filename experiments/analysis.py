@@ -37,6 +37,8 @@ from experiments.storage import (
     check_output_dir,
     check_run_frame,
     provenance,
+    recorded_status,
+    stray_text,
 )
 
 CONFIDENCE = 0.95
@@ -71,23 +73,34 @@ def analyze(out: str | Path, *, write: bool = True, figures: bool = True) -> pd.
 
 
 def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True,
-                  into: str | Path | None = None) -> SweepAnalysis:
+                  into: str | Path | None = None,
+                  into_name: str = "analysis folder") -> SweepAnalysis:
     """Analyse the sweep in `out`; see :func:`analyze`. `into` writes the analysis there
-    instead of ``out/analysis`` (checked writable before anything is read)."""
+    instead of ``out/analysis`` (checked writable before anything is read); messages name it
+    `into_name` (the CLI passes ``--analysis-out``)."""
     store = SweepStore(out)
     manifest = store.require_manifest()
+    if not store.runs_dir.is_dir():  # a sweep makes it before its manifest
+        raise StorageError(f"'{store.runs_dir}' is missing (deleted or moved?), so the sweep "
+                           "holds no runs to analyse; restore it, or run the same `cbec sweep` "
+                           "command to redo the runs")
     if into is not None and isinstance(into, str) and not into.strip():
-        raise StorageError("--analysis-out is empty; allowed: the path of a directory (created "
+        raise StorageError(f"{into_name} is empty; allowed: the path of a directory (created "
                            "if missing)")
     folder = Path(into).expanduser() if into is not None else store.out / ANALYSIS
     if write:
         try:
-            check_output_dir(folder, "the analysis folder" if into is None else "--analysis-out")
+            check_output_dir(folder, "the analysis folder" if into is None else into_name)
         except StorageError as exc:
-            hint = "; give --analysis-out DIR2 to write it elsewhere" if into is None else ""
+            other = "--analysis-out DIR2" if into_name.startswith("-") else "into=..."
+            hint = f"; give {other} to write it elsewhere" if into is None else ""
             raise StorageError(f"{exc}{hint}") from None
-        check_analysis_target(folder, store.out)
+        check_analysis_target(folder, store.out, into_name)
     notes: list[str] = []
+    unrecorded = recorded_status(manifest)[1]
+    if unrecorded:
+        notes.append(f"{unrecorded}. Run the same `cbec sweep` command to verify and finish "
+                     "it; the run files found were verified here.")
     spec = manifest["spec"]
     names = tuple(manifest["design"]["parameters"])
     kind = manifest["design"]["kind"]
@@ -98,6 +111,9 @@ def analyze_sweep(out: str | Path, *, write: bool = True, figures: bool = True,
 
     finished, failed = store.finished_ids(), store.failed_ids()
     ids = list(dict.fromkeys(table["run_id"]))
+    stray = store.stray_files(set(ids))
+    if stray:
+        notes.append(f"runs/ holds {stray_text(stray)} (ignored).")
     n_failed = sum(i in failed for i in ids)
     n_missing = sum(i not in finished and i not in failed for i in ids)
     if n_failed:
@@ -459,21 +475,21 @@ def _morris_rows(outcome: str, names: tuple[str, ...], si: Any) -> list[dict[str
 # ------------------------------------------------------------------------------ writing
 
 
-def check_analysis_target(folder: Path, sweep: Path) -> None:
+def check_analysis_target(folder: Path, sweep: Path, name: str = "analysis folder") -> None:
     """StorageError unless `folder` may be (re)placed by an analysis of the sweep in `sweep`:
     never the sweep folder, a folder holding it, or a folder inside it other than its default
     ``analysis/``; and, if it exists and holds anything, only a previous analysis (one with the
     :data:`MARKER` file an analysis writes; the default ``analysis/`` of the sweep counts as one).
-    Nothing the analysis did not write is ever replaced."""
+    Nothing the analysis did not write is ever replaced. Messages name `folder` as `name`."""
     target, home = folder.expanduser().resolve(), sweep.expanduser().resolve()
     default = (home / ANALYSIS).resolve()
     allowed = ("allowed: a new or empty folder, a previous analysis, or the sweep's own "
                f"'{ANALYSIS}' folder")
     if target == home or target in home.parents:
-        raise StorageError(f"--analysis-out '{folder}' is the sweep folder or holds it, and "
+        raise StorageError(f"{name} '{folder}' is the sweep folder or holds it, and "
                            f"writing the analysis there would replace the sweep; {allowed}")
     if home in target.parents and target != default:
-        raise StorageError(f"--analysis-out '{folder}' is inside the sweep folder '{sweep}'; "
+        raise StorageError(f"{name} '{folder}' is inside the sweep folder '{sweep}'; "
                            f"{allowed}")
     if target == default or not target.is_dir():
         return
@@ -482,9 +498,9 @@ def check_analysis_target(folder: Path, sweep: Path) -> None:
     try:
         empty = next(target.iterdir(), None) is None
     except OSError as exc:
-        raise StorageError(f"--analysis-out '{folder}' cannot be read: {exc.strerror}") from None
+        raise StorageError(f"{name} '{folder}' cannot be read: {exc.strerror}") from None
     if not empty:
-        raise StorageError(f"--analysis-out '{folder}' already holds files that are not an "
+        raise StorageError(f"{name} '{folder}' already holds files that are not an "
                            f"analysis (no {MARKER} file), which would be replaced; {allowed}")
 
 

@@ -54,7 +54,7 @@ def run_points(name: str, points: Sequence[Mapping[str, Any]], replications: int
         raise RunsIncomplete(f"the runs of '{name}' stopped: {report.aborted}")
     if report.failed or report.skipped_failed or not report.complete:
         raise RunsIncomplete(f"'{name}' is {report.state} (see {out}/runs/*.error.json); "
-                             "fix the cause and rerun with the same --out to finish it")
+                             "fix the cause and rerun into the same output folder to finish it")
     store = SweepStore(out)
     frames = [store.read_result(run_id) for run_id in sorted(store.finished_ids())]
     frame = pd.concat(frames, ignore_index=True)

@@ -22,6 +22,7 @@ Nothing here is tuned to make a claim pass: the model's answer is a finding.
 from __future__ import annotations
 
 import difflib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ from scipy import stats  # noqa: E402
 
 from experiments.batch import run_points  # noqa: E402
 from experiments.runner import ExecutorFactory  # noqa: E402
-from experiments.storage import atomic_write_with  # noqa: E402
+from experiments.storage import atomic_write_with, read_input_text  # noqa: E402
 from model import scenarios  # noqa: E402
 from model.parameters import ParameterError, Parameters  # noqa: E402
 
@@ -213,8 +214,9 @@ def read_posterior(path: str | Path, what: str = "posterior") -> pd.DataFrame:
 
     shape = ("a posterior.csv from `cbec calibrate`: a header with fitted parameters (e.g. "
              f"{', '.join(list(FREE_PARAMETERS)[:3])}) and one row per accepted point")
+    text = read_input_text(path, what, shape, ParameterError)
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(io.StringIO(text))
     except pd.errors.EmptyDataError:
         raise ParameterError(f"{what} {path} is empty; expected {shape}") from None
     except (OSError, ValueError, UnicodeDecodeError) as exc:

@@ -244,7 +244,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.check:
         params: dict[str, Any] = {}
         if args.params:
-            params = _read_json_object(args.params, "--params", '{"name": value, ...}')
+            params = _read_json_object(args.params, "--params", '{"name": value, ...}',
+                                       "a JSON file of parameter values")
             for name, value in params.items():
                 if not isinstance(value, (bool, int, float, str)):
                     raise UsageError(f"--params {args.params}: '{name}' = a JSON "
@@ -315,15 +316,22 @@ def cmd_claims(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_json_object(path: str, option: str, shape: str) -> dict[str, Any]:
+def _read_json_object(path: str, option: str, shape: str,
+                      what: str = "a JSON object") -> dict[str, Any]:
     """The JSON object in the file ``path`` given with ``option``; a one-line UsageError for a
-    missing or unreadable file, bad JSON or anything but an object (``shape`` shows one)."""
+    missing, unreadable or non-UTF-8 file, bad JSON or anything but an object (``shape`` shows
+    one, ``what`` says what it holds)."""
     import json
 
+    from experiments.storage import read_input_text
+
+    allowed = f"{what} {shape}"
+    text = read_input_text(path, option, allowed, UsageError)
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{option} {path}: {exc}") from None
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{option} '{path}' is not valid JSON ({exc}); allowed: "
+                         f"{allowed}") from None
     except RecursionError:
         raise UsageError(f"{option} {path}: JSON nested too deeply; expected a JSON object "
                          f"{shape}") from None
@@ -339,7 +347,7 @@ def _read_box(path: str) -> dict[str, tuple[float, float]]:
     import math
 
     shape = '{"name": [low, high], ...}'
-    raw = _read_json_object(path, "--box", shape)
+    raw = _read_json_object(path, "--box", shape, "a JSON file of parameter ranges")
     if not raw:
         raise UsageError(f"--box {path}: expected a JSON object {shape}, got an empty one")
     box: dict[str, tuple[float, float]] = {}
@@ -386,7 +394,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.timeout is not None:
         spec = spec.with_timeout(args.timeout)
     report = run_sweep(spec, out, factory, retry_failed=args.retry_failed,
-                       progress=not args.no_progress, max_runs=args.max_runs)
+                       progress=not args.no_progress, max_runs=args.max_runs,
+                       out_name="--out")
     print(f"{spec.name}: {report.state}; {report.finished} now, {report.failed} failed now, "
           f"{report.elapsed:.1f} s; results in {out}")
     if report.rejected:
@@ -416,7 +425,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if not args.out.strip():
         raise UsageError("DIR is empty; allowed: the --out directory of a `cbec sweep`")
     result = analyze_sweep(args.out, write=True, figures=not args.no_figures,
-                           into=args.analysis_out)
+                           into=args.analysis_out, into_name="--analysis-out")
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     tables = [p for p in result.files if p.suffix != ".png"]

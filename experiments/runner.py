@@ -55,6 +55,8 @@ from experiments.storage import (
     describe_os_error,
     model_version,
     now,
+    recorded_status,
+    stray_text,
 )
 
 META_COLUMNS = ("run_id", "point", "replication", "seed")
@@ -489,7 +491,8 @@ class SweepReport:
 
 def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | None = None,
               *, retry_failed: bool = False, progress: bool = True, quiet: bool = False,
-              max_in_flight: int | None = None, max_runs: int | None = None) -> SweepReport:
+              max_in_flight: int | None = None, max_runs: int | None = None,
+              out_name: str = "output folder") -> SweepReport:
     """Run every run of `spec` not yet in `out`, writing each result as it completes.
 
     Validation (spec, design size against `max_runs`, every design point, the run function,
@@ -501,7 +504,7 @@ def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | N
     cluster or a full disk ends the sweep, and the report says why in ``aborted``. The report
     is :attr:`SweepReport.complete` only when every run is on disk and verified; the same call
     again resumes. `progress` shows a progress bar on stderr; `quiet` also silences the lines
-    saying what is run where.
+    saying what is run where. Messages name `out` as `out_name` (the CLI passes ``--out``).
     """
     if not isinstance(spec, Spec):
         hint = (f"; load it with experiments.spec.load_spec({str(spec)!r})"
@@ -511,8 +514,9 @@ def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | N
     factory = executor_factory or ProcessPool()
     check_function(spec.function)
     plan = plan_sweep(spec, model_version(spec.function), max_runs)
-    store = SweepStore(out)
+    store = SweepStore(out, out_name)
     resumed = store.check_compatible(plan)
+    unrecorded = recorded_status(store.read_manifest() or {})[1] if resumed else None
     started = time.perf_counter()
     fatal: str | None = None
     expected = _expected(plan)
@@ -542,7 +546,11 @@ def run_sweep(spec: Spec, out: str | Path, executor_factory: ExecutorFactory | N
                              skipped_failed=0 if retry_failed else len(failed_before & set(ids)),
                              rejected=len(rejected))
         if not quiet:
-            _announce(plan, report, len(todo), factory, resumed)
+            _announce(plan, report, len(todo), factory, resumed, unrecorded)
+            stray = store.stray_files(set(ids))
+            if stray:
+                print(f"note: {store.runs_dir} holds {stray_text(stray)} (left as they are)",
+                      file=sys.stderr)
         status = "interrupted"
         counts = None
         try:
@@ -803,10 +811,12 @@ def _tasks(plan: Plan, todo: list[str]) -> Iterator[RunTask]:
 
 
 def _announce(plan: Plan, report: SweepReport, todo: int, factory: ExecutorFactory,
-              resumed: bool) -> None:
+              resumed: bool, unrecorded: str | None = None) -> None:
     spec = plan.spec
     lines = [f"sweep '{spec.name}': {len(plan.design)} design points x {spec.replications} "
              f"replications = {report.runs} distinct runs ({spec.design.kind} design)"]
+    if unrecorded:  # the previous invocation was killed before its last write
+        lines.append(f"{unrecorded}; every run file on disk was verified")
     if resumed:
         lines.append(f"resuming: {report.already_finished} runs already finished"
                      + (f", {report.skipped_failed} failed earlier (not rerun; add "

@@ -193,6 +193,8 @@ def scenario_overrides(name: str) -> dict[str, Any]:
 
 def load_spec(path: str | Path) -> Spec:
     """Read and validate a spec file."""
+    from experiments.storage import read_input_text  # storage imports this module
+
     if isinstance(path, str) and not path.strip():
         raise SpecError("the spec file path is empty; allowed: the path of a TOML spec file "
                         "(see experiments/examples/)")
@@ -201,12 +203,8 @@ def load_spec(path: str | Path) -> Spec:
         raise SpecError(f"spec file '{path}' is a directory, not a spec file; allowed: the path "
                         "of a TOML spec file (see experiments/examples/). To resume a sweep, "
                         "give its spec file again with --out DIR")
-    if not path.is_file():
-        raise SpecError(f"spec file '{path}' not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read spec file '{path}': {exc}") from None
+    text = read_input_text(path, "spec file", "the path of a TOML spec file (see "
+                           "experiments/examples/)", SpecError)
     return parse_spec(text, source=str(path))
 
 

@@ -61,7 +61,8 @@ class StorageError(ValueError):
 
 # ------------------------------------------------------------------------- file systems
 
-#: file systems that hold no files of ours (kernel interfaces); an --out there is refused
+#: file systems that hold no files of ours (kernel interfaces); an output folder there is
+#: refused
 PSEUDO_FILESYSTEMS = frozenset({
     "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs",
     "tracefs", "pstore", "bpf", "configfs", "fusectl", "mqueue", "efivarfs", "binfmt_misc",
@@ -93,6 +94,34 @@ def describe_os_error(exc: OSError, path: str | Path | None = None) -> str:
     return f"'{where}': {text}" if where not in (None, "") else text
 
 
+def _empty(what: str) -> str:
+    """ "--out is empty", "output folder: the path is empty" (not a folder without files)."""
+    return f"{what} is empty" if what.startswith("-") else f"{what}: the path is empty"
+
+
+def read_input_text(path: str | Path, what: str, allowed: str,
+                    error: type[ValueError] = ValueError) -> str:
+    """The text of the input file `path` given as `what` (an option such as ``--params``, or
+    "spec file"), read as UTF-8. A one-line `error` naming the input, the value and what is
+    `allowed` when the path is empty, missing, a directory, unreadable or not UTF-8 text."""
+    if isinstance(path, str) and not path.strip():
+        raise error(f"{what} is empty; allowed: {allowed}")
+    file = Path(path)
+    if file.is_dir():
+        raise error(f"{what} '{path}' is a directory, not a file; allowed: {allowed}")
+    if not file.exists():
+        raise error(f"{what} '{path}' not found; allowed: {allowed}")
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start:exc.start + 1].hex()
+        raise error(f"{what} '{path}' is not UTF-8 text (byte 0x{byte} at position "
+                    f"{exc.start}); allowed: {allowed}") from None
+    except OSError as exc:
+        raise error(f"{what} '{path}' cannot be read: {describe_os_error(exc, '')}; allowed: "
+                    f"{allowed}") from None
+
+
 def filesystem_type(path: str | Path) -> str | None:
     """The type of the file system holding `path` (from /proc/self/mounts; None if unknown)."""
     try:
@@ -112,13 +141,14 @@ def filesystem_type(path: str | Path) -> str | None:
     return kind
 
 
-def check_output_dir(path: str | Path, what: str = "--out") -> Path:
+def check_output_dir(path: str | Path, what: str = "output folder") -> Path:
     """`path` as a directory this process can write a sweep (or any output) into, checked
     before any work: not empty, not a file, not under a file, not on a pseudo file system,
     writable (a probe file is created and removed) and with free space. StorageError saying
-    which and what is allowed otherwise. Nothing is left behind."""
+    which and what is allowed otherwise, naming the path as `what` (the CLI passes its option,
+    ``--out``). Nothing is left behind."""
     if isinstance(path, str) and not path.strip():
-        raise StorageError(f"{what} is empty; allowed: the path of a directory (created if "
+        raise StorageError(f"{_empty(what)}; allowed: the path of a directory (created if "
                            "missing)")
     out = Path(path).expanduser()
     if out.exists() and not out.is_dir():
@@ -343,12 +373,13 @@ def _json_default(value: Any) -> Any:
 
 
 class SweepStore:
-    """A sweep's output directory: manifest, design, one file per finished or failed run."""
+    """A sweep's output directory: manifest, design, one file per finished or failed run.
+    Messages name it as `name` ("output folder"; the CLI passes its option, ``--out``)."""
 
-    def __init__(self, out: str | Path) -> None:
+    def __init__(self, out: str | Path, name: str = "output folder") -> None:
+        self.name = name
         if isinstance(out, str) and not out.strip():  # Path("") would be the current directory
-            raise StorageError("the sweep directory (--out) is empty; allowed: the path of a "
-                               "directory")
+            raise StorageError(f"{_empty(name)}; allowed: the path of a directory")
         self.out = Path(out)
         self.runs_dir = self.out / RUNS
         self.manifest_path = self.out / MANIFEST
@@ -367,7 +398,7 @@ class SweepStore:
         if not isinstance(manifest, dict):
             raise StorageError(f"{self.manifest_path} is not a sweep manifest: expected a JSON "
                                f"object, got {type(manifest).__name__}. Restore it, or rerun "
-                               "the sweep into another --out")
+                               f"the sweep into another {self.name}")
         return manifest
 
     def require_manifest(self) -> dict[str, Any]:
@@ -377,11 +408,37 @@ class SweepStore:
             raise StorageError(f"'{self.out}' does not exist")
         if not self.out.is_dir():
             raise StorageError(f"'{self.out}' is a file, not a sweep directory")
+        self.check_layout()
         manifest = self.read_manifest()
         if manifest is None:
             raise StorageError(f"'{self.out}' holds no sweep ({MANIFEST} missing); give the "
-                               "--out directory of a `cbec sweep`")
-        return validate_manifest(manifest, self.manifest_path)
+                               "output folder of a `cbec sweep` (its --out)")
+        return validate_manifest(manifest, self.manifest_path, self.name)
+
+    def check_layout(self) -> None:
+        """StorageError if a folder a sweep keeps in DIR (``runs/``, ``rejected/``) is a file,
+        or a file it keeps (the manifest, the design table) is a folder: resuming would fail
+        half-way and an analysis would see no runs."""
+        hint = "; move or remove it, then run the same `cbec sweep` command"
+        for folder, holds in ((self.runs_dir, "its run files"),
+                              (self.out / REJECTED, "the run files it sets aside")):
+            if folder.exists() and not folder.is_dir():
+                raise StorageError(f"'{folder}' is a file, where a sweep needs a folder for "
+                                   f"{holds}; allowed: a folder{hint}")
+        for file in (self.manifest_path, self.design_path):
+            if file.is_dir():
+                raise StorageError(f"'{file}' is a folder, where a sweep keeps a file; "
+                                   f"allowed: a file{hint}")
+
+    def stray_files(self, run_ids: set[str]) -> list[str]:
+        """Names in ``runs/`` that are neither the result nor the error record of a run in
+        `run_ids` (another design's run file, notes...), sorted; hidden temporaries of a
+        killed sweep are not listed (a resume removes them)."""
+        if not self.runs_dir.is_dir():
+            return []
+        known = {f"{run}{suffix}" for run in run_ids for suffix in (".parquet", ".error.json")}
+        return sorted(e.name for e in os.scandir(self.runs_dir)
+                      if e.name not in known and not e.name.startswith("."))
 
     def read_design(self, manifest: dict[str, Any] | None = None) -> pd.DataFrame:
         """The design table (one row per run). With the sweep's `manifest`, checked against
@@ -453,30 +510,31 @@ class SweepStore:
         """Whether DIR already holds this sweep (True), is new or empty (False); StorageError
         if it cannot be written (:func:`check_output_dir`), holds another sweep, other files,
         a damaged manifest, or results of another model version."""
-        check_output_dir(self.out)
+        check_output_dir(self.out, self.name)
+        self.check_layout()
         manifest = self.read_manifest()
         if manifest is None:
             if self.out.is_dir() and any(p.name != LOCK for p in self.out.iterdir()):
                 raise StorageError(f"'{self.out}' is not empty and holds no sweep manifest; "
-                                   "choose another --out")
+                                   f"choose another {self.name}")
             return False
-        validate_manifest(manifest, self.manifest_path)
+        validate_manifest(manifest, self.manifest_path, self.name)
         spec = plan.spec
         if manifest.get("spec_fingerprint") != spec.fingerprint():
             raise StorageError(
                 f"'{self.out}' holds the sweep '{manifest.get('name')}' run from a different "
-                f"spec; results of two specs are never mixed. Give another --out (or restore "
-                f"the spec it was run with: see {MANIFEST})")
+                f"spec; results of two specs are never mixed. Give another {self.name} (or "
+                f"restore the spec it was run with: see {MANIFEST})")
         if manifest.get("model_version") != plan.model_version:
             raise StorageError(
                 f"'{self.out}' holds runs of model version {manifest.get('model_version')}, "
                 f"but the model is now {plan.model_version} (its source changed). Give another "
-                "--out, or restore the model those runs came from")
+                f"{self.name}, or restore the model those runs came from")
         if manifest.get("runs_fingerprint") != runs_fingerprint(plan):
             raise StorageError(
                 f"'{self.out}' holds the sweep '{manifest.get('name')}' with the same spec, but "
                 "its runs now resolve to other parameter values (a parameter default or the "
-                f"scenario '{spec.scenario}' changed since). Give another --out")
+                f"scenario '{spec.scenario}' changed since). Give another {self.name}")
         return True
 
     def initialise(self, plan: Plan, invocation: dict[str, Any]) -> None:
@@ -620,7 +678,7 @@ class SweepStore:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise StorageError(f"another sweep is writing to '{self.out}'; wait for it "
-                                   "or choose another --out") from None
+                                   f"or choose another {self.name}") from None
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
             yield
@@ -635,13 +693,15 @@ def runs_fingerprint(plan: Plan | pd.DataFrame) -> str:
     return hashlib.sha256("\n".join(runs["run_id"]).encode()).hexdigest()[:16]
 
 
-def validate_manifest(manifest: Any, where: str | Path) -> dict[str, Any]:
+def validate_manifest(manifest: Any, where: str | Path,
+                      name: str = "output folder") -> dict[str, Any]:
     """Check a manifest against its schema and itself: the keys and types :func:`new_manifest`
     writes, its spec against its fingerprint, the design summary and seeds against the spec.
-    Returns it; StorageError naming the first problem otherwise (an edited or damaged file)."""
+    Returns it; StorageError naming the first problem otherwise (an edited or damaged file).
+    A missing ``status`` is allowed: :func:`recorded_status` reads it as incomplete."""
     def bad(problem: str) -> StorageError:
         return StorageError(f"{where} is not a valid sweep manifest: {problem}. It was edited "
-                            "or damaged; restore it, or rerun the sweep into another --out")
+                            f"or damaged; restore it, or rerun the sweep into another {name}")
 
     if not isinstance(manifest, dict):
         raise bad(f"expected a JSON object, got {type(manifest).__name__}")
@@ -690,6 +750,29 @@ def validate_manifest(manifest: Any, where: str | Path) -> dict[str, Any]:
     if listed != replication_seeds(seeds["master"], design["replications"]):
         raise bad("its replication seeds are not the ones its master seed spawns")
     return manifest
+
+
+def stray_text(stray: list[str]) -> str:
+    """ "2 files that are not runs of this design: a, b" (at most three named)."""
+    shown = ", ".join(stray[:3]) + (f" and {len(stray) - 3} more" if len(stray) > 3 else "")
+    if len(stray) == 1:
+        return f"1 file that is not a run of this design: {shown}"
+    return f"{len(stray)} files that are not runs of this design: {shown}"
+
+
+def recorded_status(manifest: dict[str, Any]) -> tuple[str, str | None]:
+    """The sweep's state as its manifest records it: ("done" or "incomplete", None), or
+    ("incomplete", why) when the manifest records none (or a malformed one). That happens when
+    a sweep was stopped before its last write (kill -9, a power cut, a full disk): it counts
+    as incomplete until the same ``cbec sweep`` command finishes it."""
+    status = manifest.get("status")
+    state = status.get("state") if isinstance(status, dict) else None
+    if state in ("done", "incomplete"):
+        return state, None
+    what = "no status" if status is None else f"a malformed status ({status!r:.40})"
+    return "incomplete", (f"the manifest records {what}: the sweep was stopped before it could "
+                          "record how it ended (kill -9, a power cut or a full disk), so it "
+                          "counts as incomplete")
 
 
 def check_run_frame(frame: pd.DataFrame, run_id: str, seed: int,

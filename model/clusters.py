@@ -1,19 +1,19 @@
-"""Cluster and industry-belt detection (§2.2.3, §5.1.2).
+"""Clusters and industry belts (ODD §7.15; §2.2.3, §5.1.2).
 
 The rule is modelled on the Taobao-village criteria: a village with yearly e-commerce sales of at
 least 10 million yuan and at least 100 active shops, or shops in at least 10% of households; a
 Taobao town has at least 3 such villages. The rule is stated on real counts and areas: a *cell*
-qualifies when its density of sales and shops is that of a Taobao village, i.e. its sales and
-shops (rescaled to 1:1 and averaged over its 3x3 neighbourhood) reach the thresholds times the
-number of villages' land it holds (:func:`villages_per_cell`: ``cell_km²`` over the province's
-land area per administrative village), so ``cell_km`` changes the resolution, not what counts
-as a cluster. Firms are counted as they are (every firm is an agent); the household sample's
-window shop count is replaced by its one-sided 95% Poisson lower bound (``shops - 1.64
-sqrt(shops)``, in agents, taken as if households were sampled at the reference scale 0.02 at
+qualifies when its density of sales and shops is that of a Taobao village, i.e. its sales and shops
+(rescaled to 1:1 and averaged over its 3x3 neighbourhood) reach the thresholds times the number of
+villages' land it holds (:func:`villages_per_cell`: ``cell_km²`` over the province's land area per
+administrative village), so ``cell_km`` changes the resolution, not what counts as a cluster. Firms
+are counted as they are (every firm is an agent); the household sample's window shop count ``k``
+(agents) is replaced by its one-sided 95% Poisson lower bound (``k_low = max(k - 1.64 sqrt(k / t),
+0)``, ``t = min(1, 0.02 / scale)``: as if households were sampled at the reference scale 0.02 at
 every scale): a handful of agents met by chance cannot make a spurious cluster, and the rule is
-equally strict at 1:1. The cell must also hold at least one seller itself. A cluster
-is a connected (8-neighbour) set of qualifying cells; a *town* is a cluster of 3 or more cells;
-an industry belt is a cluster in which one product line has at least ``belt_dominance`` of sales.
+equally strict at 1:1. The cell must also hold at least one seller itself. A cluster is a connected
+(8-neighbour) set of qualifying cells; a *town* is a cluster of 3 or more cells; an industry belt
+is a cluster in which one product line has at least ``belt_dominance`` of sales.
 
 A looser, county-level notion sits beside it (:func:`county_industry_clusters`): the sellers of
 one industry (tea, chili or embroidery) in a county form a county industrial cluster once they

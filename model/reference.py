@@ -55,9 +55,10 @@ Scheduling and random numbers
     Agents act in household order. Decisions within a sub-step are synchronous as in the engine:
     households reviewing this month all see the cooperatives as they were at the start of the
     review. Random draws come from ``model.random`` (Mesa's stdlib generator, one scalar draw per
-    decision) instead of ``model.rng`` arrays, and draws that cannot matter are skipped, so the
-    two models agree in distribution over seeds, never run by run. The parent's own sub-steps
-    still draw from ``model.rng``.
+    decision) instead of the engine's keyed streams, and draws that cannot matter are skipped,
+    so the two models agree in distribution over seeds, never run by run. The parent's own sub-steps
+    (stations, returnees, cooperatives, ...) draw from the keyed streams of
+    :mod:`model.randomness` as in the engine.
 """
 
 from __future__ import annotations

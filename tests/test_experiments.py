@@ -444,7 +444,7 @@ def test_output_directory_of_another_spec_is_refused(tmp_path: Path) -> None:
               progress=False)
     stamp = (out / "manifest.json").stat().st_mtime_ns
     other = parse_spec(make_spec('kind = "grid"', GRID_2x2, replications=3))
-    with pytest.raises(StorageError, match="different spec.*another --out"):
+    with pytest.raises(StorageError, match="different spec.*another output folder"):
         run_sweep(other, out, InProcess(), progress=False)
     assert (out / "manifest.json").stat().st_mtime_ns == stamp
     (tmp_path / "busy").mkdir()

@@ -135,8 +135,29 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
         .replace('keep = ["adoption_share"]', 'keep = ["adoption_share", "adoption_shares"]'),
     }
     path = {k: write(tmp / f"{k}.toml", v) for k, v in specs.items()}
+    folder = tmp / "folder"
+    folder.mkdir()
+    latin = tmp / "latin1"  # not UTF-8 text
+    latin.write_bytes("café".encode("latin-1"))
     small = ["--scale", "0.002"]
+    values = "allowed: a JSON file of parameter values"
     return [
+        (["calibrate", "--check", "--out", out, "--params", str(folder)],
+         f"--params '{folder}' is a directory, not a file; {values}"),
+        (["calibrate", "--check", "--out", out, "--params", str(tmp / "nope.json")],
+         f"--params '{tmp / 'nope.json'}' not found; {values}"),
+        (["calibrate", "--check", "--out", out, "--params", str(latin)],
+         f"--params '{latin}' is not UTF-8 text (byte 0xe9 at position 3); {values}"),
+        (["calibrate", "--check", "--out", out, "--params", afile],
+         f"--params '{afile}' is not valid JSON (Expecting value"),
+        (["calibrate", "--out", out, "--box", str(folder)],
+         "is a directory, not a file; allowed: a JSON file of parameter ranges"),
+        (["sweep", str(latin), "--out", out], f"spec file '{latin}' is not UTF-8 text (byte "
+         "0xe9 at position 3); allowed: the path of a TOML spec file"),
+        (["claims", "--out", out, "--posterior", str(folder)],
+         "is a directory, not a file; allowed: a posterior.csv from `cbec calibrate`"),
+        (["claims", "--out", out, "--posterior", str(latin)],
+         "is not UTF-8 text (byte 0xe9 at position 3); allowed: a posterior.csv"),
         (["run", "baseline", "--out", afile, *small], "is a file, not a directory"),
         (["run", "baseline", "--out", f"{afile}/sub", *small], "is a file, so no directory"),
         (["sweep", spec, "--out", afile, "--workers", "0"], "is a file, not a directory"),
@@ -174,7 +195,7 @@ def bad_invocations(tmp: Path) -> list[tuple[list[str], str]]:
          "awareness_initial = 'lots' (row 1) is not allowed"),
         (["claims", "--out", out, "--posterior", str(tmp / "range.csv")],
          "row 1: parameter 'peer_effect' = -3.0 is out of range"),
-        (["claims", "--out", out, "--posterior", str(tmp / "nope.csv")], "cannot be read"),
+        (["claims", "--out", out, "--posterior", str(tmp / "nope.csv")], "nope.csv' not found"),
         (["claims", "--out", out, "--posterior", str(tmp / "typo.csv")],
          "column 'peer_efect' is not a fitted parameter (did you mean 'peer_effect'?)"),
         (["sweep", path["builtin"], "--out", out], "is a built-in function"),
@@ -248,6 +269,34 @@ def test_the_python_api_refuses_the_same_mistakes(tmp_path: Path) -> None:
         check_output_dir(write(tmp_path / "f", "x"))
     assert claims.min_months() == 48
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_the_python_api_names_the_output_folder_not_a_cli_option(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Called from code, the messages name `out` and `into` neutrally; the CLI names --out."""
+    from experiments.analysis import analyze_sweep
+
+    out = tmp_path / "out"
+    run_sweep(parse_spec(spec_text()), out, InProcess(), progress=False, quiet=True)
+    other = parse_spec(spec_text(replications=3))
+    messages = []
+    for call in (lambda: run_sweep(other, out, InProcess(), progress=False),
+                 lambda: SweepStore(""),
+                 lambda: check_output_dir(write(tmp_path / "f", "x")),
+                 lambda: analyze_sweep(out, write=True, into=out),
+                 lambda: analyze_sweep(out, write=True, into=" ")):
+        with pytest.raises(StorageError) as caught:
+            call()
+        messages.append(str(caught.value))
+    assert "different spec" in messages[0] and "Give another output folder" in messages[0]
+    assert messages[1].startswith("output folder: the path is empty; allowed:")
+    assert messages[2].startswith(f"output folder '{tmp_path / 'f'}' is a file")
+    assert messages[3].startswith(f"analysis folder '{out}' is the sweep folder")
+    assert messages[4].startswith("analysis folder is empty")
+    assert not [m for m in messages if "--out" in m or "--analysis-out" in m], messages
+    spec = write(tmp_path / "other.toml", spec_text(replications=3))
+    err = one_line_error(capsys, ["sweep", spec, "--out", str(out), "--workers", "0"])
+    assert "Give another --out" in err
 
 
 # ------------------------------------------------------------------ 1. file-system failures
@@ -561,6 +610,104 @@ def test_damaged_and_swapped_run_files_are_refused_then_redone(
     assert len(list((out / "rejected").iterdir())) == 4
     assert {rid: p.read_bytes() for rid, p in run_files(out).items()} == original
     assert main(["analyze", str(out), "--no-figures"]) == 0
+
+
+def test_an_empty_run_file_and_edited_parameters_are_refused_then_redone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write(tmp_path / "spec.toml", spec_text())
+    out = tmp_path / "out"
+    assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    files = run_files(out)
+    original = {rid: p.read_bytes() for rid, p in files.items()}
+    empty, edited = sorted(files)[:2]
+    files[empty].write_bytes(b"")  # zero bytes: a file created but never written
+    table = pd.read_parquet(files[edited])
+    table["param.pickup_coverage"] = 0.99  # its stored parameters changed
+    table.to_parquet(files[edited], index=False)
+    capsys.readouterr()
+    err = one_line_error(capsys, ["analyze", str(out), "--no-figures"])
+    assert "2 run files are damaged or do not match the design" in err
+    assert f"runs/{empty}.parquet is not a readable Parquet file" in err
+    assert f"runs/{edited}.parquet has pickup_coverage = [0.99], but the design says" in err
+    assert not (out / "analysis").exists()
+    assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "2 damaged or mismatched run files were set aside" in captured.err
+    assert sorted(p.name for p in (out / "rejected").iterdir()) == sorted(
+        f"{rid}.parquet" for rid in (empty, edited))
+    assert (out / "rejected" / f"{empty}.parquet").stat().st_size == 0
+    assert {rid: p.read_bytes() for rid, p in run_files(out).items()} == original
+    assert main(["analyze", str(out), "--no-figures"]) == 0
+
+
+def test_a_runs_path_that_is_a_file_or_missing_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write(tmp_path / "spec.toml", spec_text())
+    out = tmp_path / "out"
+    assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    shutil.rmtree(out / "runs")
+    write(out / "runs", "not a folder")
+    before = files_under(out)
+    capsys.readouterr()
+    for argv in (["sweep", spec, "--out", str(out), "--workers", "0"],
+                 ["analyze", str(out), "--no-figures"]):
+        err = one_line_error(capsys, argv)
+        assert f"'{out / 'runs'}' is a file, where a sweep needs a folder for its run files; " \
+               "allowed: a folder" in err, err
+    assert files_under(out) == before  # no analysis, no manifest update
+    (out / "runs").unlink()
+    err = one_line_error(capsys, ["analyze", str(out), "--no-figures"])
+    assert f"'{out / 'runs'}' is missing" in err and "redo the runs" in err
+    assert not (out / "analysis").exists()
+
+
+def test_stray_files_in_runs_are_named_and_ignored(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write(tmp_path / "spec.toml", spec_text())
+    out = tmp_path / "out"
+    assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    first = next(iter(run_files(out).values()))
+    shutil.copy(first, out / "runs" / f"{'0' * 16}.parquet")  # not a run of this design
+    write(out / "runs" / "notes.txt", "mine")
+    capsys.readouterr()
+    assert main(["analyze", str(out), "--no-figures"]) == 0
+    err = capsys.readouterr().err
+    assert (f"note: runs/ holds 2 files that are not runs of this design: {'0' * 16}.parquet, "
+            "notes.txt (ignored)") in err, err
+    summary = pd.read_csv(out / "analysis" / "summary.csv")
+    assert set(summary["n"]) == {2}  # the stray run is not counted
+    assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    assert "holds 2 files that are not runs of this design" in capsys.readouterr().err
+    assert (out / "runs" / "notes.txt").read_text() == "mine"
+
+
+def test_a_manifest_without_status_counts_as_incomplete(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """After kill -9 or a full disk the final manifest write never happens: no `status`."""
+    spec = write(tmp_path / "spec.toml", spec_text())
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(SweepStore, "finish_invocation", lambda self, *a, **k: None)
+        main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "status" not in manifest and "status" not in manifest["invocations"][-1]
+    assert storage_module.recorded_status(manifest)[0] == "incomplete"
+    next(iter(run_files(out).values())).unlink()  # and a run did not finish
+    capsys.readouterr()
+    assert main(["analyze", str(out), "--no-figures"]) == 0
+    err = capsys.readouterr().err
+    assert ("note: the manifest records no status: the sweep was stopped before it could "
+            "record how it ended (kill -9, a power cut or a full disk), so it counts as "
+            "incomplete") in err, err
+    assert "1 of 4 runs have not run yet" in err
+    assert main(["sweep", spec, "--out", str(out), "--workers", "0", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "records no status" in captured.err and "done, 4 of 4 runs finished" in captured.out
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert storage_module.recorded_status(manifest) == ("done", None)
+    assert main(["analyze", str(out), "--no-figures"]) == 0
+    assert "status" not in capsys.readouterr().err
 
 
 def forge(out: Path, edit) -> None:  # type: ignore[no-untyped-def]
