@@ -85,10 +85,10 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "startup_rent_yuan": (0.0, 6000.0),
     "registration_min_sales_yuan": (0.0, 1_000_000.0),
     # growth of foreign demand for Guizhou goods (China's CBEC trade: +15.6% in 2023)
-    "demand_growth_asean": (0.0, 0.4),
-    "demand_growth_eu": (0.0, 0.3),
-    "demand_growth_us": (0.0, 0.3),
-    "demand_growth_rest_of_world": (0.0, 0.3),
+    "demand_growth_asean": (0.0, 0.45),
+    "demand_growth_eu": (0.0, 0.45),
+    "demand_growth_us": (0.0, 0.45),
+    "demand_growth_rest_of_world": (0.0, 0.45),
 }
 
 
