@@ -8,23 +8,25 @@
     ``Q[c, l, m] = S[c, l, m] × G[m](t) × x[c, l] ** −ε``, where ``Q`` is the goods a year at
     domestic wholesale value (yuan, 1:1), ``S[c, l, m]`` what the market takes through the
     channel at the reference price in January 2022 (``p.demand_<line>_yuan`` for B2B,
-    ``p.retail_demand_<line>_yuan`` for retail, times ``REFERENCE_MIX[l, m]``), ``G[m](t) = (1
-    + p.demand_growth_<market>) ** years`` its growth, and ``x[c, l]`` the price relative to the
-    channel's reference price, ``(1 + markup) × (1 + p.premium_<line>)`` times the domestic
-    value, with markup ``p.direct_sale_markup`` (B2B) or ``p.retail_markup`` (retail). Sellers
-    ship where it pays, so there is one price per channel and line: it clears the supply
-    ``X[c, l]`` (the channel's exports of the line at the pace of the last three months, a
-    year, 1:1) against the sum of the markets, ``x = (Σ_m S G / X) ** (1/ε)``, capped at
-    ``p.export_price_cap`` (a line with almost no supply cannot charge more than buyers pay
-    other origins for the same goods). Exports by market are the clearing's quantities:
-    market ``m`` takes ``S G / Σ_m S G`` of the line. More supply from Guizhou lowers the
-    price; more demand in one market raises the price a little and the exports to that market
-    most. The domestic wholesale channel stays the alternative in every seller's decision
-    (§7.3).
+    ``p.retail_demand_<line>_yuan`` for retail, times ``REFERENCE_MIX[l, m]``), ``G[m](t)`` its
+    growth since January 2022: a continuous rate ``ln(1 + g)`` that starts at ``p.demand_growth_<market>`` and moves towards
+    ``p.demand_growth_long_run``, the gap halving every ``p.demand_growth_halving_years``
+    (:func:`log_growth`), and ``x[c, l]`` the price relative to the channel's reference price,
+    ``(1 + markup) × (1 + p.premium_<line>)`` times the domestic value, with markup
+    ``p.direct_sale_markup`` (B2B) or ``p.retail_markup`` (retail). Sellers ship where it pays,
+    so there is one price per channel and line: it clears the supply ``X[c, l]`` (the channel's
+    exports of the line at the pace of the last three months, a year, 1:1) against the sum of
+    the markets, ``x = (Σ_m S G / X) ** (1/ε)``, capped at ``p.export_price_cap`` (a line with
+    almost no supply cannot charge more than buyers pay other origins for the same goods).
+    Exports by market are the clearing's quantities: market ``m`` takes ``S G / Σ_m S G`` of
+    the line. More supply from Guizhou lowers the price; more demand in one market raises the
+    price a little and the exports to that market most. The domestic wholesale channel stays
+    the alternative in every seller's decision (§7.3).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,11 +70,25 @@ def market_demand(p: Parameters, month: int) -> np.ndarray:
     at the reference price in ``month`` (yuan of goods at domestic value, 1:1), shape
     (2, 4, 4)."""
     years = (month - 1) / 12.0
-    growth = np.array([(1.0 + getattr(p, f"demand_growth_{m}")) ** years
-                       for m in DEMAND_MARKETS])
+    growth = np.exp([log_growth(getattr(p, f"demand_growth_{m}"), p.demand_growth_long_run,
+                                p.demand_growth_halving_years, years)
+                     for m in DEMAND_MARKETS])
     scale = np.array([[getattr(p, f"demand_{line}_yuan") for line in LINES],
                       [getattr(p, f"retail_demand_{line}_yuan") for line in LINES]])
     return scale[:, :, None] * REFERENCE_MIX[None, :, :] * growth[None, None, :]
+
+
+def log_growth(first: float, long_run: float, halving_years: float, years: float) -> float:
+    """``ln G(t)``: a market's demand growth since January 2022 after ``years``, when its
+    continuous growth rate ``r = ln(1 + g)`` moves from ``first``'s towards ``long_run``'s,
+    the gap halving every ``halving_years``:
+    ``ln G = r_L t + (r_0 − r_L) (1 − e^{−λ t}) / λ`` with ``λ = ln 2 / halving_years``
+    (``r_0 t`` when ``halving_years`` is infinite or the two rates are equal)."""
+    r0, r_long = math.log1p(first), math.log1p(long_run)
+    if not math.isfinite(halving_years) or r0 == r_long:
+        return r0 * years
+    rate = math.log(2.0) / halving_years
+    return r_long * years + (r0 - r_long) * -math.expm1(-rate * years) / rate
 
 
 @dataclass(frozen=True)

@@ -356,6 +356,17 @@ class Parameters:
     demand_growth_rest_of_world: float = _p(
         0.176541, "1/year", _DEMAND_GROWTH_SOURCE,
         "Growth of demand for Guizhou products in the rest of the world.", -0.5, 1, "economics")
+    demand_growth_long_run: float = _p(
+        0.08, "1/year", "assumption: the growth foreign demand for Guizhou's goods online settles "
+        "to once the channel is mature; China's CBEC trade grew 10-16% a year in 2021-2024 "
+        "(+15.6% in 2023, model/data/external_anchors.md)",
+        "Long-run growth of every market's demand; each market's growth "
+        "(demand_growth_<market>, 2022) moves towards it.", -0.5, 1, "economics")
+    demand_growth_halving_years: float = _p(
+        4.0, "years", "assumption: a young channel's extra growth halves in a few years "
+        "(1000: each market grows at its 2022 rate)",
+        "Years in which a market's growth above (or below) the long-run rate halves.",
+        0.25, 1000, "economics")
     sales_noise_sigma: float = _p(0.3, "log-units", "assumption",
                                   "Month-to-month noise in a seller's sales.", 0, 2, "economics")
 

@@ -55,8 +55,33 @@ def test_more_supply_lowers_the_export_price_and_revenue_per_unit():
     assert cleared[demand.RETAIL] == pytest.approx(np.full(4, 0.5))
 
 
+def test_market_growth_tapers_to_the_long_run_rate():
+    # a market growing 30% in 2022 grows ever more slowly towards the long-run 8%: the gap of
+    # the continuous rates halves every demand_growth_halving_years
+    p = Parameters(demand_growth_eu=0.3, demand_growth_long_run=0.08,
+                   demand_growth_halving_years=4.0)
+    eu = demand.DEMAND_MARKETS.index("eu")
+    level = np.array([demand.market_demand(p, 1 + 12 * y).sum(axis=(0, 1))[eu]
+                      for y in range(0, 30)])
+    yearly = level[1:] / level[:-1] - 1.0
+    assert 0.25 < yearly[0] < 0.3 and np.all(np.diff(yearly) < 0)
+    gap = np.log1p(yearly) - np.log1p(0.08)
+    assert gap[4] == pytest.approx(gap[0] / 2, rel=1e-9)  # halves in four years
+    assert yearly[-1] == pytest.approx(0.08, abs=0.002)
+    # with a practically infinite halving time, the 2022 rate for ever (the plain power)
+    steady = Parameters(demand_growth_eu=0.3, demand_growth_halving_years=1000.0)
+    ratio = (demand.market_demand(steady, 1 + 12 * 8).sum(axis=(0, 1))[eu]
+             / demand.market_demand(steady, 1).sum(axis=(0, 1))[eu])
+    assert ratio == pytest.approx(1.3 ** 8, rel=0.01)
+    exact = Parameters(demand_growth_eu=0.3, demand_growth_long_run=0.3)
+    assert (demand.market_demand(exact, 1 + 12 * 8).sum(axis=(0, 1))[eu]
+            / demand.market_demand(exact, 1).sum(axis=(0, 1))[eu]) == pytest.approx(1.3 ** 8)
+
+
 def test_raising_one_markets_demand_moves_exports_there():
-    base, eu_boom = Parameters(), Parameters(demand_growth_eu=0.6)
+    # growth at its 2022 rate for three years (no tapering), the EU's much faster
+    base = Parameters(demand_growth_halving_years=1000.0)
+    eu_boom = Parameters(demand_growth_eu=0.6, demand_growth_halving_years=1000.0)
     supply = demand.market_demand(base, 1).sum(axis=2)[demand.B2B]
     month = 37  # three years on
     before = demand.clear(base, month, demand.market_demand(base, 1).sum(axis=2))
