@@ -9,7 +9,8 @@
     domestic wholesale value (yuan, 1:1), ``S[c, l, m]`` what the market takes through the
     channel at the reference price in January 2022 (``p.demand_<line>_yuan`` for B2B,
     ``p.retail_demand_<line>_yuan`` for retail, times ``REFERENCE_MIX[l, m]``), ``G[m](t)`` its
-    growth since January 2022: a continuous rate ``ln(1 + g)`` that starts at ``p.demand_growth_<market>`` and moves towards
+    growth since January 2022: a continuous rate ``ln(1 + g)`` that starts at
+    ``p.demand_growth_<market>`` and moves towards
     ``p.demand_growth_long_run``, the gap halving every ``p.demand_growth_halving_years``
     (:func:`log_growth`), and ``x[c, l]`` the price relative to the channel's reference price,
     ``(1 + markup) × (1 + p.premium_<line>)`` times the domestic value, with markup
