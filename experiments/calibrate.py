@@ -84,11 +84,12 @@ FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "retail_demand_other_yuan": (2e7, 6e8),
     "startup_rent_yuan": (0.0, 6000.0),
     "registration_min_sales_yuan": (0.0, 1_000_000.0),
-    # growth of foreign demand for Guizhou goods (China's CBEC trade: +15.6% in 2023)
-    "demand_growth_asean": (0.0, 0.45),
-    "demand_growth_eu": (0.0, 0.45),
-    "demand_growth_us": (0.0, 0.45),
-    "demand_growth_rest_of_world": (0.0, 0.45),
+    # 2022 growth of foreign demand for Guizhou goods, tapering (China's CBEC trade: +15.6% in
+    # 2023)
+    "demand_growth_asean": (0.0, 0.6),
+    "demand_growth_eu": (0.0, 0.6),
+    "demand_growth_us": (0.0, 0.6),
+    "demand_growth_rest_of_world": (0.0, 0.6),
 }
 
 
