@@ -117,8 +117,8 @@ class Parameters:
     sales_sigma: float = _p(0.750927, "log-units", "assumption: farm sizes vary less than firms'",
                             "Log-sd of sales potential.", 0.1, 3.0, "households")
     sales_growth_per_year_in_business: float = _p(
-        0.00414807, "1/year", "assumption: learning-by-doing", "Growth of a seller's volume per year "
-        "in business.", 0.0, 1.0, "households")
+        0.00414807, "1/year", "assumption: learning-by-doing",
+        "Growth of a seller's volume per year in business.", 0.0, 1.0, "households")
     digital_capable_share: float = _p(
         0.557114, "share of households", "assumption: households with a member able to run online "
         "sales; many rural households are elderly or left-behind (§2.3 out-migration)",
