@@ -32,6 +32,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _MASK = (1 << 64) - 1
+_M1_INT, _M2_INT = int(_M1), int(_M2)
 _TO_UNIT = 2.0 ** -53
 #: index space of one group in :meth:`RandomStreams.picks` (a county's k-th pick)
 PICKS_PER_GROUP = 1 << 32
@@ -50,8 +51,12 @@ def _mix(z: np.ndarray) -> np.ndarray:
 
 
 def _mix_int(value: int) -> int:
-    z = np.array([value & _MASK], dtype=np.uint64)
-    return int(_mix(z)[0])
+    """:func:`_mix` of one integer, in Python's integers (the same bits; no array for one
+    number: keys are made thousands of times a run)."""
+    z = value & _MASK
+    z = ((z ^ (z >> 30)) * _M1_INT) & _MASK
+    z = ((z ^ (z >> 27)) * _M2_INT) & _MASK
+    return z ^ (z >> 31)
 
 
 def purpose_id(purpose: str) -> int:
