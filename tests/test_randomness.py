@@ -26,6 +26,16 @@ def test_a_draw_is_fixed_by_purpose_month_and_index():
                               streams.uniform("coop_recruit", 7, some, 12))
 
 
+def test_a_key_is_the_same_hash_as_the_array_draws_use():
+    # keys are hashed in Python integers, the draws in uint64 arrays: the same SplitMix64
+    from model.randomness import _mix, _mix_int
+    values = np.random.default_rng(0).integers(0, 2**64 - 1, 2000, dtype=np.uint64,
+                                               endpoint=True)
+    values = np.concatenate([values, np.array([0, 1, 2**63, 2**64 - 1], dtype=np.uint64)])
+    assert [_mix_int(int(v)) for v in values] == [int(x) for x in _mix(values.copy())]
+    assert _mix_int(-1) == _mix_int(2**64 - 1)  # parts are taken modulo 2**64
+
+
 def test_draws_are_uniform_normal_and_independent():
     streams = RandomStreams(7)
     u = streams.uniform("review", 1, np.arange(200_000))
