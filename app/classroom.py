@@ -68,7 +68,7 @@ SLIDERS: tuple[SliderSpec, ...] = (
     SliderSpec("flight_increase", "Extra ASEAN flights", 0, 1, 0.05, "policy lever"),
     SliderSpec("talent_secondment_yuan", "Talent secondment", 0, 100_000, 5_000, "policy lever"),
     SliderSpec("belt_reward_share", "Industry-belt reward", 0, 0.3, 0.01, "policy lever"),
-    SliderSpec("peer_effect", "Peer effect", 0, 0.5, 1e-5, "mechanism strength"),
+    SliderSpec("peer_effect", "Peer effect", 0, 0.5, 1e-6, "mechanism strength"),
     SliderSpec("backwash_strength", "Backwash strength", 0, 1, 0.05, "mechanism strength"),
     SliderSpec("pole_reach_km", "Pole reach", 10, 200, 5, "mechanism strength"),
     SliderSpec("outside_cluster_acquisition_premium", "Outside-cluster premium", 0, 1, 0.05,

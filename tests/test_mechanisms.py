@@ -443,12 +443,14 @@ def test_entity_turnover_is_the_calendar_year():
     year's sales of every entity (a firm's or a registered returnee business's sales_ytd, a
     cooperative's members' pooled sales_ytd), each counted as the real entities it stands
     for, not a smoothed running average."""
+    from model.entities import registered_alone
+
     m = CBECModel(rng=2, household_scale=0.005, months=12).run()
     h, firms = m.households, m.firms
     sellers = np.flatnonzero(h.status == SELLING)
     coop = h.coop[sellers]
     pooled = np.bincount(coop[coop >= 0], weights=h.sales_ytd[sellers[coop >= 0]])
-    alone = sellers[(coop < 0) & h.entrepreneur[sellers]]
+    alone = registered_alone(h, m.params)  # returnee businesses large enough to register
     coops = np.unique(coop[coop >= 0])
     turnover = np.concatenate([firms.sales_ytd[firms.status == SELLING], h.sales_ytd[alone],
                                pooled[coops]])
