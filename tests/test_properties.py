@@ -43,7 +43,9 @@ MAY_BE_NAN = {"returnee_destination_pole_km", "returnee_entrepreneur_cbec_share"
               "logistics_per_revenue_outside", "sellers_growth_12m",
               "returns_to_pole_counties_share",
               # calendar-year turnover: undefined until a year with entities is complete
-              "entity_turnover_median_yuan", "share_entities_below_1m"}
+              "entity_turnover_median_yuan", "share_entities_below_1m",
+              # firms are their own population: checked below, undefined only without one
+              "share_firms_in_clusters"}
 #: counts of agents (whole numbers)
 COUNTS = ("households", "sellers", "sellers_direct", "sellers_coop", "entities", "cooperatives",
           "clusters", "towns", "belts", "cluster_cells", "largest_cluster_cells", "exited")
@@ -119,6 +121,8 @@ def check_outcomes(out: pd.DataFrame, fiscal: pd.DataFrame, p: Parameters) -> No
             # flows yet) or in a month without sellers or entities
             idle = (out["month"] == 0) | (out["sellers"] == 0) | (out["entities"] == 0)
             assert not (col.isna() & ~idle).any(), column
+    no_firm = (out["month"] == 0) | (out["firms_active"] == 0)
+    assert not (out["share_firms_in_clusters"].isna() & ~no_firm).any()
     # the fiscal ledger: each month's cost is what the instruments booked, the total their sum
     assert (fiscal["cost_yuan"] >= 0).all() and np.isfinite(fiscal["cost_yuan"]).all()
     booked = fiscal.groupby("month")["cost_yuan"].sum().reindex(out["month"], fill_value=0.0)
