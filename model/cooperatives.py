@@ -8,13 +8,14 @@
     ``p.coop_reference_scale``). From a random sample of at most ``3 × p.coop_target_members``
     of them, those whose gain rate in a cooperative of ``p.coop_target_members`` beats their
     hurdle join, up to ``target − 1``; with the founder they must number at least
-    ``p.coop_min_members``. **Joining** at review (§7.4): a cooperative takes new members only up
-    to twice ``p.coop_target_members``, in a random order of the households that want to join it
-    that month. **Leaving** (after sales): each member reviews with probability
-    ``p.review_rate`` and leaves if its gain rate in the cooperative is below its hurdle;
-    independently each leaves with probability ``p.coop_leave_rate``. Leavers go on selling
-    directly if they are digitally capable; the others stop selling and become aware again. A
-    cooperative with fewer than ``p.coop_min_members`` members dissolves.
+    ``p.coop_min_members``. **Joining** at review (§7.4): a cooperative takes new members only
+    up to twice ``p.coop_target_members`` and at most ``p.coop_intake_per_month`` a month, in a
+    random order of the households that want to join it that month. **Leaving** (after sales):
+    each member reviews with probability ``p.review_rate`` and leaves if its gain rate in the
+    cooperative is below its hurdle; independently each leaves with probability
+    ``p.coop_leave_rate``. Leavers go on selling directly if they are digitally capable; the
+    others stop selling and become aware again. A cooperative with fewer than
+    ``p.coop_min_members`` members dissolves.
 
 Membership lives in the household arrays (``households.coop``); the cooperative agents
 (:class:`agents.cooperative.Cooperative`) keep their own state; :class:`CooperativeRegistry`
@@ -191,7 +192,7 @@ class CooperativeRegistry:
         limit = self.capacity(p)
         for cid, start, n in zip(ids.tolist(), first.tolist(), counts.tolist(), strict=True):
             coop = self.by_id[cid]
-            places = max(limit - coop.n_members, 0)
+            places = min(max(limit - coop.n_members, 0), p.coop_intake_per_month)
             join[wanting[start + places:start + n]] = False
             members = review[wanting[start:start + min(places, n)]]
             h.start_selling(members, month, cid)

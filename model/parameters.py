@@ -600,6 +600,12 @@ class Parameters:
                                    "cooperatives")
     coop_leave_rate: float = _p(0.01, "1/month", "assumption", "Background chance a member "
                                 "leaves.", 0, 1, "cooperatives")
+    coop_intake_per_month: int = _p(
+        1, "households/month per cooperative", "assumption: a leader vets, contracts and trains "
+        "about one new member household a month; a cap on the cooperative's side keeps its "
+        "growth the same at every household_scale (a cooperative agent stands for "
+        "1/scale cooperatives, each taking this many)", "New members a cooperative takes in a "
+        "month.", 1, 1000, "cooperatives")
 
     # ------------------------------------------------------------ clusters
     clusters: bool = _p(True, "switch", "§2.2.3 (Marshall, Porter)", "Clusters form and lower "

@@ -210,6 +210,9 @@ class ReferenceCBECModel(CBECModel):
         fresh = set(entrepreneurs.tolist())
         peers = self.peers.tolist()  # successful sellers around each cell, whom they copy
         open_coops = self.open_cooperatives()  # as at the start of the review, for everyone
+        capacity = self.cooperatives.capacity(p)
+        places = {cid: min(capacity - size, p.coop_intake_per_month)  # new members it takes
+                  for cid, size in open_coops.values()}
         for agent in self.farmers:
             if agent.status != AWARE:
                 continue
@@ -219,6 +222,13 @@ class ReferenceCBECModel(CBECModel):
             choice = agent.review(open_coops)
             if choice is None:
                 continue
+            if choice >= 0 and places[choice] <= 0:
+                # turned away this month: it may still sell directly
+                choice = -1 if agent.capable and agent.gain() > agent.hurdle() else None
+                if choice is None:
+                    continue
+            if choice >= 0:
+                places[choice] -= 1
             agent.start_selling(m, choice)
             acted.append(agent)
             if choice >= 0:
