@@ -110,25 +110,24 @@ class Parameters:
 
     # ---------------------------------------------------------- households
     sales_median_yuan: float = _p(
-        9769.48, "yuan/year", "assumption: the export-grade part of a farm or workshop "
+        7252.13, "yuan/year", "assumption: the export-grade part of a farm or workshop "
         "household's own output of its line (Guizhou's tea output of 64 billion yuan over "
         "some 700,000 tea households is about 90,000 yuan each, a fifth of it export grade)",
         "Median annual CBEC sales potential of a household.", 1e3, 1e7, "households")
-    sales_sigma: float = _p(0.770969, "log-units", "assumption: farm sizes vary less than firms'",
+    sales_sigma: float = _p(0.728503, "log-units", "assumption: farm sizes vary less than firms'",
                             "Log-sd of sales potential.", 0.1, 3.0, "households")
     sales_growth_per_year_in_business: float = _p(
-        0.00772364, "1/year", "assumption: learning-by-doing",
+        0.0209945, "1/year", "assumption: learning-by-doing",
         "Growth of a seller's volume per year in business.", 0.0, 1.0, "households")
     digital_capable_share: float = _p(
-        0.535149, "share of households", "assumption: households with a member able to run online "
+        0.504009, "share of households", "assumption: households with a member able to run online "
         "sales; many rural households are elderly or left-behind (§2.3 out-migration)",
         "Households that can sell cross-border on their own; the others can sell only through "
         "a cooperative. Returnee entrepreneurs are always capable.", 0, 1, "households")
     capacity_multiple: float = _p(
-        2.28096, "multiple of sales potential", "assumption: land, labour and workshop limits",
-        "Most a household's volume can grow through learning and market demand (at the "
-        "calibrated 1.33 and 11% a year, reached after about 32 months in business; from then on "
-        "demand growth no longer enlarges the seller).", 1, 100, "households")
+        2.22939, "multiple of sales potential", "assumption: land, labour and workshop limits",
+        "Most a household's volume can grow through learning by doing (at the calibrated "
+        "2.2 and 2% a year the cap is not reached within the run).", 1, 100, "households")
     share_tea: float = _p(0.08, "share", "assumption: outside specialty counties",
                           "Base share of households whose main line is tea.", 0, 1, "households")
     share_chili: float = _p(0.08, "share", "assumption", "Base share of chili households.",
@@ -137,22 +136,22 @@ class Parameters:
                                  "Base share of Miao embroidery / silver households.", 0, 1,
                                  "households")
     specialty_share: float = _p(
-        0.233024, "share", "§1, §2.2.3: Meitan tea, Zunyi chili, Qiandongnan embroidery",
+        0.282864, "share", "§1, §2.2.3: Meitan tea, Zunyi chili, Qiandongnan embroidery",
         "Share of the specialty line in its home counties (Meitan-area tea counties, Zunyi "
         "prefecture chili, Qiandongnan embroidery).", 0, 1, "households")
 
     # --------------------------------------------------------------- firms
     potential_firms: float = _p(
-        10305.4, "firms (province, 1:1)", "assumption: rural enterprises, processors and "
+        9816.04, "firms (province, 1:1)", "assumption: rural enterprises, processors and "
         "registered individual businesses that could sell abroad; the paper's ~34,000 platform "
         "transactions a year (§4.2) and the fund's size (§4.1) imply a few thousand that do",
         "Potential CBEC firms in the province (every one an agent at every scale), spread "
         "over counties by rural households.", 0, 1_000_000, "firms")
     firm_median_yuan: float = _p(
-        185566.0, "yuan/year (domestic value)", "assumption: §4.1: 80% of entities turn over less "
+        175315, "yuan/year (domestic value)", "assumption: §4.1: 80% of entities turn over less "
         "than 1M yuan a year, 12% qualify for a reward on over 2M",
         "Median goods a potential firm can source and sell a year.", 1e4, 1e8, "firms")
-    firm_sigma: float = _p(1.32312, "log-units", "assumption: firm sizes are fat-tailed",
+    firm_sigma: float = _p(1.25216, "log-units", "assumption: firm sizes are fat-tailed",
                            "Log-sd of the firms' sales potential.", 0.1, 3.0, "firms")
 
     # ----------------------------------------------------------- economics
@@ -160,7 +159,7 @@ class Parameters:
         0.55, "share of domestic value", "assumption: farm/handicraft cost ratio",
         "Production cost per yuan of goods at domestic prices.", 0.0, 0.95, "economics")
     direct_sale_markup: float = _p(
-        0.476196, "share over wholesale value", "assumption: selling online to foreign buyers "
+        0.446235, "share over wholesale value", "assumption: selling online to foreign buyers "
         "instead of to a local wholesaler", "Price of a direct online sale over the domestic "
         "wholesale value of the same goods (before the export premium).", 0, 5, "economics")
     domestic_channel_cost_share: float = _p(
@@ -186,7 +185,7 @@ class Parameters:
         "Highest export price a product line can clear at, however little Guizhou supplies.",
         1.0, 10, "economics")
     demand_tea_yuan: float = _p(
-        244877000.0, "yuan of goods/year (domestic value, 1:1)",
+        1.3e8, "yuan of goods/year (domestic value, 1:1)",
         "data/external_anchors.md: Guizhou's tea "
         "exports through every channel were about USD 230 M (1.6 bn yuan) in 2020; assumption: "
         "cross-border e-commerce from rural sellers can reach buyers of about a third of that "
@@ -194,21 +193,21 @@ class Parameters:
         "B2B foreign demand for Guizhou tea at the reference export price in January 2022.",
         0, 1e12, "economics")
     demand_chili_yuan: float = _p(
-        34796500.0, "yuan of goods/year (domestic value, 1:1)",
+        4.5e7, "yuan of goods/year (domestic value, 1:1)",
         "data/external_anchors.md: Guizhou's chili "
         "exports were about 110 M yuan in the first half of 2020 (about 220 M a year); "
         "assumption: CBEC buyers of about 40% of that (95 M yuan at the reference price)",
         "B2B foreign demand for Guizhou chili at the reference export price in January 2022.",
         0, 1e12, "economics")
     demand_embroidery_yuan: float = _p(
-        8059710.0, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
+        9.196e6, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
         "sell tens of millions of yuan a year, mostly by the piece through platforms (the "
         "retail demand below); assumption: boutiques and distributors take about 25 M yuan at "
         "the reference price",
         "B2B foreign demand for Miao embroidery and silver at the reference export price in "
         "January 2022.", 0, 1e12, "economics")
     demand_other_yuan: float = _p(
-        524131000.0, "yuan of goods/year (domestic value, 1:1)",
+        4.2e8, "yuan of goods/year (domestic value, 1:1)",
         "assumption: the other lines (fruit, "
         "processed food, crafts) about twice the three specialties together, so rural CBEC is "
         "about 2 bn yuan a year at the reference price, a few percent of Guizhou's 48.7 bn "
@@ -221,32 +220,32 @@ class Parameters:
         "What a household selling on its own through a platform pays to be paid.", 0, 0.2,
         "economics")
     retail_markup: float = _p(
-        1.2476, "share over wholesale value", "assumption: a retail parcel to a foreign consumer "
+        1.37484, "share over wholesale value", "assumption: a retail parcel to a foreign consumer "
         "sells at about two and a half times the local wholesale price of the goods (before "
         "the platform's fees and advertising, which are costs below)",
         "Price of a retail parcel over the domestic wholesale value of the same goods (before "
         "the export premium).", 0, 10, "economics")
     retail_demand_tea_yuan: float = _p(
-        123884000.0, "yuan of goods/year (domestic value, 1:1)",
+        1.233e8, "yuan of goods/year (domestic value, 1:1)",
         "assumption: foreign consumers buying "
         "Guizhou tea by the parcel, about 100 M yuan a year at the reference retail price, a "
         "small part of Guizhou's 1.6 bn yuan of tea exports (data/external_anchors.md)",
         "Retail demand for Guizhou tea at the reference retail price in January 2022.",
         0, 1e12, "economics")
     retail_demand_chili_yuan: float = _p(
-        26547600.0, "yuan of goods/year (domestic value, 1:1)",
+        2.669e7, "yuan of goods/year (domestic value, 1:1)",
         "assumption: about 30 M yuan a year "
         "at the reference retail price (chili sells mostly in bulk)",
         "Retail demand for Guizhou chili at the reference retail price in January 2022.",
         0, 1e12, "economics")
     retail_demand_embroidery_yuan: float = _p(
-        7592080.0, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
+        7.883e6, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
         "sell tens of millions of yuan a year through Etsy and similar platforms (about 40 M "
         "yuan at the reference retail price)",
         "Retail demand for Miao embroidery and silver at the reference retail price in "
         "January 2022.", 0, 1e12, "economics")
     retail_demand_other_yuan: float = _p(
-        491720000.0, "yuan of goods/year (domestic value, 1:1)",
+        4.5e8, "yuan of goods/year (domestic value, 1:1)",
         "assumption: about 300 M yuan a year "
         "at the reference retail price for the other lines' parcels",
         "Retail demand for the other lines at the reference retail price in January 2022.",
@@ -304,7 +303,7 @@ class Parameters:
         0.30, "share", "§3.3.3: +30% acquisition cost outside clusters",
         "Extra acquisition cost outside a cluster.", 0, 2, "economics")
     unsold_probability_no_info: float = _p(
-        0.73273, "1/year", "§4.2: 37% of sellers have unsold goods; fitted with "
+        0.885705, "1/year", "§4.2: 37% of sellers have unsold goods; fitted with "
         "market-information access",
         "Chance a seller without market information is left with unsold goods in a year.",
         0, 1, "economics")
@@ -345,16 +344,16 @@ class Parameters:
         2400.0, "yuan/year", "assumption: 12 batches x 200 yuan", "Yearly cost of certificates "
         "of origin for an ASEAN seller.", 0, 1e5, "economics")
     demand_growth_asean: float = _p(
-        0.169035, "1/year", _DEMAND_GROWTH_SOURCE + " (ASEAN: RCEP and the land-sea corridor)",
+        0.178772, "1/year", _DEMAND_GROWTH_SOURCE + " (ASEAN: RCEP and the land-sea corridor)",
         "Growth of ASEAN demand for Guizhou products.", -0.5, 1, "economics")
     demand_growth_eu: float = _p(
-        0.132152, "1/year", _DEMAND_GROWTH_SOURCE, "Growth of EU demand for Guizhou products.",
+        0.110908, "1/year", _DEMAND_GROWTH_SOURCE, "Growth of EU demand for Guizhou products.",
         -0.5, 1, "economics")
     demand_growth_us: float = _p(
-        0.13306, "1/year", _DEMAND_GROWTH_SOURCE, "Growth of US demand for Guizhou products.",
+        0.143037, "1/year", _DEMAND_GROWTH_SOURCE, "Growth of US demand for Guizhou products.",
         -0.5, 1, "economics")
     demand_growth_rest_of_world: float = _p(
-        0.380256, "1/year", _DEMAND_GROWTH_SOURCE,
+        0.5, "1/year", _DEMAND_GROWTH_SOURCE,
         "Growth of demand for Guizhou products in the rest of the world.", -0.5, 1, "economics")
     demand_growth_long_run: float = _p(
         0.08, "1/year", "assumption: the growth foreign demand for Guizhou's goods online settles "
@@ -377,14 +376,14 @@ class Parameters:
         "200,000 yuan a year; it grows with the square root of revenue.", 10, 1e6,
         "logistics")
     entity_order_value_yuan: float = _p(
-        28693.9, "yuan/order", "assumption: an entity ships B2B consignments; §4.2's 34,000 "
+        20285, "yuan/order", "assumption: an entity ships B2B consignments; §4.2's 34,000 "
         "transactions a year against rural CBEC of a few billion yuan mean tens of thousands "
         "of yuan an order",
         "Order (consignment) value of an entity whose own revenue is 200,000 yuan a year; it "
         "grows with the square root of revenue. Households selling alone ship parcels "
         "(order_value_yuan).", 100, 1e7, "logistics")
     first_mile_cost_per_km: float = _p(
-        2.89814, "yuan per order per road km", "assumption: van or motorbike trip to the county "
+        2.86423, "yuan per order per road km", "assumption: van or motorbike trip to the county "
         "seat, shared by few orders", "First-mile cost, village to pickup point or county seat.",
         0, 100, "logistics")
     pickup_point_haul_km: float = _p(3.0, "road km", "assumption: point in the own village",
@@ -399,7 +398,7 @@ class Parameters:
         "freight (§4.2)", "Extra trunk cost in a county whose hub has no logistics partner.",
         0, 1, "logistics")
     international_direct_rate: float = _p(
-        0.0547734, "share of value", "assumption: cross-border parcel post", "International leg, "
+        0.0544608, "share of value", "assumption: cross-border parcel post", "International leg, "
         "direct mail.", 0, 1, "logistics")
     international_warehouse_rate: float = _p(
         0.05, "share of value", "assumption: bulk to warehouse plus local delivery",
@@ -432,16 +431,16 @@ class Parameters:
         "customs clearance away from home (clearance hours at Guiyang, a quarter of them at "
         "the county).", 0, 1e4, "logistics")
     hub_use_without_point: float = _p(
-        0.429546, "probability", "assumption: share of sellers without a pickup point who still "
+        0.481342, "probability", "assumption: share of sellers without a pickup point who still "
         "bring goods to the county hub", "Use of the county hub by sellers without a point.",
         0, 1, "logistics")
 
     # ------------------------------------------------------------ adoption
-    awareness_initial: float = _p(0.163245, "share of households", "assumption: January 2022",
+    awareness_initial: float = _p(0.134604, "share of households", "assumption: January 2022",
                                   "Households aware of CBEC at the start.", 0, 1, "adoption")
-    awareness_base_rate: float = _p(0.000181554, "1/month", "assumption: media, platforms",
+    awareness_base_rate: float = _p(0.000149458, "1/month", "assumption: media, platforms",
                                     "Background awareness hazard.", 0, 1, "adoption")
-    peer_effect: float = _p(0.432731, "1/month per seller share", "assumption",
+    peer_effect: float = _p(0.45229, "1/month per seller share", "assumption",
                             "Awareness hazard per unit share of sellers in the neighbourhood; "
                             "0 switches peer effects off.", 0, 100, "adoption")
     station_outreach: float = _p(0.001, "1/month", "assumption: §4.2 one station per county",
@@ -451,7 +450,7 @@ class Parameters:
                                   "Awareness hazard from the local know-how level.", 0, 1,
                                   "adoption")
     imitation_rate: float = _p(
-        21.6769, "1/month per share of successful sellers around", "assumption: Taobao villages "
+        23.9602, "1/month per share of successful sellers around", "assumption: Taobao villages "
         "grow by copying a successful neighbour (§3.3.3); Bass diffusion's imitation term",
         "Extra chance a month that an aware household (or firm) weighs selling, per share of "
         "the households in its 3x3 block of cells that sell at a profit.", 0, 1000,
@@ -459,15 +458,15 @@ class Parameters:
     review_rate: float = _p(0.2, "1/month", "assumption: a decision about every 5 months",
                             "Chance an aware household reviews the CBEC option in a month.",
                             0, 1, "adoption")
-    hurdle_base: float = _p(-0.00305148, "yuan gain per yuan of sales", "assumption",
+    hurdle_base: float = _p(-0.00118083, "yuan gain per yuan of sales", "assumption",
                             "Gain over the domestic route needed to start selling.", -1, 1,
                             "adoption")
-    hurdle_risk: float = _p(0.586064, "yuan per yuan of sales", "assumption",
+    hurdle_risk: float = _p(0.557759, "yuan per yuan of sales", "assumption",
                             "Extra gain a fully risk-averse household needs.", 0, 2, "adoption")
-    exit_rate_when_losing: float = _p(0.347361, "1/month", "assumption",
+    exit_rate_when_losing: float = _p(0.353307, "1/month", "assumption",
                                       "Chance a seller with negative trailing profit stops.", 0,
                                       1, "adoption")
-    closure_rate: float = _p(0.233003, "1/year", "assumption: small online shops also close for "
+    closure_rate: float = _p(0.250648, "1/year", "assumption: small online shops also close for "
                              "reasons the model does not represent (migration, illness, family, "
                              "a platform account lost); no published Guizhou figure",
                              "Yearly rate (applied as rate / 12 a month) at which a seller "
@@ -545,7 +544,7 @@ class Parameters:
     outmigrant_share: float = _p(0.30, "share of rural households", "assumption: Guizhou is a "
                                  "large labour exporter", "Households with a member working "
                                  "away (the return pool).", 0, 1, "returnees")
-    return_hazard_base: float = _p(0.00293439, "1/month",
+    return_hazard_base: float = _p(0.00289537, "1/month",
                                    "§2.3: 50,000 returnee entrepreneurs in 2022",
                                    "Monthly return chance of an out-migrant.", 0, 1,
                                    "returnees")
@@ -555,13 +554,13 @@ class Parameters:
     return_pole_weight: float = _p(0.3, "per pole field unit", "assumption",
                                    "Return hazard multiplier from nearby poles.", 0, 100,
                                    "returnees")
-    returnee_entrepreneur_share: float = _p(0.478542, "share", "assumption: §2.3 50,000 returnee "
+    returnee_entrepreneur_share: float = _p(0.68633, "share", "assumption: §2.3 50,000 returnee "
                                             "e-commerce entrepreneurs in 2022", "Returnees who "
                                             "start an e-commerce business.", 0, 1, "returnees")
-    returnee_skill_boost: float = _p(0.158955, "skill units", "assumption: eastern know-how",
+    returnee_skill_boost: float = _p(0.174667, "skill units", "assumption: eastern know-how",
                                      "Skill a returnee entrepreneur brings.", 0, 1, "returnees")
     entrepreneur_volume_multiple: float = _p(
-        5.7562, "multiple of sales_median_yuan", "assumption: a returnee's business buys from "
+        6.25544, "multiple of sales_median_yuan", "assumption: a returnee's business buys from "
         "neighbours instead of selling one farm's surplus", "A returnee entrepreneur's "
         "business adds (this - 1) x sales_median_yuan (about 252,000 yuan a year at the "
         "defaults) to the household's own potential, so a median household's business is this "
@@ -574,7 +573,7 @@ class Parameters:
     # -------------------------------------------------------- cooperatives
     cooperatives: bool = _p(True, "switch", "§2.2.3, brief", "Cooperatives form and pool.",
                             group="cooperatives")
-    coop_formation_rate: float = _p(0.0235007, "1/month per capable leader", "assumption",
+    coop_formation_rate: float = _p(0.0218827, "1/month per capable leader", "assumption",
                                     "Chance a capable leader founds a cooperative in a month.",
                                     0, 1, "cooperatives")
     coop_leader_min_skill: float = _p(0.55, "skill", "assumption", "Skill needed to lead.", 0,
@@ -624,7 +623,7 @@ class Parameters:
                                        "Alternative: share of households with a shop.", 0, 1,
                                        "clusters")
     industry_cluster_min_shops: float = _p(
-        152.425, "sellers of one industry in a county (1:1)",
+        140, "sellers of one industry in a county (1:1)",
         "assumption: §3.3.3's 'industrial clusters' that 80% of county firms are outside are "
         "county industries (Meitan tea, Zunyi chili), looser than Taobao villages; fitted to "
         "that 80%, so that fact is not an independent check",
@@ -646,7 +645,7 @@ class Parameters:
     station_inexperienced_share: float = _p(0.45, "share of staff", "§4.2: 45% inexperienced",
                                             "Staff without CBEC experience.", 0, 1, "stations")
     station_capacity_per_staff: float = _p(
-        8.79764, "services/month (1:1)", "assumption", "Seller services (FX, customs, "
+        4.41222, "services/month (1:1)", "assumption", "Seller services (FX, customs, "
         "applications) one experienced staff member handles a month; half if inexperienced.",
         0, 1e6, "stations")
     staff_learning_months: float = _p(36.0, "months", "assumption", "Mean time for an "
@@ -660,7 +659,7 @@ class Parameters:
                                     "training", "Skill gained in baseline training.", 0, 1,
                                     "stations")
     platform_use_base: float = _p(
-        0.577455, "share of orders", "§4.2: 68% of orders go through the provincial platform",
+        0.583205, "share of orders", "§4.2: 68% of orders go through the provincial platform",
         "Orders a seller files through the provincial platform without station "
         "help (+0.25 with a working full-service station).", 0, 1, "stations")
     market_info_access_station: float = _p(0.3, "share", "assumption",
@@ -687,7 +686,7 @@ class Parameters:
     reward_rate_small: float = _p(0.03, "share of turnover", "§5.1.1: 3% for 0.5-2M",
                                   "Reward from the threshold to 2M (paid only when the "
                                   "threshold is below 2M).", 0, 1, "subsidies")
-    takeup_base: float = _p(0.449512, "probability", "assumption: §4.1 65% report cumbersome "
+    takeup_base: float = _p(0.431627, "probability", "assumption: §4.1 65% report cumbersome "
                             "procedures", "Chance an eligible entity completes the application "
                             "without help.", 0, 1, "subsidies")
     takeup_with_help: float = _p(0.8, "probability", "assumption",
@@ -778,7 +777,7 @@ class Parameters:
                                         " 50% utilities", "Start-up support for returnees.",
                                         group="policy")
     startup_rent_yuan: float = _p(
-        2072.27, "yuan/year", "assumption: a returnee's business rents workspace (an "
+        1938.17, "yuan/year", "assumption: a returnee's business rents workspace (an "
         "e-commerce park or a shopfront; many sell from home, so the mean may be lower)",
         "Workspace rent a returnee entrepreneur's business pays (the start-up support of "
         "§5.1.2 waives it for two years).", 0, 1e6, "returnees")
@@ -786,7 +785,7 @@ class Parameters:
         2400.0, "yuan/year", "assumption", "Utilities a returnee entrepreneur's business pays "
         "(the start-up support pays half for two years).", 0, 1e6, "returnees")
     registration_min_sales_yuan: float = _p(
-        114648.0, "yuan/year of goods", "assumption: registering an individual business for "
+        117462, "yuan/year of goods", "assumption: registering an individual business for "
         "export (customs and FX filings, tax books) pays only for a trade of some size; most "
         "returnee businesses sell parcels through the platforms unregistered",
         "Goods a year (domestic value) from which a returnee entrepreneur's business registers "
