@@ -188,30 +188,30 @@ class Parameters:
         1.3e8, "yuan of goods/year (domestic value, 1:1)",
         "data/external_anchors.md: Guizhou's tea "
         "exports through every channel were about USD 230 M (1.6 bn yuan) in 2020; assumption: "
-        "cross-border e-commerce from rural sellers can reach buyers of about a third of that "
-        "(0.5 bn yuan at the reference price)",
+        "cross-border e-commerce from rural sellers reaches buyers of a part of that; fitted "
+        "within 50-500 M yuan at the reference price",
         "B2B foreign demand for Guizhou tea at the reference export price in January 2022.",
         0, 1e12, "economics")
     demand_chili_yuan: float = _p(
         4.5e7, "yuan of goods/year (domestic value, 1:1)",
         "data/external_anchors.md: Guizhou's chili "
         "exports were about 110 M yuan in the first half of 2020 (about 220 M a year); "
-        "assumption: CBEC buyers of about 40% of that (95 M yuan at the reference price)",
+        "assumption: CBEC buyers of a part of that; fitted within 10-100 M yuan",
         "B2B foreign demand for Guizhou chili at the reference export price in January 2022.",
         0, 1e12, "economics")
     demand_embroidery_yuan: float = _p(
         9.196e6, "yuan of goods/year (domestic value, 1:1)", "§3.2: Miao embroidery and silver "
         "sell tens of millions of yuan a year, mostly by the piece through platforms (the "
-        "retail demand below); assumption: boutiques and distributors take about 25 M yuan at "
-        "the reference price",
+        "retail demand below); assumption: boutiques and distributors take a few million "
+        "yuan; fitted within 2-30 M yuan at the reference price",
         "B2B foreign demand for Miao embroidery and silver at the reference export price in "
         "January 2022.", 0, 1e12, "economics")
     demand_other_yuan: float = _p(
         4.2e8, "yuan of goods/year (domestic value, 1:1)",
         "assumption: the other lines (fruit, "
-        "processed food, crafts) about twice the three specialties together, so rural CBEC is "
-        "about 2 bn yuan a year at the reference price, a few percent of Guizhou's 48.7 bn "
-        "yuan of goods exports in 2021 (data/external_anchors.md)",
+        "processed food, crafts) larger than the three specialties together, so "
+        "rural CBEC is a few bn yuan a year, a few percent of Guizhou's 48.7 bn yuan of goods "
+        "exports in 2021 (data/external_anchors.md); fitted within 0.1-1.5 bn yuan",
         "B2B foreign demand for the other product lines at the reference export price in "
         "January 2022.", 0, 1e12, "economics")
     platform_payment_fee_share: float = _p(
@@ -562,7 +562,7 @@ class Parameters:
     entrepreneur_volume_multiple: float = _p(
         6.25544, "multiple of sales_median_yuan", "assumption: a returnee's business buys from "
         "neighbours instead of selling one farm's surplus", "A returnee entrepreneur's "
-        "business adds (this - 1) x sales_median_yuan (about 252,000 yuan a year at the "
+        "business adds (this - 1) x sales_median_yuan (about 38,000 yuan a year at the "
         "defaults) to the household's own potential, so a median household's business is this "
         "many times its own; changing sales_median_yuan resizes it too.", 1, 100,
         "returnees")
@@ -629,7 +629,7 @@ class Parameters:
         "that 80%, so that fact is not an independent check",
         "Sellers of one industry (tea, chili, embroidery; not 'other') in a county form a county "
         "industrial cluster when the 95% lower bound of their count (at the reference scale, as "
-        "for cells) reaches this; at the fitted 1,028 that takes about 1,500 sellers. 0 switches "
+        "for cells) reaches this; at the fitted 140 that takes about 360 sellers. 0 switches "
         "county clusters off.", 0, 1e7, "clusters")
     belt_dominance: float = _p(0.6, "share of cluster sales", "assumption",
                                "One line's share that makes a cluster an industry belt.", 0, 1,

@@ -95,7 +95,7 @@ def test_raising_one_markets_demand_moves_exports_there():
     assert -0.35 < change_elsewhere < 0
 
 
-def test_doubling_the_firms_lowers_price_and_revenue_per_seller_in_the_model():
+def test_doubling_the_firms_lowers_the_price_and_crowds_out_households_in_the_model():
     """Twice the potential firms: more sell, the B2B price of tea, chili and other falls (the
     same goods earn less; embroidery's B2B trade is a handful of firms) and fewer households
     find selling worth it (over three seeds)."""
@@ -258,10 +258,11 @@ def test_labour_is_an_opportunity_cost_of_selling():
 
 
 # -------------------------------------------------------------- imitation
-@pytest.mark.xfail(strict=True, reason="issue 13 item 5, open: with foreign demand that clears, "
-                   "adoption follows demand (almost linear, 0.3% to 4.3% of households over 20 "
-                   "years) and copying neighbours only changes who enters first: without "
-                   "imitation and peer awareness adoption reaches the same level")
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="issue 13 item 5, open: with foreign demand that clears, adoption "
+                   "follows demand (almost linear, 0.3% to 4.3% of households over 20 years) "
+                   "and copying neighbours only changes who enters first: without imitation "
+                   "and peer awareness adoption reaches the same level")
 def test_imitation_makes_adoption_an_s_curve_and_switching_it_off_slows_it():
     months = 240
     with_peers = run(months=months)
@@ -305,21 +306,24 @@ def _scale_gaps(values: dict[float, pd.DataFrame], names) -> list:
         for name in names:
             a, b = values[0.02].loc[month, name], values[0.1].loc[month, name]
             noise = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-            if abs(a.mean() - b.mean()) > max(3 * noise, 0.02):
+            if abs(a.mean() - b.mean()) > max(3 * noise, 0.1 * (a.mean() + b.mean()) / 2):
                 gaps.append((month, name, a.mean(), b.mean()))
     return gaps
 
 
 def test_shares_do_not_depend_on_the_household_scale(two_scales):
     """Adoption, clusters, eligibility and coverage, logistics and unsold shares agree at
-    household_scale 0.02 and 0.1 within seed noise (three standard errors, at least two
-    points) in 2025 and 2030: firms are real agents at both, the cluster rule is on real counts
-    and densities, and a cooperative takes as many new members a month at every scale."""
+    household_scale 0.02 and 0.1 within seed noise (three standard errors of the difference, or
+    10% of the share if that is wider) in 2025 and 2030: firms are real agents at both, the
+    cluster rule is on real counts and densities, and a cooperative takes as many new members a
+    month at every scale."""
     assert _scale_gaps(two_scales, SCALE_SHARES) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 6, open: at 0.02 firms are more numerous "
-                   "and cooperatives smaller than at 0.1, so entities below 1M (85% against 82% "
-                   "in 2025, 88 against 80 in 2030) and FX trips (92 against 86% in 2030) differ")
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="issue 13 item 6, open: at 0.02 firms are more numerous and "
+                   "cooperatives smaller than at 0.1 (fewer counties have a cooperative to join), "
+                   "so entities below 1M (85% against 82% in 2025, 88 against 80 in 2030) and FX "
+                   "trips (92 against 86% in 2030) differ")
 def test_entity_shares_do_not_depend_on_the_household_scale(two_scales):
     assert _scale_gaps(two_scales, SCALE_DEPENDENT) == []
