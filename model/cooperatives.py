@@ -44,6 +44,15 @@ SAMPLE_MULTIPLE = 3
 RETURNEE_FOUNDER_FACTOR = 2.0
 
 
+def _first_by_key(keys: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` smallest ``keys`` in increasing order: ``argsort(keys)[:k]`` without
+    sorting the whole pool (a founder's pool grows with the scale, and founders too)."""
+    if len(keys) <= k:
+        return np.argsort(keys, kind="stable")
+    first = np.argpartition(keys, k - 1)[:k]
+    return first[np.argsort(keys[first], kind="stable")]
+
+
 class CooperativeRegistry:
     """Every cooperative of the run, by id, and the rules that change membership.
 
@@ -151,9 +160,9 @@ class CooperativeRegistry:
             if len(pool) + 1 < p.coop_min_members:
                 pools.append(pool[:0])
                 continue
-            order = np.argsort(streams.uniform("coop_recruit", month, pool, leader),
-                               kind="stable")
-            pools.append(pool[order][: SAMPLE_MULTIPLE * p.coop_target_members])
+            pools.append(pool[_first_by_key(streams.uniform("coop_recruit", month, pool,
+                                                            leader),
+                                            SAMPLE_MULTIPLE * p.coop_target_members)])
         # one vectorised pricing of every founder's pool (a household may be in two pools)
         everyone = np.concatenate(pools)
         keen = everyone[pricing.coop_gain(everyone, p.coop_target_members)
