@@ -53,6 +53,16 @@ def _first_by_key(keys: np.ndarray, k: int) -> np.ndarray:
     return first[np.argsort(keys[first], kind="stable")]
 
 
+def _in_cells(sorted_cells: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Positions in ``sorted_cells`` (non-decreasing) whose cell is one of ``cells``
+    (increasing), in increasing order: the blocks of each cell, found by bisection instead of
+    a pass over every candidate of the county."""
+    lo = np.searchsorted(sorted_cells, cells, side="left")
+    lengths = np.searchsorted(sorted_cells, cells, side="right") - lo
+    offsets = np.cumsum(lengths) - lengths
+    return np.arange(lengths.sum()) - np.repeat(offsets - lo, lengths)
+
+
 class CooperativeRegistry:
     """Every cooperative of the run, by id, and the rules that change membership.
 
@@ -143,20 +153,22 @@ class CooperativeRegistry:
         world = self.world
         radius = p.coop_radius_km / np.sqrt(min(1.0, p.household_scale
                                                 / p.coop_reference_scale))
-        local_of: dict[tuple[int, int], np.ndarray] = {}
+        local_of: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         pools = []
         for leader in leaders.tolist():
             county, line = int(h.county[leader]), int(h.product[leader])
-            local = local_of.get((county, line))
-            if local is None:
+            if (county, line) not in local_of:
                 a, b = self.county_start[county], self.county_stop[county]
                 local = a + np.flatnonzero(candidate[a:b] & (h.product[a:b] == line))
-                local_of[county, line] = local
+                local_of[county, line] = local, h.cell[local]  # cells in increasing order
+            local, local_cells = local_of[county, line]
             c0, c1 = world.county_cell_start[county], world.county_cell_stop[county]
             lc = h.cell[leader]
-            cell_near = np.hypot(world.cell_x_km[c0:c1] - world.cell_x_km[lc],
-                                 world.cell_y_km[c0:c1] - world.cell_y_km[lc]) <= radius
-            pool = local[cell_near[h.cell[local] - c0] & (local != leader)]
+            near = c0 + np.flatnonzero(np.hypot(world.cell_x_km[c0:c1] - world.cell_x_km[lc],
+                                                world.cell_y_km[c0:c1] - world.cell_y_km[lc])
+                                       <= radius)
+            pool = local[_in_cells(local_cells, near)]
+            pool = pool[pool != leader]
             if len(pool) + 1 < p.coop_min_members:
                 pools.append(pool[:0])
                 continue
