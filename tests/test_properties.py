@@ -45,7 +45,10 @@ MAY_BE_NAN = {"returnee_destination_pole_km", "returnee_entrepreneur_cbec_share"
               # calendar-year turnover: undefined until a year with entities is complete
               "entity_turnover_median_yuan", "share_entities_below_1m",
               # firms are their own population: checked below, undefined only without one
-              "share_firms_in_clusters"}
+              "share_firms_in_clusters",
+              # who settles FX is the B2B entities (firms, cooperatives): checked below,
+              # undefined only in a month when none sells
+              "fx_travel_share", "fx_cost_per_settlement_yuan"}
 #: counts of agents (whole numbers)
 COUNTS = ("households", "sellers", "sellers_direct", "sellers_coop", "entities", "cooperatives",
           "clusters", "towns", "belts", "cluster_cells", "largest_cluster_cells", "exited")
@@ -123,6 +126,10 @@ def check_outcomes(out: pd.DataFrame, fiscal: pd.DataFrame, p: Parameters) -> No
             assert not (col.isna() & ~idle).any(), column
     no_firm = (out["month"] == 0) | (out["firms_active"] == 0)
     assert not (out["share_firms_in_clusters"].isna() & ~no_firm).any()
+    no_b2b = no_firm & (out["sellers_coop"] == 0)
+    for column in ("fx_travel_share", "fx_cost_per_settlement_yuan"):
+        assert not (out[column].isna() & ~no_b2b).any(), column
+        assert out[column].dropna().ge(0).all(), column
     # the fiscal ledger: each month's cost is what the instruments booked, the total their sum
     assert (fiscal["cost_yuan"] >= 0).all() and np.isfinite(fiscal["cost_yuan"]).all()
     booked = fiscal.groupby("month")["cost_yuan"].sum().reindex(out["month"], fill_value=0.0)
