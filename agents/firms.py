@@ -4,7 +4,9 @@ A firm is a company or a registered individual business (个体工商户) in a r
 tea or chili processor, a workshop, a trading house that buys from the households around it.
 They are a population of their own, counted apart from the households (the people): the paper's
 entity figures (the 12% that qualify for a subsidy, the 80% below 1M yuan, the 180 new firms,
-the transactions through the provincial platform) are read on firms and cooperatives, its
+the transactions through the provincial platform) are read on the entities (firms,
+cooperatives and registered returnee businesses; FX trips and transactions on firms and
+cooperatives), its
 people figures (practitioners, returnees, trainees) on households.
 
 Firms are few (a few thousand in the province), so every firm is an agent at every

@@ -3,8 +3,8 @@
     A household's goods shipped per year (domestic wholesale value):
     ``V = sales_potential × min((1 + p.sales_growth_per_year_in_business)^y,
     p.capacity_multiple)`` with ``y = clip(months_selling/12, 0, 10)`` years in business.
-    Foreign demand acts on the price, not on the volume: it is cleared per product line
-    (:mod:`model.demand`, §7.2). The expected turnover reward is the reward rate on
+    Foreign demand acts on the price, not on the volume: it is cleared per channel and product
+    line (:mod:`model.demand`, §7.1). The expected turnover reward is the reward rate on
     the entity's turnover (its own, or its cooperative's pooled turnover) times the county's
     take-up, reduced for entities not yet registered ``p.subsidy_min_years``.
 
@@ -26,7 +26,6 @@ from model import economics as econ
 from model.demand import B2B, RETAIL
 from model.parameters import Parameters
 
-#: years in business after which a household's volume stops growing (ODD §7.1)
 #: households priced at once (measured: fastest of 4k-256k at 1:1): the many temporary arrays
 #: of the margin stay in the CPU cache
 ECONOMICS_BLOCK = 65_536

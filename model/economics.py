@@ -88,7 +88,7 @@ class MarketContext:
     belt_centre: np.ndarray      # cell: bool, a funded belt shipping centre is in reach
     knowhow: np.ndarray          # cell: know-how level
     has_point: np.ndarray        # village: bool, pickup point
-    price: np.ndarray            # product: export price relative to the reference price
+    price: np.ndarray            # (channel, product): export price relative to the reference
                                  # (the clearing of foreign demand, model.demand)
     market_share: np.ndarray     # (product, market): where each line's goods go
     intl_rate: np.ndarray        # product: international freight share of value
@@ -443,9 +443,10 @@ def hurdle(h: Households, idx: np.ndarray, p: Parameters) -> np.ndarray:
     return p.hurdle_base + p.hurdle_risk * h.risk_aversion[idx]
 
 
-# §4.1: the special fund rewards *enterprises* with a yearly CBEC turnover above 5M yuan; an entity
-# (direct seller or cooperative) counts as a new rural CBEC firm when it first receives a turnover
-# reward at or above this turnover (see :func:`model.subsidies.pay_turnover_rewards`)
+# §4.1: the special fund rewards *enterprises* with a yearly CBEC turnover above 5M yuan; an
+# entity's first turnover reward at or above this turnover marks it as an enterprise
+# (``firm_month``, :func:`model.subsidies.pay_turnover_rewards`). The new-firm fact counts firms
+# whose first sale came after January 2022 (:mod:`model.outcomes`).
 FIRM_TURNOVER_YUAN = 5e6
 
 

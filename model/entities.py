@@ -2,13 +2,14 @@
 
     The model has two populations of sellers: the **households** (people: a sample, each agent
     standing for ``1 / household_scale`` rural households) and the **firms** (every potential
-    CBEC firm an agent, :mod:`agents.firms`). A registered CBEC business *entity* is a selling
-    firm, a returnee entrepreneur's business once it is large enough to register (an
-    individual business, §2.3; ``p.registration_min_sales_yuan``) or a cooperative. Entities
-    settle FX and file export declarations themselves and can claim the turnover reward; firms
-    and cooperatives ship B2B consignments. A household selling on its own (a registered
-    returnee business too) ships retail parcels through a platform. The paper's entity figures
-    are read on entities, its people figures on households (:mod:`model.outcomes`).
+    CBEC firm an agent, :mod:`agents.firms`). A registered CBEC business *entity* is a selling firm,
+    a returnee entrepreneur's business once it is large enough to register (an individual
+    business, §2.3; ``p.registration_min_sales_yuan``) or a cooperative. Entities can claim the
+    turnover reward; firms and cooperatives ship B2B consignments, settle FX and file export
+    declarations themselves. A household selling on its own (a registered returnee business too)
+    ships retail parcels through a platform, which settles and declares for it. The paper's
+    entity figures are read on entities, its people figures on households
+    (:mod:`model.outcomes`).
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ def entities_per_county(households: Households, firms: Households,
                         ) -> np.ndarray:
     """Registered entities selling now per county (model units): firms (each counts
     ``household_scale``), registered returnee businesses selling on their own, and
-    cooperatives. They are who settle FX, file declarations and apply for rewards (what
-    stations serve)."""
+    cooperatives. They apply for rewards, and firms and cooperatives settle FX and file
+    declarations: what stations serve."""
     h = households
     alone = registered_alone(h, p)
     coops = np.bincount([c.county for c in cooperatives.active() if c.n_members > 0],

@@ -7,10 +7,10 @@
     station offers it; take-up of a subsidy application ``= p.takeup_with_help × a +
     p.takeup_base × (1 − a)`` with ``a = 1[offers application_help] × help_fraction``
     (``p.takeup_one_stop`` everywhere with the one-stop platform); provincial-platform use ``=
-    clip(p.platform_use_base + 0.25 × docking, 0, 1)`` (at least 0.95 with the one-stop
-    platform); counties within 20 km of Guiyang's centre need no FX trip; hub, provincial-hub
-    and first-mile density factors from last month's volumes (§7.9); clusters and belts from
-    last month's detection; the export price of each line, cleared against foreign demand from
+    clip(p.platform_use_base + 0.25 × docking, 0, 1)`` (at least 0.95 with the one-stop platform);
+    counties within 20 km of Guiyang's centre need no FX trip; hub, provincial-hub and first-
+    mile density factors from last month's volumes (§7.9); clusters and belts from last month's
+    detection; the export price of each channel and line, cleared against foreign demand from
     the exports of the last three months (:mod:`model.demand`); international rate, warehouse
     share and delivery days per product, weighted by where the clearing sends each line.
 """

@@ -316,8 +316,8 @@ class Parameters:
         "economics")
     trademark_cost_yuan: float = _p(
         5000.0, "yuan/mark", "assumption: §5.1.1 subsidy of 3,000-5,000 per mark",
-        "Overseas trademark registration, one mark per entity selling over 500,000 yuan a "
-        "year, amortised over 5 years.", 0, 1e6,
+        "Overseas trademark registration, one mark per business (or cooperative) selling over "
+        "500,000 yuan a year, amortised over 5 years.", 0, 1e6,
         "economics")
     fixed_cost_yuan: float = _p(
         1000.0, "yuan/year", "assumption: storefront fees, packing equipment, devices",

@@ -17,7 +17,8 @@ What is re-implemented per agent (the model's household seam: ``notice``, ``revi
       counts; each unaware household becomes aware once its cell's cumulative hazard passes its
       own threshold (:meth:`FarmerHousehold.notice`).
     * ``review`` -- exited households come back after ``reentry_months``; each aware household
-      reviews with probability ``review_rate`` (returnee entrepreneurs at once) and compares the
+      reviews with probability ``review_rate`` plus ``imitation_rate`` times the share of
+      successful sellers around it (returnee entrepreneurs at once) and compares the
       gain of selling directly and through an open cooperative of its county and line with its
       hurdle (:meth:`FarmerHousehold.review`, :meth:`FarmerHousehold.start_selling`).
     * ``sell`` -- each seller's month: lognormal revenue noise, costs, unsold events, trailing
@@ -25,7 +26,7 @@ What is re-implemented per agent (the model's household seam: ``notice``, ``revi
       (:meth:`FarmerHousehold.sell_month`, :meth:`FarmerHousehold.judge`). The month's volumes
       (per cell, county, village, market) are summed from the agents' records.
 
-    The agent's inputs to its margin -- sales with learning and demand growth, effective skill,
+    The agent's inputs to its margin -- sales with learning by doing, effective skill,
     hurdle, expected turnover reward -- are scalar Python on the agent's attributes. The margin
     itself (every cost term of §2.3-§5) is :func:`model.economics.annual_economics`, called for
     the one agent on length-1 arrays: it is the shared definition of the cost terms, so the
