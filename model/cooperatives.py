@@ -78,7 +78,6 @@ class CooperativeRegistry:
         self.county_start = county_start
         self.county_stop = county_stop
         self.by_id: dict[int, Cooperative] = {}
-        self.open_ids: dict[int, Cooperative] = {}  # the active ones, in founding order
         self.next_id = 0  # ids ever issued; households.coop holds them
 
     # ------------------------------------------------------------------ state
@@ -96,7 +95,7 @@ class CooperativeRegistry:
 
     def active(self) -> list[Cooperative]:
         """Cooperatives not dissolved, in founding order."""
-        return list(self.open_ids.values())
+        return [c for c in self.by_id.values() if c.active]
 
     def members(self, coop: Cooperative) -> np.ndarray:
         """Household indices of the current members of ``coop``."""
@@ -121,7 +120,7 @@ class CooperativeRegistry:
         n_counties = len(self.county_start)
         table = np.full((n_counties, len(PRODUCTS)), -1, dtype=np.int64)
         size = np.zeros((n_counties, len(PRODUCTS)))
-        for c in self.open_ids.values():
+        for c in self.by_id.values():
             if c.is_open(self.capacity(p)) and c.n_members > size[c.county, c.product]:
                 table[c.county, c.product] = c.coop_id
                 size[c.county, c.product] = c.n_members
@@ -193,7 +192,6 @@ class CooperativeRegistry:
                                int(h.cell[leader]), int(h.product[leader]), int(leader), month)
             self.next_id += 1
             self.by_id[coop.coop_id] = coop
-            self.open_ids[coop.coop_id] = coop
             members = np.concatenate([[leader], willing])
             h.start_selling(members, month, coop.coop_id)
             coop.n_members = len(members)
@@ -241,7 +239,9 @@ class CooperativeRegistry:
             churn = streams.uniform("coop_churn", month, members_idx) < p.coop_leave_rate
             h.leave_cooperative(members_idx[unhappy | churn])
         counts = np.bincount(h.coop[h.coop >= 0], minlength=self.next_id)
-        for c in list(self.open_ids.values()):
+        for c in self.by_id.values():
+            if not c.active:
+                continue
             c.n_members = int(counts[c.coop_id])
             if c.n_members < p.coop_min_members:
                 self.dissolve(c)
@@ -251,4 +251,3 @@ class CooperativeRegistry:
         review); members who cannot sell online on their own stop."""
         self.households.leave_cooperative(self.members(coop))
         coop.close()
-        self.open_ids.pop(coop.coop_id, None)
