@@ -210,9 +210,12 @@ class ReferenceCBECModel(CBECModel):
                     acted.append(agent)
         fresh = set(entrepreneurs.tolist())
         peers = self.peers.tolist()  # successful sellers around each cell, whom they copy
-        open_coops = self.open_cooperatives()  # as at the start of the review, for everyone
+        # the cooperative offered in each county and line, with its size at the start of the
+        # review; one that has taken its new members of the month is offered no more, so later
+        # reviewers weigh only selling directly, as a household turned away does in the engine
+        open_coops = self.open_cooperatives()
         capacity = self.cooperatives.capacity(p)
-        places = {cid: min(capacity - size, p.coop_intake_per_month)  # new members it takes
+        places = {cid: min(capacity - size, p.coop_intake_per_month)
                   for cid, size in open_coops.values()}
         for agent in self.farmers:
             if agent.status != AWARE:
@@ -223,17 +226,13 @@ class ReferenceCBECModel(CBECModel):
             choice = agent.review(open_coops)
             if choice is None:
                 continue
-            if choice >= 0 and places[choice] <= 0:
-                # turned away this month: it may still sell directly
-                choice = -1 if agent.capable and agent.gain() > agent.hurdle() else None
-                if choice is None:
-                    continue
-            if choice >= 0:
-                places[choice] -= 1
             agent.start_selling(m, choice)
             acted.append(agent)
             if choice >= 0:
                 self.cooperatives[choice].n_members += 1
+                places[choice] -= 1
+                if places[choice] == 0:
+                    del open_coops[agent.county, agent.product]
         self.publish(acted, ("status", "coop", "start_month", "profit_trailing"))
 
     def sell(self, m: int) -> None:
