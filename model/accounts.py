@@ -65,35 +65,46 @@ class Pricing:
 
     def accounts(self, idx: np.ndarray, coop_members: np.ndarray | float,
                  reward_turnover: np.ndarray | None = None, full: bool = True,
-                 with_reward: bool = True) -> dict[str, np.ndarray]:
+                 with_reward: bool = True, need: np.ndarray | None = None,
+                 sales: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Expected yearly accounts of households ``idx`` selling with ``coop_members``
         (0 = directly). ``reward_turnover``: the entity turnover the reward is judged on
         (defaults to the household's own revenue). ``full=False``: only what a decision needs
         (``revenue``, ``profit``, ``gain_rate``). ``with_reward=False``: no expected turnover
         reward (a month's realised accounts: rewards are paid, in December, not expected).
+        ``need`` (with ``full=False``): each household's hurdle; a household whose gain cannot
+        reach it (:func:`model.economics.gain_ceiling`) is not priced further, and its
+        ``gain_rate`` is ``-inf`` (``revenue`` and ``profit`` are then not returned).
+        ``sales``: the households' :meth:`annual_sales`, when the caller has them already.
 
         Large sets are priced in blocks of :data:`ECONOMICS_BLOCK` households (about twice as
         fast at 1:1)."""
         n = len(idx)
+        if need is not None and full:
+            raise ValueError("need screens a decision: use it with full=False")
         if n <= ECONOMICS_BLOCK:
-            return self._block(idx, coop_members, reward_turnover, full, with_reward)
+            return self._block(idx, coop_members, reward_turnover, full, with_reward, need,
+                               sales)
         coop_members = np.broadcast_to(coop_members, (n,))
         if reward_turnover is not None:
             reward_turnover = np.broadcast_to(reward_turnover, (n,))
         parts = [self._block(
             idx[i:i + ECONOMICS_BLOCK], coop_members[i:i + ECONOMICS_BLOCK],
             None if reward_turnover is None else reward_turnover[i:i + ECONOMICS_BLOCK], full,
-            with_reward)
+            with_reward, None if need is None else need[i:i + ECONOMICS_BLOCK],
+            None if sales is None else sales[i:i + ECONOMICS_BLOCK])
             for i in range(0, n, ECONOMICS_BLOCK)]
         return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
     def _block(self, idx: np.ndarray, coop_members: np.ndarray | float,
-               reward_turnover: np.ndarray | None, full: bool, with_reward: bool
+               reward_turnover: np.ndarray | None, full: bool, with_reward: bool,
+               need: np.ndarray | None = None, sales: np.ndarray | None = None
                ) -> dict[str, np.ndarray]:
         p = self.params
         h = self.households
         ctx = self.context
-        sales = self.annual_sales(idx)
+        if sales is None:
+            sales = self.annual_sales(idx)
         years = h.months_selling[idx] / MONTHS_PER_YEAR
         if reward_turnover is None:
             channel = B2B if self.registered else RETAIL
@@ -108,8 +119,21 @@ class Pricing:
         else:  # only an entity claims: a registered business, or a household's cooperative
             reward = np.where(registered | (np.asarray(coop_members) > 0), reward, 0.0)
         skill = h.skill(idx, self.knowhow.cell)
-        return econ.annual_economics(h, idx, ctx, p, skill, coop_members, sales, reward, years,
-                                     full=full, registered=registered, b2b=self.registered)
+        if need is None:
+            return econ.annual_economics(h, idx, ctx, p, skill, coop_members, sales, reward,
+                                         years, full=full, registered=registered,
+                                         b2b=self.registered)
+        coop_members = np.broadcast_to(np.asarray(coop_members, dtype=float), idx.shape)
+        may = econ.may_reach(h, idx, ctx, p, skill, coop_members, sales, reward, need,
+                             registered=registered, b2b=self.registered)
+        gain = np.full(len(idx), -np.inf)
+
+        if len(may):
+            gain[may] = econ.annual_economics(
+                h, idx[may], ctx, p, skill[may], coop_members[may], sales[may], reward[may],
+                years[may], full=False, registered=registered[may],
+                b2b=self.registered)["gain_rate"]
+        return {"gain_rate": gain}
 
     def registered_rows(self, idx: np.ndarray) -> np.ndarray:
         """Whether agents ``idx`` run a registered business: every firm; a household when it
@@ -119,16 +143,20 @@ class Pricing:
             return np.ones(len(idx), dtype=bool)
         return econ.registered_business(self.households, idx, self.params)
 
-    def gain(self, idx: np.ndarray, coop_members: np.ndarray) -> np.ndarray:
+    def gain(self, idx: np.ndarray, coop_members: np.ndarray,
+             need: np.ndarray | None = None) -> np.ndarray:
         """Gain per yuan of goods of selling cross-border rather than domestically, with
-        ``coop_members`` per household (0 = directly)."""
-        return self.accounts(idx, coop_members, full=False)["gain_rate"]
+        ``coop_members`` per household (0 = directly). With ``need`` (each household's
+        hurdle), ``-inf`` for a household whose gain cannot reach it (not priced further)."""
+        return self.accounts(idx, coop_members, full=False, need=need)["gain_rate"]
 
-    def coop_gain(self, idx: np.ndarray, members: int | np.ndarray) -> np.ndarray:
+    def coop_gain(self, idx: np.ndarray, members: int | np.ndarray,
+                  need: np.ndarray | None = None) -> np.ndarray:
         """Gain rate of households ``idx`` selling through a cooperative of ``members``, whose
-        reward is judged on the members' pooled turnover."""
+        reward is judged on the members' pooled turnover; ``need`` as for :meth:`gain`."""
         members = np.broadcast_to(np.asarray(members, dtype=float), idx.shape)
         sales = self.annual_sales(idx)
         price = econ.export_price(self.params, self.context)[B2B, self.households.product[idx]]
         pooled = members * sales * price
-        return self.accounts(idx, members, reward_turnover=pooled, full=False)["gain_rate"]
+        return self.accounts(idx, members, reward_turnover=pooled, full=False,
+                             need=need, sales=sales)["gain_rate"]

@@ -46,7 +46,7 @@ def review(month: int, p: Parameters, streams: RandomStreams, h: Households,
     need = pricing.hurdle(reviewers)
     direct = np.full(len(reviewers), -np.inf)  # only capable households can sell alone
     able = h.capable[reviewers]
-    direct[able] = pricing.gain(reviewers[able], np.zeros(int(able.sum())))
+    direct[able] = pricing.gain(reviewers[able], np.zeros(int(able.sum())), need[able])
     join = np.zeros(len(reviewers), dtype=bool)
     if cooperatives is not None:
         coop_id, coop_size = cooperatives.open_for(reviewers, p)
@@ -54,7 +54,7 @@ def review(month: int, p: Parameters, streams: RandomStreams, h: Households,
         via_coop = np.full(len(reviewers), -np.inf)
         if has_coop.any():
             via_coop[has_coop] = pricing.coop_gain(reviewers[has_coop],
-                                                   coop_size[has_coop] + 1)
+                                                   coop_size[has_coop] + 1, need[has_coop])
         join = has_coop & (via_coop > need) & (via_coop >= direct)
         join = cooperatives.admit(reviewers, join, coop_id, month, p, streams)
     alone = ~join & (direct > need)

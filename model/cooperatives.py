@@ -177,8 +177,8 @@ class CooperativeRegistry:
                                             SAMPLE_MULTIPLE * p.coop_target_members)])
         # one vectorised pricing of every founder's pool (a household may be in two pools)
         everyone = np.concatenate(pools)
-        keen = everyone[pricing.coop_gain(everyone, p.coop_target_members)
-                        > pricing.hurdle(everyone)]
+        need = pricing.hurdle(everyone)
+        keen = everyone[pricing.coop_gain(everyone, p.coop_target_members, need) > need]
         keen_set = np.zeros(h.n, dtype=bool)
         keen_set[keen] = True
         formed = 0
@@ -232,10 +232,11 @@ class CooperativeRegistry:
             sizes = self.sizes(members_idx)  # members are all sellers
             reviewing = streams.uniform("coop_review", month, members_idx) < p.review_rate
             gain = np.full(len(members_idx), np.inf)
+            need = pricing.hurdle(members_idx)
             if reviewing.any():
                 r = members_idx[reviewing]
-                gain[reviewing] = pricing.coop_gain(r, sizes[reviewing])
-            unhappy = reviewing & (gain < pricing.hurdle(members_idx))
+                gain[reviewing] = pricing.coop_gain(r, sizes[reviewing], need[reviewing])
+            unhappy = reviewing & (gain < need)
             churn = streams.uniform("coop_churn", month, members_idx) < p.coop_leave_rate
             h.leave_cooperative(members_idx[unhappy | churn])
         counts = np.bincount(h.coop[h.coop >= 0], minlength=self.next_id)

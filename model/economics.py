@@ -13,12 +13,13 @@ first three are the overseas-warehouse markets of :data:`agents.logistics.MARKET
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from agents.farmers import CHILI, EMBROIDERY, MONTHS_PER_YEAR, SELLING, TEA, Households
-from agents.logistics import hub_factor
+from agents.logistics import HUB_FACTOR_MIN, hub_factor
 from model.clusters import in_a_cluster
 from model.demand import B2B, RETAIL, reference_price
 from model.parameters import Parameters
@@ -41,6 +42,9 @@ WORK_HOURS_PER_YEAR = 2000.0
 #: a county's exports of a line count at most this share of what it can export in the sourcing
 #: cost (the cost is 1 / (1 - share): at most 20 times the farm-gate cost)
 MAX_SOURCING_USE = 0.95
+#: :func:`may_reach` lets a household through unless its bound is this far below its hurdle
+#: (per yuan of goods): room for the rounding of two computations, so no decision changes
+CEILING_SLACK = 1e-9
 UNSOLD_WRITE_DOWN = 0.5  # assumption: unsold goods are dumped at half value
 ORDER_REFERENCE_REVENUE = 2e5  # own revenue (yuan/year) at which orders are order_value_yuan
 # assumption: consolidation can cut first-mile cost per order by at most 25%, and a cell with
@@ -208,8 +212,46 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
     t["acquisition_inside"] = (1.0 - p.belt_marketing_cut * ctx.belt_centre) * services
     t["acquisition_outside"] = np.asarray((1.0 + p.outside_cluster_acquisition_premium)
                                           * services)
+    _screen_tables(p, ctx, t)
     ctx.tables = (p, t)
     return t
+
+
+def _screen_tables(p: Parameters, ctx: MarketContext, t: dict[str, np.ndarray]) -> None:
+    """The floors :func:`may_reach` prices with, per product line and kind of seller (0 retail
+    on its own, 1 B2B on its own, 2 cooperative member)."""
+    ration = ctx.subsidy_ratio
+    t["rcep_rate"] = ctx.asean_share * p.rcep_tariff_saving
+    t["origin_cost"] = np.asarray(p.origin_certificate_cost_yuan * (
+        1.0 - ration["rcep_origin"] if p.rcep_origin_fee_subsidy else 1.0))
+    # freight (trunk at the hub economy's floor, international), net of the freight subsidy
+    freight = ((t["trunk_rate"] * HUB_FACTOR_MIN + ctx.intl_rate)
+               * max(1.0 - p.small_order_freight_subsidy_share * ration["small_order_freight"],
+                     0.0))
+    insured = (1.0 + p.insurance_loading) * (1.0 - p.breakage_insurance_subsidy_share
+                                             * ration["breakage_insurance"])
+    loss = t["loss_rate"] * min(insured, 1.0)
+    compensation = p.bad_debt_compensation_share * ration["credit_insurance"]
+    credit = p.credit_risk_rate * min(1.0 - compensation * BAD_DEBT_PART,
+                                      (1 + p.insurance_loading) * (
+                                          1 - p.credit_insurance_subsidy_share
+                                          * ration["credit_insurance"]))
+    t["per_revenue_floor"] = np.stack([
+        freight + loss + credit + p.platform_payment_fee_share,
+        freight + loss + credit,
+        freight + loss * (1.0 - p.coop_loss_reduction) + credit + p.coop_fee_share])
+    t["acquisition_floor"] = np.asarray(min(float(t["acquisition_inside"].min(initial=np.inf)),
+                                            float(t["acquisition_outside"])))
+    # per entity, shared in a cooperative: certification net of its subsidy, the shop's
+    # hours, FX and customs at the cheapest county for B2B sellers
+    entity = (t["certification"] * (1.0 - p.certification_subsidy_share
+                                    * ration["certification"])
+              + t["wage_per_hour"] * p.shop_hours_per_year)
+    t["per_entity_floor"] = np.stack([entity, entity + t["fx"].min() + t["customs"].min()],
+                                     axis=1)
+    # per yuan of goods: production at the farm-gate cost plus the domestic channel's gain
+    # forgone, (1 - production) - (1 - production - domestic channel costs)
+    t["value_floor"] = np.asarray(1.0 - p.domestic_channel_cost_share)
 
 
 def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
@@ -434,6 +476,74 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     }
 
 
+def may_reach(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
+              skill: np.ndarray, coop_members: np.ndarray, annual_sales: np.ndarray,
+              expected_reward_rate: np.ndarray, need: np.ndarray,
+              registered: np.ndarray | bool = False, b2b: np.ndarray | bool = False
+              ) -> np.ndarray:
+    """Positions of households ``idx`` whose :func:`annual_economics` ``gain_rate`` (same
+    arguments) may exceed ``need``: a cheap screen for decisions, exact in what it lets
+    through. It bounds the gain from above in two passes, each on the households the last one
+    left: first with income exactly (revenue, RCEP gain, reward) and the costs that are
+    proportional to revenue, shared per entity or fixed, at their floor; then adding the
+    costs that need a household's cell, village or county (its cluster's acquisition cost
+    and market information, the first mile at the densest consolidation net of the parcel
+    subsidy, the hours per order, sourcing with its own goods). Terms that are never negative
+    (trunk above the hub economy's floor, the remote-county penalty, trademark, start-up
+    costs net of their support, FX and customs above the cheapest county) are left out. A
+    household whose bound is :data:`CEILING_SLACK` below its hurdle would not sell whatever
+    the rest comes to; the slack covers the rounding of the two computations."""
+    t = market_tables(p, ctx)
+    ration = ctx.subsidy_ratio
+    prod = h.product[idx].astype(np.intp)
+    coop_members = np.asarray(coop_members, dtype=float)
+    in_coop = coop_members > 0
+    b2b = in_coop | b2b
+    kind = np.where(in_coop, 2, np.where(b2b, 1, 0))  # retail, B2B alone, cooperative
+    value = np.asarray(annual_sales, dtype=float)
+    revenue = value * t["revenue_factor"][np.where(b2b, B2B, RETAIL), prod]
+    rcep_gain = np.maximum(revenue * t["rcep_rate"][prod] - t["origin_cost"], 0.0)
+    n_share = np.maximum(coop_members, 1.0)
+    acquisition_rate = p.acquisition_cost_share * (1.5 - skill)
+    cost_floor = (revenue * (t["per_revenue_floor"][kind, prod] + acquisition_rate
+                             * t["acquisition_floor"])
+                  + t["per_entity_floor"][prod, np.minimum(kind, 1)] / n_share
+                  + value * t["value_floor"] + p.fixed_cost_yuan)
+    profit = revenue * (1.0 + expected_reward_rate) + rcep_gain - cost_floor
+    floor_need = need * np.maximum(value, 1.0)
+    left = np.flatnonzero(profit > floor_need - CEILING_SLACK * np.maximum(value, 1.0))
+    if len(left) == 0:
+        return left
+    # second pass: what the household's cell, village and county add to the floor
+    i = idx[left]
+    prod, revenue, value = prod[left], revenue[left], value[left]
+    in_coop, b2b = in_coop[left], b2b[left]
+    cell = h.cell[i].astype(np.intp)
+    county = h.county[i].astype(np.intp)
+    in_cluster = in_a_cluster(ctx.in_cluster, ctx.industry_cluster, cell, county, prod)
+    acquisition = acquisition_rate[left] * (np.where(
+        in_cluster, t["acquisition_inside"][cell], t["acquisition_outside"])
+        - t["acquisition_floor"])
+    info = np.clip(t["info"][county] + 0.1 * in_cluster + np.where(in_coop, 0.25, 0.0),
+                   0.0, 0.95)
+    unsold = (np.clip(p.unsold_probability_no_info * (1 - info) * (1.2 - 0.4 * skill[left]),
+                      0, 1) * (p.unsold_fraction * UNSOLD_WRITE_DOWN))
+    order_value = np.where(b2b, p.entity_order_value_yuan, p.order_value_yuan) * np.clip(
+        np.sqrt(revenue / ORDER_REFERENCE_REVENUE), 0.5, 20.0)
+    has_point = ctx.has_point[h.village[i].astype(np.intp)]
+    first_mile = (np.where(has_point, t["first_mile_point"], t["first_mile"][cell])
+                  * DENSITY_FACTOR_MIN * np.where(in_coop, 1.0 - p.coop_consolidation, 1.0))
+    per_order = (np.maximum(first_mile - p.parcel_subsidy_yuan * ration["parcel"], 0.0)
+                 + t["wage_per_hour"] * p.hours_per_order)
+    county_goods = ctx.county_goods[county, prod] + np.where(
+        h.status[i] == SELLING, 0.0, to_real(value * h.weight, p.household_scale))
+    sourcing = value * p.production_cost_share * (sourcing_factor(
+        county_goods, ctx.county_capacity[county, prod]) - 1.0)
+    profit = profit[left] - (revenue * (acquisition + unsold) + revenue / order_value * per_order
+                             + sourcing)
+    return left[profit > floor_need[left] - CEILING_SLACK * np.maximum(value, 1.0)]
+
+
 FISCAL_TERMS = ("small_order_freight", "parcel", "breakage_insurance", "certification",
                 "trademark", "credit_insurance", "rcep_origin", "startup_support")
 
@@ -462,9 +572,20 @@ def annual_sales(h: Households, idx: np.ndarray, p: Parameters) -> np.ndarray:
     """Goods agents ``idx`` ship a year (yuan, domestic value), with learning by doing:
     ``sales_potential × min((1 + g)^years, capacity_multiple)``, ``years`` in business capped
     at :data:`MAX_GROWTH_YEARS`."""
-    years = np.clip(h.months_selling[idx] / MONTHS_PER_YEAR, 0.0, MAX_GROWTH_YEARS)
-    growth = (1.0 + p.sales_growth_per_year_in_business) ** years
-    return h.sales_potential[idx] * np.minimum(growth, p.capacity_multiple)
+    table = _volume_multiple(p.sales_growth_per_year_in_business, p.capacity_multiple)
+    months = np.minimum(h.months_selling[idx], len(table) - 1)
+    return h.sales_potential[idx] * table[months]
+
+
+@functools.lru_cache(maxsize=8)
+def _volume_multiple(growth_per_year: float, capacity_multiple: float) -> np.ndarray:
+    """:func:`annual_sales`' multiple of the sales potential after 0, 1, ... months in
+    business, up to :data:`MAX_GROWTH_YEARS` (a look-up instead of a power per household)."""
+    months = np.arange(int(MAX_GROWTH_YEARS * MONTHS_PER_YEAR) + 1)
+    years = np.clip(months / MONTHS_PER_YEAR, 0.0, MAX_GROWTH_YEARS)
+    table = np.minimum((1.0 + growth_per_year) ** years, capacity_multiple)
+    table.flags.writeable = False
+    return table
 
 
 def registered_business(h: Households, idx: np.ndarray, p: Parameters) -> np.ndarray:

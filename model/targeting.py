@@ -279,15 +279,18 @@ class CountyPricing:
 
     def accounts(self, idx: np.ndarray, coop_members: np.ndarray | float,
                  reward_turnover: np.ndarray | None = None, full: bool = True,
-                 with_reward: bool = True) -> dict[str, np.ndarray]:
+                 with_reward: bool = True, need: np.ndarray | None = None,
+                 sales: np.ndarray | None = None) -> dict[str, np.ndarray]:
         return self._call("accounts", idx, coop_members, reward_turnover=reward_turnover,
-                          full=full, with_reward=with_reward)
+                          full=full, with_reward=with_reward, need=need, sales=sales)
 
-    def gain(self, idx: np.ndarray, coop_members: np.ndarray) -> np.ndarray:
-        return self._call("gain", idx, coop_members)
+    def gain(self, idx: np.ndarray, coop_members: np.ndarray,
+             need: np.ndarray | None = None) -> np.ndarray:
+        return self._call("gain", idx, coop_members, need=need)
 
-    def coop_gain(self, idx: np.ndarray, members: int | np.ndarray) -> np.ndarray:
-        return self._call("coop_gain", idx, members)
+    def coop_gain(self, idx: np.ndarray, members: int | np.ndarray,
+                  need: np.ndarray | None = None) -> np.ndarray:
+        return self._call("coop_gain", idx, members, need=need)
 
 
 def reward_rates(levers: Levers) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import demand
+from model import demand, scenarios
 from model import economics as econ
+from model.accounts import Pricing
 from model.budgets import BUDGET_LINES, line_of
 from model.fiscal import FiscalLedger
 from model.model import CBECModel
@@ -255,6 +256,36 @@ def test_labour_is_an_opportunity_cost_of_selling():
     base = run(months=12)
     dear = run(months=12, migrant_wage_yuan_per_month=15000.0)
     assert dear.iloc[-1]["sellers_real"] < base.iloc[-1]["sellers_real"]
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "full_package"])
+def test_the_pricing_screen_never_changes_a_decision(scenario):
+    """A decision asks for the gain with the household's hurdle: households whose bound
+    (model.economics.may_reach) is below it are not priced further (-inf). Every household
+    let through gets its exact gain, every household screened out has an exact gain below its
+    hurdle, the bound is never below the gain, and most households are screened out (the
+    screen is what makes the review cheap at 1:1)."""
+    m = simulate({"household_scale": SCALE, "months": 30, **scenarios.get(scenario)}, seed=3,
+                 keep_model=True).model
+    for agents, registered, sizes in ((m.households, False, (0.0, 16.0)),
+                                      (m.firms, True, (0.0,))):
+        pricing = Pricing(agents, m.params, m.context, m.knowhow, registered)
+        idx = np.arange(agents.n)
+        need = pricing.hurdle(idx)
+        for size in sizes:
+            members = np.full(agents.n, size)
+            exact = pricing.gain(idx, members) if size == 0 else pricing.coop_gain(idx, size)
+            screened = (pricing.gain(idx, members, need) if size == 0
+                        else pricing.coop_gain(idx, size, need))
+            let_through = np.isfinite(screened)
+            assert np.array_equal(screened[let_through], exact[let_through])
+            assert (exact[~let_through] < need[~let_through]).all()
+            just_below = exact - 1e-6 * np.maximum(abs(exact), 1.0)
+            again = (pricing.gain(idx, members, just_below) if size == 0
+                     else pricing.coop_gain(idx, size, just_below))
+            assert np.array_equal(again, exact)
+            if not registered:
+                assert (~let_through).mean() > 0.5
 
 
 # -------------------------------------------------------------- imitation
