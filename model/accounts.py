@@ -106,18 +106,20 @@ class Pricing:
         if sales is None:
             sales = self.annual_sales(idx)
         years = h.months_selling[idx] / MONTHS_PER_YEAR
-        if reward_turnover is None:
-            channel = B2B if self.registered else RETAIL
-            reward_turnover = sales * econ.export_price(p, ctx)[channel, h.product[idx]]
-        years_factor = np.clip(1.0 - p.subsidy_min_years / 3.0, 0.0, 1.0)
-        reward = (econ.reward_rate(reward_turnover, p) * ctx.takeup[h.county[idx]]
-                  * np.where(years >= p.subsidy_min_years, 1.0, years_factor)
-                  * ctx.subsidy_ratio["turnover_reward"])
         registered = self.registered_rows(idx)
-        if not with_reward:
+        # only an entity claims: a registered business, or a household's cooperative
+        claims = registered | (np.asarray(coop_members) > 0)
+        if with_reward and claims.any():
+            if reward_turnover is None:
+                channel = B2B if self.registered else RETAIL
+                reward_turnover = sales * econ.export_price(p, ctx)[channel, h.product[idx]]
+            years_factor = np.clip(1.0 - p.subsidy_min_years / 3.0, 0.0, 1.0)
+            reward = (econ.reward_rate(reward_turnover, p) * ctx.takeup[h.county[idx]]
+                      * np.where(years >= p.subsidy_min_years, 1.0, years_factor)
+                      * ctx.subsidy_ratio["turnover_reward"])
+            reward = np.where(claims, reward, 0.0)
+        else:
             reward = np.zeros(len(idx))
-        else:  # only an entity claims: a registered business, or a household's cooperative
-            reward = np.where(registered | (np.asarray(coop_members) > 0), reward, 0.0)
         skill = h.skill(idx, self.knowhow.cell)
         if need is None:
             return econ.annual_economics(h, idx, ctx, p, skill, coop_members, sales, reward,
@@ -127,7 +129,6 @@ class Pricing:
         may = econ.may_reach(h, idx, ctx, p, skill, coop_members, sales, reward, need,
                              registered=registered, b2b=self.registered)
         gain = np.full(len(idx), -np.inf)
-
         if len(may):
             gain[may] = econ.annual_economics(
                 h, idx[may], ctx, p, skill[may], coop_members[may], sales[may], reward[may],
