@@ -73,15 +73,17 @@ class Pricing:
         (``revenue``, ``profit``, ``gain_rate``). ``with_reward=False``: no expected turnover
         reward (a month's realised accounts: rewards are paid, in December, not expected).
         ``need`` (with ``full=False``): each household's hurdle; a household whose gain cannot
-        reach it (:func:`model.economics.gain_ceiling`) is not priced further, and its
-        ``gain_rate`` is ``-inf`` (``revenue`` and ``profit`` are then not returned).
+        exceed it (:func:`model.economics.may_reach`) is not priced further and gets a
+        ``gain_rate`` of ``-inf``; only ``gain_rate`` is returned then.
         ``sales``: the households' :meth:`annual_sales`, when the caller has them already.
 
         Large sets are priced in blocks of :data:`ECONOMICS_BLOCK` households (about twice as
         fast at 1:1)."""
         n = len(idx)
-        if need is not None and full:
-            raise ValueError("need screens a decision: use it with full=False")
+        if need is not None:
+            if full:
+                raise ValueError("need screens a decision: use it with full=False")
+            need = np.broadcast_to(np.asarray(need, dtype=float), (n,))
         if n <= ECONOMICS_BLOCK:
             return self._block(idx, coop_members, reward_turnover, full, with_reward, need,
                                sales)
@@ -127,7 +129,7 @@ class Pricing:
                                          b2b=self.registered)
         coop_members = np.broadcast_to(np.asarray(coop_members, dtype=float), idx.shape)
         may = econ.may_reach(h, idx, ctx, p, skill, coop_members, sales, reward, need,
-                             registered=registered, b2b=self.registered)
+                             b2b=self.registered)
         gain = np.full(len(idx), -np.inf)
         if len(may):
             gain[may] = econ.annual_economics(

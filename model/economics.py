@@ -106,7 +106,8 @@ class MarketContext:
                                      # (what claimants expect, model.budgets)
     month: int
     # (Parameters, tables) of :func:`market_tables`, kept for the month. Setting a field anew
-    # drops them; change a context by replacing fields, never by editing its arrays in place.
+    # drops them; change a context by replacing fields, never by editing its arrays (or the
+    # subsidy_ratio dict) in place.
     tables: tuple[Parameters, dict[str, np.ndarray]] | None = field(
         default=None, init=False, repr=False, compare=False)
 
@@ -173,7 +174,8 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
     arrays: ``haul_km`` without a pickup point, first-mile cost per order (yuan, before the
     density economy) without (``first_mile``) and with (``first_mile_point``, one number) a
     pickup point, ``acquisition_inside``
-    (cost share factor in a cluster; ``acquisition_outside`` is one number).
+    (cost share factor in a cluster; ``acquisition_outside`` is one number). The floors of
+    :func:`may_reach`'s screen are added by :func:`_screen_tables`.
     """
     if ctx.tables is not None and ctx.tables[0] is p:
         return ctx.tables[1]
@@ -218,8 +220,12 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
 
 
 def _screen_tables(p: Parameters, ctx: MarketContext, t: dict[str, np.ndarray]) -> None:
-    """The floors :func:`may_reach` prices with, per product line and kind of seller (0 retail
-    on its own, 1 B2B on its own, 2 cooperative member)."""
+    """The floors :func:`may_reach` prices with: ``per_revenue_floor`` (3 kinds of seller x 4
+    lines: 0 retail on its own, 1 B2B on its own, 2 cooperative member), ``per_entity_floor``
+    (4 lines x 2: selling retail, selling B2B or in a cooperative; yuan a year, before the
+    cooperative's members share it), ``acquisition_floor`` (the cheapest acquisition factor
+    anywhere), ``value_floor`` (per yuan of goods), ``rcep_rate`` and ``origin_cost``. They read
+    ``ctx.subsidy_ratio``, so a context's budgets are replaced, never edited in place."""
     ration = ctx.subsidy_ratio
     t["rcep_rate"] = ctx.asean_share * p.rcep_tariff_saving
     t["origin_cost"] = np.asarray(p.origin_certificate_cost_yuan * (
@@ -479,20 +485,22 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
 def may_reach(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
               skill: np.ndarray, coop_members: np.ndarray, annual_sales: np.ndarray,
               expected_reward_rate: np.ndarray, need: np.ndarray,
-              registered: np.ndarray | bool = False, b2b: np.ndarray | bool = False
-              ) -> np.ndarray:
+              b2b: np.ndarray | bool = False) -> np.ndarray:
     """Positions of households ``idx`` whose :func:`annual_economics` ``gain_rate`` (same
-    arguments) may exceed ``need``: a cheap screen for decisions, exact in what it lets
-    through. It bounds the gain from above in two passes, each on the households the last one
-    left: first with income exactly (revenue, RCEP gain, reward) and the costs that are
-    proportional to revenue, shared per entity or fixed, at their floor; then adding the
-    costs that need a household's cell, village or county (its cluster's acquisition cost
-    and market information, the first mile at the densest consolidation net of the parcel
-    subsidy, the hours per order, sourcing with its own goods). Terms that are never negative
-    (trunk above the hub economy's floor, the remote-county penalty, trademark, start-up
-    costs net of their support, FX and customs above the cheapest county) are left out. A
-    household whose bound is :data:`CEILING_SLACK` below its hurdle would not sell whatever
-    the rest comes to; the slack covers the rounding of the two computations."""
+    arguments) may exceed ``need``: a cheap screen for decisions. It never drops a household
+    whose gain exceeds ``need``; it keeps some whose gain does not (the caller prices those in
+    full). It bounds the gain from above in two passes, each on the households the last one
+    kept: first with income exactly (revenue, RCEP gain, reward) and the costs that are
+    proportional to revenue, shared per entity or fixed, at their floor
+    (:func:`_screen_tables`); then adding the costs that need a household's cell, village or
+    county (its cluster's acquisition cost and market information, the first mile, the hours
+    per order, sourcing with its own goods). The floors are generous: every seller gets the
+    small-order freight subsidy, the breakage-insurance discount and (on the first mile, at
+    the densest consolidation) the parcel subsidy whether or not it qualifies, the trunk at
+    the hub economy's floor without the remote-county penalty, FX and customs at the cheapest
+    county, no trademark and no start-up costs. A household whose bound is
+    :data:`CEILING_SLACK` below its hurdle would not sell whatever the rest comes to; the
+    slack covers the rounding of the two computations."""
     t = market_tables(p, ctx)
     ration = ctx.subsidy_ratio
     prod = h.product[idx].astype(np.intp)

@@ -263,8 +263,9 @@ def test_the_pricing_screen_never_changes_a_decision(scenario):
     """A decision asks for the gain with the household's hurdle: households whose bound
     (model.economics.may_reach) is below it are not priced further (-inf). Every household
     let through gets its exact gain, every household screened out has an exact gain below its
-    hurdle, the bound is never below the gain, and most households are screened out (the
-    screen is what makes the review cheap at 1:1)."""
+    hurdle, nobody is screened out when the hurdle is set just below the exact gain (the
+    bound is never below it), and most households are screened out (the screen is what makes
+    the review cheap at 1:1)."""
     m = simulate({"household_scale": SCALE, "months": 30, **scenarios.get(scenario)}, seed=3,
                  keep_model=True).model
     for agents, registered, sizes in ((m.households, False, (0.0, 16.0)),
