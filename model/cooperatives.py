@@ -172,8 +172,9 @@ class CooperativeRegistry:
             if len(pool) + 1 < p.coop_min_members:
                 pools.append(pool[:0])
                 continue
-            pools.append(pool[_first_by_key(streams.uniform("coop_recruit", month, pool,
-                                                            leader),
+            # the candidates with the smallest draws (keyed to the founder)
+            pools.append(pool[_first_by_key(streams.order_keys("coop_recruit", month, pool,
+                                                               leader),
                                             SAMPLE_MULTIPLE * p.coop_target_members)])
         # one vectorised pricing of every founder's pool (a household may be in two pools)
         everyone = np.concatenate(pools)

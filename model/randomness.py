@@ -81,15 +81,23 @@ class RandomStreams:
                 ) -> np.ndarray:
         """Uniform numbers in (0, 1), one per ``index`` (households, counties, ...), fixed for
         ``(purpose, month, index)`` and any further integer ``key`` parts (a founder, say)."""
+        u = self.order_keys(purpose, month, index, *key).astype(np.float64)
+        u += 0.5
+        u *= _TO_UNIT
+        return u
+
+    def order_keys(self, purpose: str, month: int, index: np.ndarray, *key: int
+                   ) -> np.ndarray:
+        """Integers (uint64) in the order of :meth:`uniform`'s numbers for the same arguments,
+        without making them numbers: for sorting a large pool by its draws and keeping the
+        first few (above one half, :meth:`uniform` can round two neighbouring keys to one
+        number; the keys keep them apart)."""
         z = np.array(index, dtype=np.uint64, ndmin=1)
         np.multiply(z, _GOLDEN, out=z)
         np.add(z, np.uint64(self.key(purpose, month, *key)), out=z)
         _mix(z)
         np.right_shift(z, np.uint64(11), out=z)
-        u = z.astype(np.float64)
-        u += 0.5
-        u *= _TO_UNIT
-        return u
+        return z
 
     def normal(self, purpose: str, month: int, index: np.ndarray | int) -> np.ndarray:
         """Standard normal numbers, one per ``index`` (the inverse CDF of :meth:`uniform`)."""
