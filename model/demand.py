@@ -18,7 +18,8 @@
     so there is one price per channel and line: it clears the supply ``X[c, l]`` (the channel's
     exports of the line at the pace of the last three months, a year, 1:1) against the sum of
     the markets, ``x = (Σ_m S G / X) ** (1/ε)``, capped at ``p.export_price_cap`` (a line with
-    almost no supply cannot charge more than buyers pay other origins for the same goods).
+    almost no supply cannot charge more than buyers pay other origins for the same goods), and
+    0 where no market buys the line through the channel (its demand set to 0).
     Exports by market are the clearing's quantities: market ``m`` takes ``S G / Σ_m S G`` of
     the line. More supply from Guizhou lowers the price; more demand in one market raises the
     price a little and the exports to that market most. The domestic wholesale channel stays
@@ -115,8 +116,12 @@ def clear(p: Parameters, month: int, supply: np.ndarray) -> Clearing:
     at_cap = supply <= total * cap ** (-p.demand_elasticity)
     price = np.full(total.shape, cap)
     price[~at_cap] = (total[~at_cap] / supply[~at_cap]) ** (1.0 / p.demand_elasticity)
+    price[total <= 0] = 0.0  # no market buys the line through the channel
     mix = demand.sum(axis=0)
-    return Clearing(price, mix / mix.sum(axis=1, keepdims=True), demand)
+    line_total = mix.sum(axis=1, keepdims=True)
+    # a line no market buys (its demand set to 0) keeps the reference mix: it sells nothing
+    share = np.divide(mix, line_total, out=REFERENCE_MIX.copy(), where=line_total > 0)
+    return Clearing(price, share, demand)
 
 
 #: the markets clear against the goods of this many recent months, as a yearly rate: buyers

@@ -151,9 +151,10 @@ def sourcing_factor(county_goods: np.ndarray, capacity: np.ndarray) -> np.ndarra
     """Cost of goods relative to the farm-gate cost: ``1 / (1 - u)`` with ``u`` = a county's
     CBEC goods of a line (a year, 1:1, domestic value) over what it can export of it
     (``capacity``: ``p.export_grade_share`` of its output), at most :data:`MAX_SOURCING_USE`."""
-    use = np.divide(county_goods, capacity, out=np.full(np.shape(county_goods),
-                                                         MAX_SOURCING_USE),
-                    where=capacity > 0)
+    with np.errstate(over="ignore"):  # a tiny capacity gives inf, which the cap takes
+        use = np.divide(county_goods, capacity, out=np.full(np.shape(county_goods),
+                                                             MAX_SOURCING_USE),
+                        where=capacity > 0)
     return 1.0 / (1.0 - np.minimum(use, MAX_SOURCING_USE))
 
 

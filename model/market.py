@@ -71,7 +71,11 @@ def market_context(month: int, p: Parameters, stations: dict[str, np.ndarray],
     prices = demand.reference_price(p) * clearing.price
     weights = np.where(supply.sum(axis=0) > 0, supply, 1.0)
     line_price = (prices * weights).sum(axis=0) / weights.sum(axis=0)
-    county_goods = to_real(county_line_revenue_12m, p.household_scale) / line_price[None, :]
+    # (a line whose price has fallen to 0, no market buying it, counts no goods)
+    county_goods = np.divide(to_real(county_line_revenue_12m, p.household_scale),
+                             line_price[None, :],
+                             out=np.zeros(np.shape(county_line_revenue_12m)),
+                             where=line_price[None, :] > 0)
     intl_rate, wh_share, intl_days, wh_market = econ.product_logistics(
         p, network.warehouses_per_market, clearing.market_share,
         network.provincial_hub.scale_factor(p))

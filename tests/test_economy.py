@@ -8,6 +8,7 @@ cost); the behaviour they produce is tested on short model runs with common seed
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,14 @@ def test_more_supply_lowers_the_export_price_and_revenue_per_unit():
     cleared = demand.clear(p, 1, flooded).price
     assert cleared[demand.B2B] == pytest.approx(np.ones(4))
     assert cleared[demand.RETAIL] == pytest.approx(np.full(4, 0.5))
+
+
+def test_a_line_no_market_buys_sells_nothing_abroad_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = run(months=12, demand_tea_yuan=0.0, retail_demand_tea_yuan=0.0)
+    assert (out["turnover_tea_month_yuan"] == 0).all()
+    assert out["turnover_chili_month_yuan"].iloc[-1] > 0
 
 
 def test_market_growth_tapers_to_the_long_run_rate():
