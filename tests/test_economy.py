@@ -362,9 +362,10 @@ def test_shares_do_not_depend_on_the_household_scale(two_scales):
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="issue 13 item 6, open: at 0.02 firms are more numerous and "
-                   "cooperatives smaller than at 0.1 (fewer counties have a cooperative to join), "
-                   "so entities below 1M (85% against 82% in 2025, 88 against 80 in 2030) and FX "
-                   "trips (92 against 86% in 2030) differ")
+                   reason="issue 13 item 6, open: a cooperative agent's 5-30 member agents join "
+                   "one county and line at once, so at 0.02 few county-lines have a cooperative "
+                   "to join and firms are more numerous than at 0.1: entities below 1M (85% "
+                   "against 82% in 2025, 88 against 80 in 2030) and FX trips (92 against 86% in "
+                   "2030) differ")
 def test_entity_shares_do_not_depend_on_the_household_scale(two_scales):
     assert _scale_gaps(two_scales, SCALE_DEPENDENT) == []
