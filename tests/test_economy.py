@@ -302,8 +302,10 @@ def test_the_pricing_screen_never_changes_a_decision(scenario):
 @pytest.mark.xfail(strict=True, raises=AssertionError,
                    reason="issue 13 item 5, open: with foreign demand that clears, adoption "
                    "follows demand (almost linear, 0.3% to 4.3% of households over 20 years) "
-                   "and copying neighbours only changes who enters first: without imitation "
-                   "and peer awareness adoption reaches the same level")
+                   "and copying neighbours only changes who enters first: returnee "
+                   "entrepreneurs alone (0.8% of households a year) bring more candidates than "
+                   "demand lets in, so without imitation and peer awareness adoption reaches "
+                   "the same level")
 def test_imitation_makes_adoption_an_s_curve_and_switching_it_off_slows_it():
     months = 240
     with_peers = run(months=months)
