@@ -220,6 +220,56 @@ def market_tables(p: Parameters, ctx: MarketContext) -> dict[str, np.ndarray]:
     return t
 
 
+def _breakage_insurance(p: Parameters, ration: dict[str, float]) -> tuple[float, float]:
+    """The share of the breakage premium the budget pays and what an insured yuan of losses
+    costs, ``(1 + loading) x (1 - that share)``: fragile goods are insured when it is below 1."""
+    breakage_share = p.breakage_insurance_subsidy_share * ration["breakage_insurance"]
+    return breakage_share, (1.0 + p.insurance_loading) * (1.0 - breakage_share)
+
+
+def _credit_rates(p: Parameters, ration: dict[str, float]
+                  ) -> tuple[float, float, float, float]:
+    """Export credit and FX risk (§5.1.1): the share of bad debt compensated, the share of the
+    premium subsidised, and the cost per yuan of risk uninsured and insured."""
+    compensation = p.bad_debt_compensation_share * ration["credit_insurance"]
+    credit_share = p.credit_insurance_subsidy_share * ration["credit_insurance"]
+    return (compensation, credit_share, 1.0 - compensation * BAD_DEBT_PART,
+            (1 + p.insurance_loading) * (1 - credit_share))
+
+
+def _origin_cost(p: Parameters, ration: dict[str, float]) -> float:
+    """What an RCEP certificate of origin costs the seller (yuan), net of the fee subsidy."""
+    return p.origin_certificate_cost_yuan * (
+        1.0 - ration["rcep_origin"] if p.rcep_origin_fee_subsidy else 1.0)
+
+
+def _order_value(revenue: np.ndarray, b2b: np.ndarray, p: Parameters) -> np.ndarray:
+    """Yuan per order: a B2B consignment or a retail parcel, larger for larger sellers."""
+    return np.where(b2b, p.entity_order_value_yuan, p.order_value_yuan) * np.clip(
+        np.sqrt(revenue / ORDER_REFERENCE_REVENUE), 0.5, 20.0)
+
+
+def _unsold_probability(p: Parameters, t: dict[str, np.ndarray], county: np.ndarray,
+                        in_cluster: np.ndarray, in_coop: np.ndarray, skill: np.ndarray
+                        ) -> np.ndarray:
+    """Chance a year of goods left unsold for lack of market information (§4.2): the county's
+    information, more in a cluster and in a cooperative, and the seller's skill."""
+    info = t["info"][county] + 0.1 * in_cluster
+    if in_coop.any():
+        info = info + 0.25 * in_coop
+    info = np.clip(info, 0.0, 0.95)
+    return np.clip(p.unsold_probability_no_info * (1 - info) * (1.2 - 0.4 * skill), 0, 1)
+
+
+def _sourcing(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
+              county: np.ndarray, prod: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """:func:`sourcing_factor` of agents ``idx`` shipping ``value`` a year: a newcomer counts
+    its own goods on top of those its county already exports of the line."""
+    county_goods = ctx.county_goods[county, prod] + np.where(
+        h.status[idx] == SELLING, 0.0, to_real(value * h.weight, p.household_scale))
+    return sourcing_factor(county_goods, ctx.county_capacity[county, prod])
+
+
 def _screen_tables(p: Parameters, ctx: MarketContext, t: dict[str, np.ndarray]) -> None:
     """The floors :func:`may_reach` prices with: ``per_revenue_floor`` (3 kinds of seller x 4
     lines: 0 retail on its own, 1 B2B on its own, 2 cooperative member), ``per_entity_floor``
@@ -229,20 +279,13 @@ def _screen_tables(p: Parameters, ctx: MarketContext, t: dict[str, np.ndarray]) 
     ``ctx.subsidy_ratio``, so a context's budgets are replaced, never edited in place."""
     ration = ctx.subsidy_ratio
     t["rcep_rate"] = ctx.asean_share * p.rcep_tariff_saving
-    t["origin_cost"] = np.asarray(p.origin_certificate_cost_yuan * (
-        1.0 - ration["rcep_origin"] if p.rcep_origin_fee_subsidy else 1.0))
+    t["origin_cost"] = np.asarray(_origin_cost(p, ration))
     # freight (trunk at the hub economy's floor, international), net of the freight subsidy
     freight = ((t["trunk_rate"] * HUB_FACTOR_MIN + ctx.intl_rate)
                * max(1.0 - p.small_order_freight_subsidy_share * ration["small_order_freight"],
                      0.0))
-    insured = (1.0 + p.insurance_loading) * (1.0 - p.breakage_insurance_subsidy_share
-                                             * ration["breakage_insurance"])
-    loss = t["loss_rate"] * min(insured, 1.0)
-    compensation = p.bad_debt_compensation_share * ration["credit_insurance"]
-    credit = p.credit_risk_rate * min(1.0 - compensation * BAD_DEBT_PART,
-                                      (1 + p.insurance_loading) * (
-                                          1 - p.credit_insurance_subsidy_share
-                                          * ration["credit_insurance"]))
+    loss = t["loss_rate"] * min(_breakage_insurance(p, ration)[1], 1.0)
+    credit = p.credit_risk_rate * min(_credit_rates(p, ration)[2:])
     t["per_revenue_floor"] = np.stack([
         freight + loss + credit + p.platform_payment_fee_share,
         freight + loss + credit,
@@ -309,8 +352,7 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     entity = b2b | registered
     channel = np.where(b2b, B2B, RETAIL)
     revenue = value * t["revenue_factor"][channel, prod]
-    order_value = np.where(b2b, p.entity_order_value_yuan, p.order_value_yuan) * np.clip(
-        np.sqrt(revenue / ORDER_REFERENCE_REVENUE), 0.5, 20.0)
+    order_value = _order_value(revenue, b2b, p)
     orders = revenue / order_value
 
     # --- logistics: first mile, trunk, international (§3.3.1, §4.2, §5.2.2)
@@ -346,8 +388,7 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
     if any_coop:
         loss_rate = loss_rate * np.where(in_coop, 1 - p.coop_loss_reduction, 1)
     loss = revenue * loss_rate
-    breakage_share = p.breakage_insurance_subsidy_share * ration["breakage_insurance"]
-    insured = (1.0 + p.insurance_loading) * (1.0 - breakage_share)
+    breakage_share, insured = _breakage_insurance(p, ration)
     if insured < 1.0:
         insure = prod == EMBROIDERY
         loss_cost = np.where(insure, loss * insured, loss)
@@ -357,11 +398,7 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
 
     # --- unsold risk without market information (§4.2)
     in_cluster = in_a_cluster(ctx.in_cluster, ctx.industry_cluster, cell, county, prod)
-    info = t["info"][county] + 0.1 * in_cluster
-    if any_coop:
-        info = info + 0.25 * in_coop
-    info = np.clip(info, 0.0, 0.95)
-    unsold_prob = np.clip(p.unsold_probability_no_info * (1 - info) * (1.2 - 0.4 * skill), 0, 1)
+    unsold_prob = _unsold_probability(p, t, county, in_cluster, in_coop, skill)
     unsold = unsold_prob * (p.unsold_fraction * UNSOLD_WRITE_DOWN) * revenue
 
     # --- customer acquisition (+30% outside clusters, §3.3.3)
@@ -391,17 +428,13 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
 
     # --- export credit and FX risk (§5.1.1): insure when the subsidised premium is cheaper
     risk = revenue * p.credit_risk_rate
-    compensation = p.bad_debt_compensation_share * ration["credit_insurance"]
-    credit_share = p.credit_insurance_subsidy_share * ration["credit_insurance"]
-    uninsured_rate = 1.0 - compensation * BAD_DEBT_PART
-    premium_rate = (1 + p.insurance_loading) * (1 - credit_share)
+    compensation, credit_share, uninsured_rate, premium_rate = _credit_rates(p, ration)
     insure_credit = premium_rate < uninsured_rate
     credit = risk * min(uninsured_rate, premium_rate)
 
     # --- RCEP certificate of origin (§5.1.3)
     asean_revenue = revenue * ctx.asean_share[prod]
-    origin_cost = p.origin_certificate_cost_yuan * (
-        1.0 - ration["rcep_origin"] if p.rcep_origin_fee_subsidy else 1.0)
+    origin_cost = _origin_cost(p, ration)
     tariff_saved = asean_revenue * p.rcep_tariff_saving
     use_origin = tariff_saved > origin_cost
     rcep_gain = np.where(use_origin, tariff_saved - origin_cost, 0.0)
@@ -424,10 +457,8 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
                 else np.zeros(len(revenue)))
     # goods cost more to source as a county's exports of a line approach what it can export;
     # a newcomer counts its own goods on top of those already exported there
-    county_goods = ctx.county_goods[county, prod] + np.where(
-        h.status[idx] == SELLING, 0.0, to_real(value * h.weight, p.household_scale))
-    production = value * p.production_cost_share * sourcing_factor(
-        county_goods, ctx.county_capacity[county, prod])
+    production = value * p.production_cost_share * _sourcing(h, idx, ctx, p, county, prod,
+                                                              value)
     # the labour the business takes, valued at the wage of migrant work (§2.3): an
     # opportunity cost, in the profit and the decision, not in the export cost base
     labour = t["wage_per_hour"] * (p.shop_hours_per_year / n_share + orders * p.hours_per_order)
@@ -519,8 +550,9 @@ def may_reach(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
                   + t["per_entity_floor"][prod, np.minimum(kind, 1)] / n_share
                   + value * t["value_floor"] + p.fixed_cost_yuan)
     profit = revenue * (1.0 + expected_reward_rate) + rcep_gain - cost_floor
-    floor_need = need * np.maximum(value, 1.0)
-    left = np.flatnonzero(profit > floor_need - CEILING_SLACK * np.maximum(value, 1.0))
+    # the hurdle less the slack, per yuan of goods, as a profit over the domestic route
+    threshold = (need - CEILING_SLACK) * np.maximum(value, 1.0)
+    left = np.flatnonzero(profit > threshold)
     if len(left) == 0:
         return left
     # second pass: what the household's cell, village and county add to the floor
@@ -533,24 +565,18 @@ def may_reach(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
     acquisition = acquisition_rate[left] * (np.where(
         in_cluster, t["acquisition_inside"][cell], t["acquisition_outside"])
         - t["acquisition_floor"])
-    info = np.clip(t["info"][county] + 0.1 * in_cluster + np.where(in_coop, 0.25, 0.0),
-                   0.0, 0.95)
-    unsold = (np.clip(p.unsold_probability_no_info * (1 - info) * (1.2 - 0.4 * skill[left]),
-                      0, 1) * (p.unsold_fraction * UNSOLD_WRITE_DOWN))
-    order_value = np.where(b2b, p.entity_order_value_yuan, p.order_value_yuan) * np.clip(
-        np.sqrt(revenue / ORDER_REFERENCE_REVENUE), 0.5, 20.0)
+    unsold = (_unsold_probability(p, t, county, in_cluster, in_coop, skill[left])
+              * (p.unsold_fraction * UNSOLD_WRITE_DOWN))
     has_point = ctx.has_point[h.village[i].astype(np.intp)]
     first_mile = (np.where(has_point, t["first_mile_point"], t["first_mile"][cell])
                   * DENSITY_FACTOR_MIN * np.where(in_coop, 1.0 - p.coop_consolidation, 1.0))
     per_order = (np.maximum(first_mile - p.parcel_subsidy_yuan * ration["parcel"], 0.0)
                  + t["wage_per_hour"] * p.hours_per_order)
-    county_goods = ctx.county_goods[county, prod] + np.where(
-        h.status[i] == SELLING, 0.0, to_real(value * h.weight, p.household_scale))
-    sourcing = value * p.production_cost_share * (sourcing_factor(
-        county_goods, ctx.county_capacity[county, prod]) - 1.0)
-    profit = profit[left] - (revenue * (acquisition + unsold) + revenue / order_value * per_order
-                             + sourcing)
-    return left[profit > floor_need[left] - CEILING_SLACK * np.maximum(value, 1.0)]
+    sourcing = value * p.production_cost_share * (
+        _sourcing(h, i, ctx, p, county, prod, value) - 1.0)
+    profit = profit[left] - (revenue * (acquisition + unsold)
+                             + revenue / _order_value(revenue, b2b, p) * per_order + sourcing)
+    return left[profit > threshold[left]]
 
 
 FISCAL_TERMS = ("small_order_freight", "parcel", "breakage_insurance", "certification",
