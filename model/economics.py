@@ -249,6 +249,17 @@ def _order_value(revenue: np.ndarray, b2b: np.ndarray, p: Parameters) -> np.ndar
         np.sqrt(revenue / ORDER_REFERENCE_REVENUE), 0.5, 20.0)
 
 
+def _first_mile_per_order(p: Parameters, t: dict[str, np.ndarray], cell: np.ndarray,
+                          has_point: np.ndarray, in_coop: np.ndarray,
+                          density: np.ndarray | float) -> np.ndarray:
+    """First-mile cost of an order (yuan): the haul to a pickup point or the county seat, times
+    the cell's ``density`` factor, less what a cooperative saves by consolidating."""
+    per_order = np.where(has_point, t["first_mile_point"], t["first_mile"][cell]) * density
+    if in_coop.any():
+        per_order = per_order * np.where(in_coop, 1.0 - p.coop_consolidation, 1.0)
+    return per_order
+
+
 def _unsold_probability(p: Parameters, t: dict[str, np.ndarray], county: np.ndarray,
                         in_cluster: np.ndarray, in_coop: np.ndarray, skill: np.ndarray
                         ) -> np.ndarray:
@@ -364,9 +375,7 @@ def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Para
                                                   own_last / ctx.window_cells[cell],
                                                   p.household_scale), p)
     has_point = ctx.has_point[h.village[idx].astype(np.intp)]
-    fm_per_order = np.where(has_point, t["first_mile_point"], t["first_mile"][cell]) * density
-    if any_coop:
-        fm_per_order = fm_per_order * np.where(in_coop, 1.0 - p.coop_consolidation, 1.0)
+    fm_per_order = _first_mile_per_order(p, t, cell, has_point, in_coop, density)
     first_mile = orders * fm_per_order
     partner = ctx.partner[county]
     collected = np.where(partner, np.where(has_point | in_coop, 1.0, p.hub_use_without_point),
@@ -568,8 +577,7 @@ def may_reach(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
     unsold = (_unsold_probability(p, t, county, in_cluster, in_coop, skill[left])
               * (p.unsold_fraction * UNSOLD_WRITE_DOWN))
     has_point = ctx.has_point[h.village[i].astype(np.intp)]
-    first_mile = (np.where(has_point, t["first_mile_point"], t["first_mile"][cell])
-                  * DENSITY_FACTOR_MIN * np.where(in_coop, 1.0 - p.coop_consolidation, 1.0))
+    first_mile = _first_mile_per_order(p, t, cell, has_point, in_coop, DENSITY_FACTOR_MIN)
     per_order = (np.maximum(first_mile - p.parcel_subsidy_yuan * ration["parcel"], 0.0)
                  + t["wage_per_hour"] * p.hours_per_order)
     sourcing = value * p.production_cost_share * (
