@@ -29,18 +29,29 @@ class Cooperative(mesa.Agent):
     Attributes:
         coop_id: index used in ``households.coop``.
         county, cell, product: where it is and what it sells.
-        leader: household index of the leader.
+        leader: household index of the founder (at a scale below 1 an agent standing for
+            several founders, not always a member itself).
         founded_month: model month it registered.
-        n_members: members at the last count.
-        turnover_last_year: pooled CBEC revenue of the last calendar year, yuan.
-        subsidies_received: turnover rewards received, yuan.
+        copies: real cooperatives this agent stands for (1 at ``household_scale`` 1; more at a
+            smaller scale, where one member agent stands for many households).
+        n_members: member agents at the last count.
+        size: households in each real cooperative it stands for (``n_members / (scale ×
+            copies)``), its economic size.
+        held: its held size, households: the size it would have losing households one at a
+            time; it decides when it dissolves and which cooperative is offered first
+            (:meth:`model.cooperatives.CooperativeRegistry.upkeep`).
+        credit: member agents it may take now, gathered month by month
+            (:meth:`model.cooperatives.CooperativeRegistry.accrue`).
+        turnover_last_year: pooled CBEC revenue of the last calendar year of each cooperative
+            it stands for, yuan.
+        subsidies_received: turnover rewards received by each cooperative it stands for, yuan.
         firm_month: December it first received a reward as an enterprise past 5M yuan (a new
             firm, §4.1), -1 if never.
         active: False once dissolved.
     """
 
     def __init__(self, model: mesa.Model, coop_id: int, county: int, cell: int, product: int,
-                 leader: int, founded_month: int) -> None:
+                 leader: int, founded_month: int, copies: float = 1.0) -> None:
         super().__init__(model)
         self.coop_id = coop_id
         self.county = county
@@ -48,7 +59,11 @@ class Cooperative(mesa.Agent):
         self.product = product
         self.leader = leader
         self.founded_month = founded_month
+        self.copies = copies
         self.n_members = 0
+        self.size = 0.0
+        self.held = 0.0
+        self.credit = 0.0
         self.turnover_last_year = 0.0
         self.subsidies_received = 0.0
         self.firm_month = -1
@@ -59,10 +74,12 @@ class Cooperative(mesa.Agent):
         return (month - self.founded_month + 1) / MONTHS_PER_YEAR
 
     def is_open(self, capacity: int) -> bool:
-        """Active and taking members (fewer than ``capacity``)."""
-        return self.active and self.n_members < capacity
+        """Active and taking members (fewer than ``capacity`` households)."""
+        return self.active and self.size < capacity
 
     def close(self) -> None:
         """Mark it dissolved (its members have left)."""
         self.active = False
         self.n_members = 0
+        self.size = 0.0
+        self.held = 0.0

@@ -117,7 +117,7 @@ class FarmerHousehold(mesa.Agent):
         growth = (1.0 + p.sales_growth_per_year_in_business) ** years
         return self.sales_potential * min(growth, p.capacity_multiple)
 
-    def accounts(self, coop_members: int, reward_turnover: float | None = None,
+    def accounts(self, coop_members: float, reward_turnover: float | None = None,
                  full: bool = True, with_reward: bool = True) -> dict[str, np.ndarray]:
         """Expected yearly accounts selling with ``coop_members`` (0 = directly).
 
@@ -155,7 +155,7 @@ class FarmerHousehold(mesa.Agent):
         """Gain per yuan of goods of selling directly rather than domestically."""
         return float(self.accounts(0, full=False)["gain_rate"][0])
 
-    def coop_gain(self, members: int) -> float:
+    def coop_gain(self, members: float) -> float:
         """Gain per yuan of goods through a cooperative of ``members`` (pooled turnover)."""
         sales = self.annual_sales()
         pooled = members * sales * self.model.export_price[B2B][self.product]
@@ -173,7 +173,7 @@ class FarmerHousehold(mesa.Agent):
                 and self.exit_month + self.model.params.reentry_months <= month):
             self.status = AWARE
 
-    def review(self, open_coops: Mapping[tuple[int, int], tuple[int, int]]) -> int | None:
+    def review(self, open_coops: Mapping[tuple[int, int], tuple[int, float]]) -> int | None:
         """Weigh selling directly (only if it can sell online on its own) and through the open
         cooperative of its county and line.
 
@@ -199,7 +199,7 @@ class FarmerHousehold(mesa.Agent):
             self.start_month = month
         self.profit_trailing = max(self.profit_trailing, 0.0)
 
-    def sell_month(self, month: int, coop_members: int) -> dict[str, Any]:
+    def sell_month(self, month: int, coop_members: float) -> dict[str, Any]:
         """A month of realised sales. Updates its own books; returns the month's record
         (the accounts, the revenue factor ``f``, profit, revenue and subsidies of the month)."""
         model = self.model

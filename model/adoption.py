@@ -56,6 +56,6 @@ def review(month: int, p: Parameters, streams: RandomStreams, h: Households,
             via_coop[has_coop] = pricing.coop_gain(reviewers[has_coop],
                                                    coop_size[has_coop] + 1, need[has_coop])
         join = has_coop & (via_coop > need) & (via_coop >= direct)
-        join = cooperatives.admit(reviewers, join, coop_id, month, p, streams)
+        join = cooperatives.admit(reviewers, join, month, p, streams)
     alone = ~join & (direct > need)
     h.start_selling(reviewers[alone], month, -1)

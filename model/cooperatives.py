@@ -1,21 +1,43 @@
 """Cooperatives (ODD §7.13): one registry for formation, intake, upkeep, leaving, dissolution.
 
+    A cooperative's economic size is its real members (5-30 households), whatever the
+    ``household_scale``: a cooperative agent stands for ``copies`` real cooperatives alike, and
+    its member agents (each ``1 / scale`` households) are spread over them, so each has
+    ``members / (scale × copies)`` households (:meth:`CooperativeRegistry.sizes`). At 1:1 an
+    agent is one cooperative and its members are its households; at the default scale 0.02 a
+    cooperative agent is founded with ``p.coop_min_members`` member agents and stands for
+    about 17 cooperatives of 15 households, so a founding brings 5 member agents into a county
+    and line, not 5-30 (before issue 13, item 6: 250-1,500 households at once, enough to make
+    a county industrial cluster on its own).
+
     **Formation** (switch ``p.cooperatives``). Potential leaders are direct sellers with
     effective skill ≥ ``p.coop_leader_min_skill``; each founds a cooperative this month with
     probability ``p.coop_formation_rate`` (doubled for returnees). A founder looks for aware or
     selling households of its county and product line, not in a cooperative, within the
     recruitment radius ``r`` (``p.coop_radius_km``, widened as ``1/sqrt(scale)`` below
-    ``p.coop_reference_scale``). From a random sample of at most ``3 × p.coop_target_members``
-    of them, those whose gain rate in a cooperative of ``p.coop_target_members`` beats their
-    hurdle join, up to ``target − 1``; with the founder they must number at least
-    ``p.coop_min_members``. **Joining** at review (§7.4): a cooperative takes new members only
-    up to twice ``p.coop_target_members`` and at most ``p.coop_intake_per_month`` a month, in a
-    random order of the households that want to join it that month. **Leaving** (after sales):
-    each member reviews with probability ``p.review_rate`` and leaves if its gain rate in the
-    cooperative is below its hurdle; independently each leaves with probability
-    ``p.coop_leave_rate``. Leavers go on selling directly if they are digitally capable; the
-    others stop selling and become aware again. A cooperative with fewer than
-    ``p.coop_min_members`` members dissolves.
+    ``p.coop_reference_scale``, the candidates found there thinned back to the area of ``r``).
+    From a random sample of at most ``3 × p.coop_target_members`` of them, those whose gain
+    rate in a cooperative of ``p.coop_target_members`` beats their hurdle join, up to
+    ``target − 1``; with the founder they must number at least ``p.coop_min_members`` (real
+    households). At a scale below 1 an agent founds with probability ``rate × T / m`` and the
+    cooperative starts with ``m·n/T`` member agents on average (``T`` the target size, ``n``
+    the real members found, ``m`` = ``T × scale`` rounded, at least ``p.coop_min_members``;
+    the founder agent among them with probability ``1/n`` of each place, the rest from the
+    willing), standing for ``agents / (scale × n)`` cooperatives: real cooperatives and
+    members founded per leader are those of 1:1. **Joining** at review (§7.4): a household
+    weighs the largest open cooperative of its county and line; each cooperative takes at most
+    ``p.coop_intake_per_month`` households a month, up to twice ``p.coop_target_members``, and
+    the households that want to join fill the places of the county and line's open
+    cooperatives, the largest first, in a random order. A cooperative agent gathers
+    ``scale × copies × intake`` member agents' places a month and keeps those not taken up to
+    one agent's (at 1:1 a place not taken is lost). **Leaving** (after sales): each member
+    reviews with probability ``p.review_rate`` and leaves if its gain rate in the cooperative is
+    below its hurdle; independently each leaves with probability ``p.coop_leave_rate``. Leavers
+    go on selling directly if they are digitally capable; the others stop selling and become
+    aware again. A cooperative dissolves when its *held* size, in whole households, falls below
+    ``p.coop_min_members``: its size, or last month's held size shrunk at the rate members of
+    all cooperatives left theirs this month, whichever is larger (a member agent stands for
+    many households, where a real cooperative loses them one at a time).
 
 Membership lives in the household arrays (``households.coop``); the cooperative agents
 (:class:`agents.cooperative.Cooperative`) keep their own state; :class:`CooperativeRegistry`
@@ -67,7 +89,8 @@ class CooperativeRegistry:
     """Every cooperative of the run, by id, and the rules that change membership.
 
     ``county_start``/``county_stop`` delimit each county's households (they are sorted by
-    county), ``model`` is the Mesa model the agents register with.
+    county), ``model`` is the Mesa model the agents register with. ``copies[id]`` is how many
+    real cooperatives agent ``id`` stands for.
     """
 
     def __init__(self, model: mesa.Model, households: Households, world: World,
@@ -79,6 +102,7 @@ class CooperativeRegistry:
         self.county_stop = county_stop
         self.by_id: dict[int, Cooperative] = {}
         self.next_id = 0  # ids ever issued; households.coop holds them
+        self.copies = np.zeros(0)
 
     # ------------------------------------------------------------------ state
     def __getitem__(self, coop_id: int) -> Cooperative:
@@ -97,39 +121,107 @@ class CooperativeRegistry:
         """Cooperatives not dissolved, in founding order."""
         return [c for c in self.by_id.values() if c.active]
 
+    def selling(self) -> list[Cooperative]:
+        """Cooperatives not dissolved that have members, in founding order."""
+        return [c for c in self.by_id.values() if c.active and c.n_members > 0]
+
+    def real_count(self, coops: list[Cooperative]) -> float:
+        """Real cooperatives that the agents ``coops`` stand for."""
+        return float(sum(c.copies for c in coops))
+
+    def real_per_county(self, n_counties: int) -> np.ndarray:
+        """Real cooperatives with members per county."""
+        coops = self.selling()
+        return np.bincount(np.array([c.county for c in coops], dtype=np.intp),
+                           weights=np.array([c.copies for c in coops], dtype=float),
+                           minlength=n_counties)
+
     def members(self, coop: Cooperative) -> np.ndarray:
         """Household indices of the current members of ``coop``."""
         a, b = self.county_start[coop.county], self.county_stop[coop.county]
         return a + np.flatnonzero(self.households.coop[a:b] == coop.coop_id)
 
+    def real_members(self, counts: np.ndarray | float, coop_ids: np.ndarray | int,
+                     scale: float) -> np.ndarray:
+        """Households in each real cooperative of agents ``coop_ids`` with ``counts`` member
+        agents: ``counts / (scale × copies)``."""
+        return np.asarray(counts, dtype=float) / (scale * self.copies[coop_ids])
+
     def sizes(self, idx: np.ndarray) -> np.ndarray:
-        """Members of each household's cooperative (0 for direct sellers)."""
+        """Households in each household's cooperative (0 for direct sellers): the cooperative's
+        economic size, the same at every scale."""
         coop = self.households.coop[idx]
-        sizes = np.bincount(coop[coop >= 0], minlength=max(self.next_id, 1))
-        return np.where(coop >= 0, sizes[np.maximum(coop, 0)], 0).astype(float)
+        inside = coop >= 0
+        counts = np.bincount(coop[inside], minlength=max(self.next_id, 1))
+        sizes = np.zeros(len(idx))
+        sizes[inside] = self.real_members(counts[coop[inside]], coop[inside],
+                                          self.model.params.household_scale)
+        return sizes
 
     @staticmethod
     def capacity(p: Parameters) -> int:
-        """Most members a cooperative takes (twice the target size)."""
+        """Most members (households) a cooperative takes (twice the target size)."""
         return CAPACITY_MULTIPLE * p.coop_target_members
+
+    @staticmethod
+    def founding_agents(p: Parameters) -> int:
+        """Member agents ``m`` a cooperative of the target size starts with at this scale: the
+        target's households (``p.coop_target_members × scale``, rounded), at least
+        ``p.coop_min_members``: then losing one member agent shrinks a cooperative by a fifth
+        or less, as losing households one at a time does at 1:1, instead of dissolving it."""
+        return min(p.coop_target_members,
+                   max(p.coop_min_members, int(p.coop_target_members * p.household_scale + 0.5)))
 
     def open_for(self, idx: np.ndarray, p: Parameters) -> tuple[np.ndarray, np.ndarray]:
         """For households ``idx``: the largest open cooperative of their county and product
-        line (id, or -1, and its size)."""
+        line (id, or -1, and its held size in households)."""
         h = self.households
         n_counties = len(self.county_start)
         table = np.full((n_counties, len(PRODUCTS)), -1, dtype=np.int64)
         size = np.zeros((n_counties, len(PRODUCTS)))
         for c in self.by_id.values():
-            if c.is_open(self.capacity(p)) and c.n_members > size[c.county, c.product]:
+            if c.is_open(self.capacity(p)) and c.held > size[c.county, c.product]:
                 table[c.county, c.product] = c.coop_id
-                size[c.county, c.product] = c.n_members
+                size[c.county, c.product] = c.held
         return table[h.county[idx], h.product[idx]], size[h.county[idx], h.product[idx]]
+
+    def accrue(self, coop: Cooperative, p: Parameters) -> None:
+        """A month's places for ``coop``: ``p.coop_intake_per_month`` households for each
+        cooperative it stands for, up to its capacity, in member agents (``scale`` times
+        that). Places not taken carry over up to one month's or one agent's, whichever is
+        more: at 1:1 a place not taken is lost, at a small scale a cooperative agent gathers
+        the fraction of an agent it gets a month until a household agent (``1 / scale``
+        households) wants to join."""
+        scale = p.household_scale
+        month = scale * coop.copies * min(p.coop_intake_per_month,
+                                          max(self.capacity(p) - coop.size, 0.0))
+        most = max(1.0, scale * coop.copies * p.coop_intake_per_month)
+        coop.credit = min(coop.credit + month, most)
+
+    @staticmethod
+    def places(coop: Cooperative) -> int:
+        """Member agents ``coop`` can take now (its places gathered, :meth:`accrue`)."""
+        return int(np.floor(coop.credit + 1e-9))
+
+    def take(self, coop: Cooperative, count: int, p: Parameters) -> None:
+        """``count`` member agents join ``coop`` (the caller moves the households), using its
+        places."""
+        coop.credit -= count
+        self.set_members(coop, coop.n_members + count, p.household_scale)
+
+    @staticmethod
+    def set_members(coop: Cooperative, n_members: int, scale: float) -> None:
+        """Record ``coop``'s member agents and its size (:meth:`real_members`; its held size is
+        at least that)."""
+        coop.n_members = n_members
+        coop.size = n_members / (scale * coop.copies)
+        coop.held = max(coop.held, coop.size)
 
     # ------------------------------------------------------------------ rules
     def form(self, month: int, p: Parameters, streams: RandomStreams, pricing: Pricing,
              knowhow_cell: np.ndarray) -> int:
-        """Let capable direct sellers found cooperatives this month. Returns how many formed.
+        """Let capable direct sellers found cooperatives this month. Returns how many agents
+        formed.
 
         Households are sorted by county and, within a county, by cell, so a founder's
         candidates (same county and line, in index order) are found in the county's slice;
@@ -139,22 +231,30 @@ class CooperativeRegistry:
         if not p.cooperatives:
             return 0
         h = self.households
+        scale = p.household_scale
+        target = p.coop_target_members
+        founding = self.founding_agents(p)
         candidate = ((h.status == AWARE) | (h.status == SELLING)) & (h.coop < 0)
         sellers = np.flatnonzero(candidate & (h.status == SELLING))
         if len(sellers) == 0:
             return 0
         skill = h.skill(sellers, knowhow_cell)
         capable = sellers[skill >= p.coop_leader_min_skill]
-        rate = p.coop_formation_rate * np.where(h.returnee[capable], RETURNEE_FOUNDER_FACTOR,
-                                                1.0)
+        # an agent founds cooperatives of `founding` agents, each standing for
+        # founding / (scale × target) real ones: as many real cooperatives as at 1:1
+        rate = np.minimum(p.coop_formation_rate * target / founding
+                          * np.where(h.returnee[capable], RETURNEE_FOUNDER_FACTOR, 1.0), 1.0)
         leaders = capable[streams.uniform("coop_founder", month, capable) < rate]
         if len(leaders) == 0:
             return 0
         world = self.world
-        radius = p.coop_radius_km / np.sqrt(min(1.0, p.household_scale
-                                                / p.coop_reference_scale))
+        widening = 1.0 / np.sqrt(min(1.0, scale / p.coop_reference_scale))
+        radius = p.coop_radius_km * widening
+        # real candidates within coop_radius_km per candidate agent within `radius`
+        real_per_agent = 1.0 / (scale * widening ** 2)
         local_of: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         pools = []
+        in_reach = []
         for leader in leaders.tolist():
             county, line = int(h.county[leader]), int(h.product[leader])
             if (county, line) not in local_of:
@@ -169,62 +269,118 @@ class CooperativeRegistry:
                                        <= radius)
             pool = local[_in_cells(local_cells, near)]
             pool = pool[pool != leader]
-            if len(pool) + 1 < p.coop_min_members:
+            reach = len(pool) * real_per_agent  # real candidates
+            in_reach.append(reach)
+            if reach + 1 < p.coop_min_members:
                 pools.append(pool[:0])
                 continue
             # the candidates with the smallest draws (keyed to the founder)
             pools.append(pool[_first_by_key(streams.order_keys("coop_recruit", month, pool,
                                                                leader),
-                                            SAMPLE_MULTIPLE * p.coop_target_members)])
+                                            SAMPLE_MULTIPLE * target)])
         # one vectorised pricing of every founder's pool (a household may be in two pools)
         everyone = np.concatenate(pools)
         need = pricing.hurdle(everyone)
-        keen = everyone[pricing.coop_gain(everyone, p.coop_target_members, need) > need]
+        keen = everyone[pricing.coop_gain(everyone, target, need) > need]
         keen_set = np.zeros(h.n, dtype=bool)
         keen_set[keen] = True
+        rounding = streams.uniform("coop_founding_places", month, leaders)
+        with_founder = streams.uniform("coop_founder_joins", month, leaders)
         formed = 0
-        for leader, pool in zip(leaders, pools, strict=True):
+        for k, (leader, pool) in enumerate(zip(leaders.tolist(), pools, strict=True)):
             if h.coop[leader] >= 0 or len(pool) == 0:  # recruited by an earlier founder
                 continue
-            willing = pool[keen_set[pool] & (h.coop[pool] < 0)][: p.coop_target_members - 1]
-            if len(willing) + 1 < p.coop_min_members:
+            willing = pool[keen_set[pool] & (h.coop[pool] < 0)]
+            # real households willing: the willing share of the sample, times the real sample
+            real_sample = min(in_reach[k], SAMPLE_MULTIPLE * target)
+            n_real = 1.0 + min(target - 1.0, len(willing) * real_sample / len(pool))
+            if n_real < p.coop_min_members:
                 continue
+            # member agents: m·n/T on average, at most the founder and the willing
+            n_agents = min(int(np.floor(founding * n_real / target + rounding[k])),
+                           1 + min(len(willing), target - 1))
+            if n_agents == 0:
+                continue
+            founder_in = n_agents >= n_real or with_founder[k] < n_agents / n_real
+            members = np.concatenate([[leader] if founder_in else [],
+                                      willing[:n_agents - founder_in]]).astype(np.int64)
+            if len(members) < n_agents:  # fewer willing than places: the founder takes one
+                members = np.concatenate([[leader], willing[:n_agents - 1]]).astype(np.int64)
             coop = Cooperative(self.model, self.next_id, int(h.county[leader]),
-                               int(h.cell[leader]), int(h.product[leader]), int(leader), month)
+                               int(h.cell[leader]), int(h.product[leader]), int(leader), month,
+                               copies=len(members) / (scale * n_real))
             self.next_id += 1
             self.by_id[coop.coop_id] = coop
-            members = np.concatenate([[leader], willing])
+            self.copies = np.append(self.copies, coop.copies)
             h.start_selling(members, month, coop.coop_id)
-            coop.n_members = len(members)
+            self.set_members(coop, len(members), scale)
+            self.accrue(coop, p)
             formed += 1
         return formed
 
-    def admit(self, review: np.ndarray, join: np.ndarray, coop_id: np.ndarray, month: int,
-              p: Parameters, streams: RandomStreams) -> np.ndarray:
-        """Intake at review: reviewers ``review[join]`` want to join cooperatives ``coop_id``;
-        each cooperative takes them up to its capacity, in a random order of those who want it,
-        and they start selling through it. Returns ``join`` with the ones turned away cleared
-        (they may still sell directly)."""
+    def admit(self, review: np.ndarray, join: np.ndarray, month: int, p: Parameters,
+              streams: RandomStreams) -> np.ndarray:
+        """Intake at review: reviewers ``review[join]`` want to join a cooperative of their
+        county and line. Each open cooperative has the places it gathered (:meth:`accrue`);
+        the households that want to join fill the places of their county and line, the
+        largest cooperative first, in a random order of those who want to join, and start
+        selling through it. Returns ``join`` with the ones turned away cleared (they may still sell
+        directly)."""
         join = join.copy()
-        h = self.households
         wanting = np.flatnonzero(join)
+        if len(wanting) == 0:
+            return join
+        h = self.households
+        lines = len(PRODUCTS)
+        where = (h.county[review[wanting]].astype(np.int64) * lines
+                 + h.product[review[wanting]])
         order = streams.uniform("coop_intake", month, review[wanting])
-        wanting = wanting[np.lexsort((order, coop_id[wanting]))]  # random within a coop
-        ids, first, counts = np.unique(coop_id[wanting], return_index=True, return_counts=True)
-        limit = self.capacity(p)
-        for cid, start, n in zip(ids.tolist(), first.tolist(), counts.tolist(), strict=True):
-            coop = self.by_id[cid]
-            places = min(max(limit - coop.n_members, 0), p.coop_intake_per_month)
-            join[wanting[start + places:start + n]] = False
-            members = review[wanting[start:start + min(places, n)]]
-            h.start_selling(members, month, cid)
-            coop.n_members += len(members)
+        wanting = wanting[np.lexsort((order, where))]  # random within a county and line
+        where = np.sort(where)
+        capacity = self.capacity(p)
+        wanted = set(np.unique(where).tolist())
+        offers: dict[int, list[tuple[float, int]]] = {}
+        for c in self.by_id.values():
+            key = c.county * lines + c.product
+            if key in wanted and c.is_open(capacity):
+                offers.setdefault(key, []).append((-c.held, c.coop_id))
+        if not offers:
+            join[wanting] = False
+            return join
+        starts = np.searchsorted(where, np.unique(where))
+        stops = np.append(starts[1:], len(where))
+        joined, joined_coop = [], []
+        for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+            queue = wanting[start:stop]
+            taken = 0
+            for _, cid in sorted(offers.get(int(where[start]), [])):
+                coop = self.by_id[cid]
+                members = review[queue[taken:taken + self.places(coop)]]
+                if len(members):
+                    self.take(coop, len(members), p)
+                    joined.append(members)
+                    joined_coop.append(np.full(len(members), cid, dtype=np.int32))
+                taken += len(members)
+                if taken == len(queue):
+                    break
+            join[queue[taken:]] = False
+        if joined:
+            h.start_selling(np.concatenate(joined), month, np.concatenate(joined_coop))
         return join
 
     def upkeep(self, month: int, p: Parameters, streams: RandomStreams, pricing: Pricing
                ) -> None:
         """Recount members, let unhappy members leave (and a few at random), dissolve the
-        cooperatives that shrink below ``p.coop_min_members``."""
+        cooperatives that shrink below ``p.coop_min_members`` households.
+
+        A member agent stands for ``1 / scale`` households, so at a small scale a cooperative
+        agent's size drops by several households when one leaves, where a real cooperative
+        loses its households one at a time. Its registration therefore follows its *held*
+        size: the larger of its size and last month's held size shrunk at the rate member
+        agents of all cooperatives left theirs this month. It dissolves when the held size,
+        rounded to whole households, falls below ``p.coop_min_members``; until then it takes
+        members at each review as any open cooperative does. At 1:1 the held size is the size,
+        or at most the month's departures above it."""
         h = self.households
         if not self.by_id:
             return
@@ -241,12 +397,20 @@ class CooperativeRegistry:
             churn = streams.uniform("coop_churn", month, members_idx) < p.coop_leave_rate
             h.leave_cooperative(members_idx[unhappy | churn])
         counts = np.bincount(h.coop[h.coop >= 0], minlength=self.next_id)
-        for c in self.by_id.values():
-            if not c.active:
-                continue
-            c.n_members = int(counts[c.coop_id])
-            if c.n_members < p.coop_min_members:
+        active = self.active()
+        before = np.array([c.n_members for c in active], dtype=float)
+        after = counts[[c.coop_id for c in active]] if active else np.zeros(0)
+        # the share of member agents that left their cooperative this month
+        leaving = float(np.maximum(before - after, 0).sum() / max(before.sum(), 1.0))
+        scale = p.household_scale
+        for c, now in zip(active, after.tolist(), strict=True):
+            self.set_members(c, int(now), scale)
+            # the size it would have had losing households one at a time at that rate
+            c.held = max(c.size, c.held * (1.0 - leaving))
+            if c.held < p.coop_min_members - 0.5:  # in whole households
                 self.dissolve(c)
+            else:
+                self.accrue(c, p)  # next month's places
 
     def dissolve(self, coop: Cooperative) -> None:
         """Members who can go on selling directly (they review that choice at their next

@@ -47,12 +47,11 @@ def entities_per_county(households: Households, firms: Households,
                         ) -> np.ndarray:
     """Registered entities selling now per county (model units): firms (each counts
     ``household_scale``), registered returnee businesses selling on their own, and
-    cooperatives. They apply for rewards, and firms and cooperatives settle FX and file
-    declarations: what stations serve."""
+    cooperatives (each real one counts ``household_scale``). They apply for rewards, and
+    firms and cooperatives settle FX and file declarations: what stations serve."""
     h = households
     alone = registered_alone(h, p)
-    coops = np.bincount([c.county for c in cooperatives.active() if c.n_members > 0],
-                        minlength=n_counties)
+    coops = cooperatives.real_per_county(n_counties) * p.household_scale
     return (np.bincount(h.county[alone], minlength=n_counties) + coops
             + firms.weight * np.bincount(firms.county[firms.status == SELLING],
                                          minlength=n_counties))

@@ -40,7 +40,9 @@ COLUMNS = {
     "sellers_coop": "sellers selling through a cooperative (agents)",
     "entities": "households selling on their own plus cooperatives (agents; the registered "
                 "entities are ``entities_real``)",
-    "cooperatives": "active cooperatives",
+    "cooperatives": "active cooperatives (agents; each stands for several at a small "
+                    "``household_scale``)",
+    "cooperatives_real": "active cooperatives, province-equivalent",
     "firms_active": "firms selling cross-border (real: every firm is an agent)",
     "firms_aware_share": "share of potential firms aware of CBEC",
     "practitioners_real": "people running a CBEC business: selling households and firms, "
@@ -237,8 +239,10 @@ class Recorder:
         row["practitioners_real"] = row["sellers_real"] + n_firms
         row["entities"] = len(direct) + len(active_coops)
         row["cooperatives"] = len(active_coops)
+        coops_real = model.cooperatives.real_count(model.cooperatives.selling())
+        row["cooperatives_real"] = coops_real
         registered = len(registered_alone(h, model.params))
-        row["entities_real"] = n_firms + to_real(registered + len(active_coops), scale)
+        row["entities_real"] = n_firms + to_real(registered, scale) + coops_real
         # entity turnover: calendar years, counted each December (model.subsidies)
         row["entity_turnover_median_yuan"] = model.rewards.turnover_median_yuan
         row["share_entities_below_1m"] = model.rewards.share_below_1m
@@ -277,12 +281,12 @@ class Recorder:
         total = weight.sum()
         row["share_sellers_in_clusters"] = float((weight * inside).sum() / total) if total else 0.0
         # the paper's "county firms" (§3.3.3): firms and cooperatives
-        coops = [c for c in model.cooperatives.active() if c.n_members > 0]
-        coop_inside = sum(bool(cl.in_cluster[c.cell]
-                               or model.industry_clusters[c.county, c.product])
-                          for c in coops)
-        firms_inside = float(inside[len(sellers):].sum()) + to_real(coop_inside, scale)
-        firms_total = len(f_sellers) + to_real(len(coops), scale)
+        coops = model.cooperatives.selling()
+        coop_inside = model.cooperatives.real_count(
+            [c for c in coops if cl.in_cluster[c.cell] or model.industry_clusters[c.county,
+                                                                                  c.product]])
+        firms_inside = float(inside[len(sellers):].sum()) + coop_inside
+        firms_total = len(f_sellers) + model.cooperatives.real_count(coops)
         row["share_firms_in_clusters"] = (firms_inside / firms_total if firms_total
                                           else float("nan"))
         row["share_sellers_in_cell_clusters"] = (
@@ -394,7 +398,8 @@ class Recorder:
         _, first = np.unique(sold["coop"][in_coop], return_index=True)
         alone = sold["b2b"] & ~in_coop
         travel = np.concatenate([sold["fx_travel"][alone], sold["fx_travel"][in_coop][first]])
-        settlers = np.concatenate([w[alone], w[in_coop][first]])
+        settlers = np.concatenate([w[alone],  # a cooperative agent: the real ones it stands for
+                                   model.cooperatives.copies[sold["coop"][in_coop][first]]])
         travel_share = (float((travel * settlers).sum() / settlers.sum()) if len(settlers)
                         else float("nan"))
         row["fx_travel_share"] = travel_share

@@ -136,22 +136,22 @@ class Parameters:
                                  "Base share of Miao embroidery / silver households.", 0, 1,
                                  "households")
     specialty_share: float = _p(
-        0.282864, "share", "§1, §2.2.3: Meitan tea, Zunyi chili, Qiandongnan embroidery",
+        0.4, "share", "§1, §2.2.3: Meitan tea, Zunyi chili, Qiandongnan embroidery",
         "Share of the specialty line in its home counties (Meitan-area tea counties, Zunyi "
         "prefecture chili, Qiandongnan embroidery).", 0, 1, "households")
 
     # --------------------------------------------------------------- firms
     potential_firms: float = _p(
-        9816.04, "firms (province, 1:1)", "assumption: rural enterprises, processors and "
+        10434, "firms (province, 1:1)", "assumption: rural enterprises, processors and "
         "registered individual businesses that could sell abroad; the paper's ~34,000 platform "
         "transactions a year (§4.2) and the fund's size (§4.1) imply a few thousand that do",
         "Potential CBEC firms in the province (every one an agent at every scale), spread "
         "over counties by rural households.", 0, 1_000_000, "firms")
     firm_median_yuan: float = _p(
-        175315, "yuan/year (domestic value)", "assumption: §4.1: 80% of entities turn over less "
+        232929, "yuan/year (domestic value)", "assumption: §4.1: 80% of entities turn over less "
         "than 1M yuan a year, 12% qualify for a reward on over 2M",
         "Median goods a potential firm can source and sell a year.", 1e4, 1e8, "firms")
-    firm_sigma: float = _p(1.25216, "log-units", "assumption: firm sizes are fat-tailed",
+    firm_sigma: float = _p(1.28106, "log-units", "assumption: firm sizes are fat-tailed",
                            "Log-sd of the firms' sales potential.", 0.1, 3.0, "firms")
 
     # ----------------------------------------------------------- economics
@@ -431,7 +431,7 @@ class Parameters:
         "customs clearance away from home (clearance hours at Guiyang, a quarter of them at "
         "the county).", 0, 1e4, "logistics")
     hub_use_without_point: float = _p(
-        0.481342, "probability", "assumption: share of sellers without a pickup point who still "
+        0.44, "probability", "assumption: share of sellers without a pickup point who still "
         "bring goods to the county hub", "Use of the county hub by sellers without a point.",
         0, 1, "logistics")
 
@@ -573,7 +573,7 @@ class Parameters:
     # -------------------------------------------------------- cooperatives
     cooperatives: bool = _p(True, "switch", "§2.2.3, brief", "Cooperatives form and pool.",
                             group="cooperatives")
-    coop_formation_rate: float = _p(0.0218827, "1/month per capable leader", "assumption",
+    coop_formation_rate: float = _p(0.02428, "1/month per capable leader", "assumption",
                                     "Chance a capable leader founds a cooperative in a month.",
                                     0, 1, "cooperatives")
     coop_leader_min_skill: float = _p(0.55, "skill", "assumption", "Skill needed to lead.", 0,
@@ -588,7 +588,8 @@ class Parameters:
                                "cooperatives")
     coop_reference_scale: float = _p(
         0.05, "household_scale", "assumption: below this scale the recruitment radius widens "
-        "as 1/sqrt(scale) so that as many candidates are in reach as at this scale",
+        "as 1/sqrt(scale) so that candidate agents are in reach, and the candidates found are "
+        "thinned back to the radius's area",
         "Scale at which coop_radius_km applies unchanged.", 1e-4, 1, "cooperatives")
     coop_fee_share: float = _p(0.02, "share of revenue", "assumption",
                                "Fee the cooperative keeps.", 0, 0.5, "cooperatives")
@@ -601,10 +602,8 @@ class Parameters:
                                 "leaves.", 0, 1, "cooperatives")
     coop_intake_per_month: int = _p(
         1, "households/month per cooperative", "assumption: a leader vets, contracts and trains "
-        "about one new member household a month; a cap on the cooperative's side keeps its "
-        "growth the same at every household_scale (a cooperative agent stands for "
-        "1/scale cooperatives, each taking this many)", "New members a cooperative takes in a "
-        "month.", 1, 1000, "cooperatives")
+        "about one new member household a month", "New members a cooperative takes in a "
+        "month (real households, at every household_scale).", 1, 1000, "cooperatives")
 
     # ------------------------------------------------------------ clusters
     clusters: bool = _p(True, "switch", "§2.2.3 (Marshall, Porter)", "Clusters form and lower "
@@ -623,13 +622,13 @@ class Parameters:
                                        "Alternative: share of households with a shop.", 0, 1,
                                        "clusters")
     industry_cluster_min_shops: float = _p(
-        140, "sellers of one industry in a county (1:1)",
+        115, "sellers of one industry in a county (1:1)",
         "assumption: §3.3.3's 'industrial clusters' that 80% of county firms are outside are "
         "county industries (Meitan tea, Zunyi chili), looser than Taobao villages; fitted to "
         "that 80%, so that fact is not an independent check",
         "Sellers of one industry (tea, chili, embroidery; not 'other') in a county form a county "
         "industrial cluster when the 95% lower bound of their count (at the reference scale, as "
-        "for cells) reaches this; at the fitted 140 that takes about 360 sellers. 0 switches "
+        "for cells) reaches this; at the fitted 115 that takes about 325 sellers. 0 switches "
         "county clusters off.", 0, 1e7, "clusters")
     belt_dominance: float = _p(0.6, "share of cluster sales", "assumption",
                                "One line's share that makes a cluster an industry belt.", 0, 1,
@@ -645,7 +644,7 @@ class Parameters:
     station_inexperienced_share: float = _p(0.45, "share of staff", "§4.2: 45% inexperienced",
                                             "Staff without CBEC experience.", 0, 1, "stations")
     station_capacity_per_staff: float = _p(
-        4.41222, "services/month (1:1)", "assumption", "Seller services (FX, customs, "
+        3.61962, "services/month (1:1)", "assumption", "Seller services (FX, customs, "
         "applications) one experienced staff member handles a month; half if inexperienced.",
         0, 1e6, "stations")
     staff_learning_months: float = _p(36.0, "months", "assumption", "Mean time for an "
@@ -785,7 +784,7 @@ class Parameters:
         2400.0, "yuan/year", "assumption", "Utilities a returnee entrepreneur's business pays "
         "(the start-up support pays half for two years).", 0, 1e6, "returnees")
     registration_min_sales_yuan: float = _p(
-        117462, "yuan/year of goods", "assumption: registering an individual business for "
+        186235, "yuan/year of goods", "assumption: registering an individual business for "
         "export (customs and FX filings, tax books) pays only for a trade of some size; most "
         "returnee businesses sell parcels through the platforms unregistered",
         "Goods a year (domestic value) from which a returnee entrepreneur's business registers "

@@ -185,15 +185,19 @@ class ReferenceCBECModel(CBECModel):
                     woke.append(agent)
         self.publish(woke, ("status",))
 
-    def open_cooperatives(self) -> dict[tuple[int, int], tuple[int, int]]:
-        """(county, product) -> (id, members) of the largest open cooperative there."""
-        capacity = self.cooperatives.capacity(self.params)
-        table: dict[tuple[int, int], tuple[int, int]] = {}
+    def open_cooperatives(self) -> dict[tuple[int, int], list[list]]:
+        """(county, product) -> the open cooperatives there, the largest first, each as
+        ``[id, held size in households, places]``: its places in agents
+        (:meth:`model.cooperatives.CooperativeRegistry.places`)."""
+        p = self.params
+        capacity = self.cooperatives.capacity(p)
+        table: dict[tuple[int, int], list[list]] = defaultdict(list)
         for c in self.cooperatives.values():
             if c.is_open(capacity):
-                key = (c.county, c.product)
-                if c.n_members > table.get(key, (-1, 0))[1]:
-                    table[key] = (c.coop_id, c.n_members)
+                places = self.cooperatives.places(c)
+                table[c.county, c.product].append([c.coop_id, c.held, places])
+        for offers in table.values():
+            offers.sort(key=lambda offer: (-offer[1], offer[0]))
         return table
 
     def review(self, m: int, entrepreneurs: np.ndarray) -> None:
@@ -210,13 +214,14 @@ class ReferenceCBECModel(CBECModel):
                     acted.append(agent)
         fresh = set(entrepreneurs.tolist())
         peers = self.peers.tolist()  # successful sellers around each cell, whom they copy
-        # the cooperative offered in each county and line, with its size at the start of the
-        # review; one that has taken its new members of the month is offered no more, so later
-        # reviewers weigh only selling directly, as a household turned away does in the engine
-        open_coops = self.open_cooperatives()
-        capacity = self.cooperatives.capacity(p)
-        places = {cid: min(capacity - size, p.coop_intake_per_month)
-                  for cid, size in open_coops.values()}
+        # the cooperative offered in each county and line is the largest open one, with its
+        # size at the start of the review; joiners take the places of the county and line's
+        # open cooperatives, the largest first; once they are taken the county and line offers
+        # none, so later reviewers weigh only selling directly, as a household turned away
+        # does in the engine
+        offers = self.open_cooperatives()
+        open_coops = {key: (line[0][0], line[0][1]) for key, line in offers.items()
+                      if any(offer[2] > 0 for offer in line)}
         for agent in self.farmers:
             if agent.status != AWARE:
                 continue
@@ -229,9 +234,12 @@ class ReferenceCBECModel(CBECModel):
             agent.start_selling(m, choice)
             acted.append(agent)
             if choice >= 0:
-                self.cooperatives[choice].n_members += 1
-                places[choice] -= 1
-                if places[choice] == 0:
+                line = offers[agent.county, agent.product]
+                offer = next(offer for offer in line if offer[2] > 0)
+                agent.coop = offer[0]
+                self.cooperatives.take(self.cooperatives[offer[0]], 1, p)
+                offer[2] -= 1
+                if not any(offer[2] > 0 for offer in line):
                     del open_coops[agent.county, agent.product]
         self.publish(acted, ("status", "coop", "start_month", "profit_trailing"))
 
@@ -248,7 +256,10 @@ class ReferenceCBECModel(CBECModel):
             self.month_sales = SalesMonth(seller_idx, None, Volumes.none(n_cells,
                                                                          self.logistics))
             return
-        coop_size = Counter(a.coop for a in sellers if a.coop >= 0)
+        coop_agents = Counter(a.coop for a in sellers if a.coop >= 0)
+        scale = self.params.household_scale
+        coop_size = {cid: float(self.cooperatives.real_members(n, cid, scale))
+                     for cid, n in coop_agents.items()}
         has_point = ctx.has_point.tolist()
         warehouse_share = ctx.warehouse_share_market.tolist()
         cell_orders = [0.0] * n_cells
@@ -261,7 +272,7 @@ class ReferenceCBECModel(CBECModel):
         paid: dict[str, float] = defaultdict(float)
         records = []
         for agent in sellers:
-            members = coop_size[agent.coop] if agent.coop >= 0 else 0
+            members = coop_size[agent.coop] if agent.coop >= 0 else 0.0
             rec = agent.sell_month(m, members)
             a, f = rec["a"], rec["f"]
             rec["coop_members"] = float(members)

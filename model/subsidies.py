@@ -83,19 +83,24 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
     registered businesses and cooperatives; other households selling on their own are not
     registered and cannot claim) that complete their application, and the industry-belt
     reward (§5.1.2) on the belts' turnover. ``takeup`` is per county, ``in_belt`` per cell.
-    Entity counts in the result are real (firms are real agents; a cooperative counts
-    ``1 / household_scale``). ``rates``: the reward rate of entities (turnover, years
-    registered, county) when it differs by county (:func:`model.targeting.reward_rates`);
-    default ``p``'s."""
+    Entity counts in the result are real (firms are real agents; a cooperative agent counts
+    the real cooperatives it stands for). Each real cooperative claims on its own turnover;
+    its members share its reward in proportion to their sales. ``rates``: the reward rate of
+    entities (turnover, years registered, county) when it differs by county
+    (:func:`model.targeting.reward_rates`); default ``p``'s."""
     sellers = np.flatnonzero(h.status == SELLING)
     members = sellers[h.coop[sellers] >= 0]
     # registered businesses selling alone: firms, and returnee entrepreneurs' businesses
     direct = [np.flatnonzero(firms.status == SELLING), registered_alone(h, p)]
     alone = (firms, h)
     n_ids = max(cooperatives.next_id, 1)
-    coop_turnover = np.bincount(h.coop[members], weights=h.sales_ytd[members],
-                                minlength=n_ids)
-    coops = [c for c in cooperatives.active() if c.n_members > 0]
+    # each real cooperative's turnover: its member agents' sales over the cooperatives and
+    # households they stand for
+    member_sales = np.bincount(h.coop[members], weights=h.sales_ytd[members], minlength=n_ids)
+    coop_turnover = np.zeros(n_ids)
+    coop_turnover[:cooperatives.next_id] = (member_sales[:cooperatives.next_id]
+                                            / (p.household_scale * cooperatives.copies))
+    coops = cooperatives.selling()
     coop_ids = np.array([c.coop_id for c in coops], dtype=np.int64)
     turnover = np.concatenate([a.sales_ytd[d].astype(float)
                                for a, d in zip(alone, direct, strict=True)]
@@ -105,11 +110,11 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
                            + [np.array([c.years_registered(month) for c in coops])])
     county = np.concatenate([a.county[d] for a, d in zip(alone, direct, strict=True)]
                             + [np.array([c.county for c in coops])]).astype(int)
-    # how many real entities each stands for: a firm is one; a household or cooperative agent
-    # 1/scale
+    # how many real entities each stands for: a firm is one; a household agent 1/scale; a
+    # cooperative agent its copies
     one_household = to_real(1.0, p.household_scale)
     counts = np.concatenate([np.ones(len(direct[0])), np.full(len(direct[1]), one_household),
-                             np.full(len(coops), one_household)])
+                             cooperatives.copies[coop_ids]])
     if rates is None:
         rate = econ.reward_rate(turnover, p) * (years >= p.subsidy_min_years)
     else:
@@ -139,6 +144,7 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
             c.firm_month = month
     coop_paid = np.zeros(n_ids)
     coop_paid[coop_ids] = paid[nd:]
+    # a member household's share of its real cooperative's turnover
     share = np.divide(h.sales_ytd[members], coop_turnover[h.coop[members]],
                       out=np.zeros(len(members)), where=coop_turnover[h.coop[members]] > 0)
     member_paid = coop_paid[h.coop[members]] * share

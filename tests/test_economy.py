@@ -238,7 +238,7 @@ def test_a_returnee_business_is_an_entity_once_it_is_large_enough_to_register():
         assert set(registered) == set(alone[goods >= threshold])
         out = model.outcomes().iloc[-1]
         assert out["entities_real"] == pytest.approx(
-            out["firms_active"] + to_real(len(registered) + out["cooperatives"], SCALE))
+            out["firms_active"] + to_real(len(registered), SCALE) + out["cooperatives_real"])
         # only registered returnee businesses (of the households selling alone) claim rewards
         assert not h.reward_last[np.setdiff1d(alone, registered)].any()
         counts[k] = len(registered)
@@ -325,9 +325,8 @@ def test_imitation_makes_adoption_an_s_curve_and_switching_it_off_slows_it():
 
 # ------------------------------------------------------------------- scale
 SCALE_SHARES = ("adoption_share", "share_sellers_in_clusters", "subsidy_eligible_share",
-                "subsidy_coverage", "logistics_cost_share", "unsold_share")
-#: entity shares that still depend on the scale (issue 13, item 6; see the xfail below)
-SCALE_DEPENDENT = ("fx_travel_share", "share_entities_below_1m")
+                "subsidy_coverage", "logistics_cost_share", "unsold_share", "fx_travel_share",
+                "share_entities_below_1m", "cooperatives_real")
 
 
 @pytest.fixture(scope="module")
@@ -355,19 +354,77 @@ def _scale_gaps(values: dict[float, pd.DataFrame], names) -> list:
 
 
 def test_shares_do_not_depend_on_the_household_scale(two_scales):
-    """Adoption, clusters, eligibility and coverage, logistics and unsold shares agree at
-    household_scale 0.02 and 0.1 within seed noise (three standard errors of the difference, or
-    10% of the share if that is wider) in 2025 and 2030: firms are real agents at both, the
-    cluster rule is on real counts and densities, and a cooperative takes as many new members a
-    month at every scale."""
+    """Adoption, clusters, eligibility and coverage, logistics and unsold shares, FX trips, the
+    entities below 1M yuan and the number of cooperatives agree at household_scale 0.02 and 0.1
+    within seed noise (three standard errors of the difference, or 10% of the value if that is
+    wider) in 2025 and 2030: firms are real agents at both, the cluster rule is on real counts
+    and densities, and cooperatives have real sizes, founding and intake at every scale."""
     assert _scale_gaps(two_scales, SCALE_SHARES) == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="issue 13 item 6, open: a cooperative agent's 5-30 member agents join "
-                   "one county and line at once, so at 0.02 few county-lines have a cooperative "
-                   "to join and firms are more numerous than at 0.1: entities below 1M (85% "
-                   "against 82% in 2025, 88 against 80 in 2030) and FX trips (92 against 86% in "
-                   "2030) differ")
-def test_entity_shares_do_not_depend_on_the_household_scale(two_scales):
-    assert _scale_gaps(two_scales, SCALE_DEPENDENT) == []
+def test_a_cooperative_agent_stands_for_real_cooperatives_of_real_size():
+    """At a small scale a cooperative agent stands for ``copies`` cooperatives of 5-30
+    households, its member agents spread over them; a founding brings at most
+    ``coop_min_members`` member agents into a county and line (not 5-30); at 1:1 an agent is
+    one cooperative of the target size."""
+    from model.cooperatives import CooperativeRegistry
+
+    model = CBECModel(rng=1, household_scale=0.02, months=36)
+    p = model.params
+    registry = model.cooperatives
+    assert CooperativeRegistry.founding_agents(p) == p.coop_min_members
+    assert CooperativeRegistry.founding_agents(p.replace(household_scale=1.0)) == \
+        p.coop_target_members
+    founding_members: list[int] = []
+    form = registry.form
+
+    def form_and_count(*args, **kwargs) -> int:
+        before = registry.next_id
+        formed = form(*args, **kwargs)
+        founding_members.extend(registry[i].n_members for i in range(before, registry.next_id))
+        return formed
+
+    registry.form = form_and_count
+    model.run()
+    assert len(founding_members) > 20
+    assert 1 <= min(founding_members) and max(founding_members) <= p.coop_min_members
+    coops = registry.selling()
+    assert len(coops) > 10
+    for c in coops:
+        members = len(registry.members(c))
+        assert members == c.n_members
+        assert c.size == pytest.approx(members / (0.02 * c.copies))
+        assert c.copies > 1  # an agent stands for several real cooperatives at 0.02
+        assert c.held >= p.coop_min_members and c.size <= 2 * p.coop_target_members + 1 / (
+            0.02 * c.copies)
+    # the real cooperatives are what the outcomes count
+    assert model.outcomes()["cooperatives_real"].iloc[-1] == pytest.approx(
+        sum(c.copies for c in coops))
+
+
+@pytest.mark.parametrize("scale, copies, months_to_a_place", [(1.0, 1.0, 1), (0.02, 50 / 3, 3)])
+def test_a_cooperative_takes_intake_households_a_month_at_any_scale(scale, copies,
+                                                                     months_to_a_place):
+    """A cooperative agent gathers ``intake × copies × scale`` member agents' places a month
+    (one household a month for each real cooperative) and keeps those not taken up to one
+    agent's: at 1:1 a place not taken is lost, at 0.02 an agent standing for about 17
+    cooperatives has a place every third month, kept until a household agent joins."""
+    from agents.cooperative import Cooperative
+    from model.cooperatives import CooperativeRegistry
+
+    model = CBECModel(rng=0, household_scale=scale if scale < 1 else 0.02, months=1)
+    p = model.params.replace(household_scale=scale)
+    registry = CooperativeRegistry(model, model.households, model.world, model.county_start,
+                                   model.county_stop)
+    registry.copies = np.array([copies])
+    coop = Cooperative(model, 0, 0, 0, 0, 0, 1, copies=copies)
+    registry.set_members(coop, max(1, round(15 * scale * copies)), scale)
+    assert coop.size == pytest.approx(15, abs=1.5)
+    places = []
+    for _ in range(6):
+        registry.accrue(coop, p)
+        places.append(registry.places(coop))
+    assert places.index(1) == months_to_a_place - 1
+    assert max(places) == 1  # kept up to one agent's place, no more
+    registry.take(coop, 1, p)  # one agent joins: its place is used
+    assert registry.places(coop) == 0 and coop.size > 15

@@ -323,7 +323,11 @@ def test_cooperatives_pool_costs_for_their_members():
 def test_cooperatives_form_take_members_and_can_be_switched_off():
     busy = runs(seeds=(0,), months=24, coop_formation_rate=0.1)[0].outcomes
     assert busy["cooperatives"].iloc[-1] > 0
-    assert busy["sellers_coop"].iloc[-1] >= busy["cooperatives"].iloc[-1] * 5
+    # households per real cooperative: between the legal minimum and twice the target
+    members = busy["sellers_coop"].iloc[-1] / 0.005
+    p = Parameters()
+    assert (p.coop_min_members * busy["cooperatives_real"].iloc[-1] <= members
+            <= 2 * p.coop_target_members * busy["cooperatives_real"].iloc[-1])
     off = runs(seeds=(0,), months=24, coop_formation_rate=0.1, cooperatives=False)[0]
     assert off.outcomes["cooperatives"].max() == 0
 
@@ -441,8 +445,9 @@ def test_cluster_rule_is_not_fooled_by_small_samples():
 def test_entity_turnover_is_the_calendar_year():
     """§4.1's size classes are of annual turnover: each December the entity facts read the
     year's sales of every entity (a firm's or a registered returnee business's sales_ytd, a
-    cooperative's members' pooled sales_ytd), each counted as the real entities it stands
-    for, not a smoothed running average."""
+    cooperative's members' pooled sales_ytd over the real cooperatives and households its
+    members stand for), each counted as the real entities it stands for, not a smoothed
+    running average."""
     from model.entities import registered_alone
 
     m = CBECModel(rng=2, household_scale=0.005, months=12).run()
@@ -452,10 +457,11 @@ def test_entity_turnover_is_the_calendar_year():
     pooled = np.bincount(coop[coop >= 0], weights=h.sales_ytd[sellers[coop >= 0]])
     alone = registered_alone(h, m.params)  # returnee businesses large enough to register
     coops = np.unique(coop[coop >= 0])
+    copies = np.array([m.cooperatives[c].copies for c in coops])
     turnover = np.concatenate([firms.sales_ytd[firms.status == SELLING], h.sales_ytd[alone],
-                               pooled[coops]])
+                               pooled[coops] / (0.005 * copies)])
     counts = np.concatenate([np.ones(int((firms.status == SELLING).sum())),
-                             np.full(len(alone) + len(coops), 1 / 0.005)])
+                             np.full(len(alone), 1 / 0.005), copies])
     december = m.outcomes().set_index("month").loc[12]
     assert december["share_entities_below_1m"] == pytest.approx(
         counts[turnover < 1e6].sum() / counts.sum())
