@@ -9,7 +9,7 @@ import pytest
 
 from agents.farmers import EXITED, SELLING
 from model import CBECModel
-from model.clusters import county_industry_clusters, detect
+from model.clusters import county_industry_clusters, detect, villages_per_cell
 from model.parameters import Parameters
 from model.run import simulate
 from model.world import build_world
@@ -564,3 +564,29 @@ def test_warehouse_volumes_are_by_market():
     for w in m.logistics.warehouses:
         assert w.market == 0
         assert w.orders_month == pytest.approx(asean * share[0] / 2, rel=1e-9)
+
+
+def test_cell_km_changes_the_resolution_of_clusters_not_what_counts_as_one():
+    """The Taobao-village rule is a density per village's land and a share of households, so
+    a 60 km square selling at three times the threshold density is a cluster of about its area
+    at 2.5, 5 and 10 km cells (the edges move by a cell), and one below it is none at any
+    resolution (issue 13, item 6)."""
+    p0 = Parameters()
+    threshold = p0.cluster_min_sales_yuan * villages_per_cell(build_world(5.0), p0) / 25.0
+
+    def clustered_km2(cell_km: float, density: float) -> float:
+        world = build_world(cell_km)
+        p = Parameters(household_scale=0.02, cell_km=cell_km)
+        x, y = world.cell_x_km, world.cell_y_km
+        inside = (np.abs(x - np.median(x)) < 30) & (np.abs(y - np.median(y)) < 30)
+        households = np.where(inside, 16.0 * cell_km ** 2, 1.0)  # agents, 800 real a km²
+        shops = np.where(inside, np.round(0.2 * households), 0).astype(int)
+        sales = np.where(inside, density * cell_km ** 2 * p.household_scale, 0.0)
+        product = np.zeros((world.n_cells, 4))
+        product[:, 0] = sales
+        state = detect(world, p, sales, shops, households, product)
+        return float(state.in_cluster.sum() * cell_km ** 2)
+
+    for cell_km in (2.5, 5.0, 10.0):
+        assert clustered_km2(cell_km, 3 * threshold) == pytest.approx(3600, rel=0.2)
+        assert clustered_km2(cell_km, 0.8 * threshold) == 0
