@@ -32,14 +32,14 @@ class Cooperative(mesa.Agent):
         leader: household index of the founder (at a scale below 1 an agent standing for
             several founders, not always a member itself).
         founded_month: model month it registered.
-        copies: real cooperatives this agent stands for (1 at ``household_scale`` 1; more at a
-            smaller scale, where one member agent stands for many households).
+        copies: real cooperatives this agent stands for (1 at ``household_scale`` 1; at other
+            scales the real cooperatives of its founding size its member agents fill,
+            fractional: about 17 at 0.02).
         n_members: member agents at the last count.
         size: households in each real cooperative it stands for (``n_members / (scale ×
             copies)``), its economic size.
-        held: its held size, households: the size it would have losing households one at a
-            time; it decides when it dissolves and which cooperative is offered first
-            (:meth:`model.cooperatives.CooperativeRegistry.upkeep`).
+        held: its held size, households: the size used to decide when it dissolves
+            (:meth:`model.cooperatives.CooperativeRegistry.hold`).
         credit: member agents it may take now, gathered month by month
             (:meth:`model.cooperatives.CooperativeRegistry.accrue`).
         turnover_last_year: pooled CBEC revenue of the last calendar year of each cooperative

@@ -5,10 +5,10 @@
     its member agents (each ``1 / scale`` households) are spread over them, so each has
     ``members / (scale × copies)`` households (:meth:`CooperativeRegistry.sizes`). At 1:1 an
     agent is one cooperative and its members are its households; at the default scale 0.02 a
-    cooperative agent is founded with ``p.coop_min_members`` member agents and stands for
-    about 17 cooperatives of 15 households, so a founding brings 5 member agents into a county
-    and line, not 5-30 (before issue 13, item 6: 250-1,500 households at once, enough to make
-    a county industrial cluster on its own).
+    cooperative agent of the target size is founded with ``p.coop_min_members`` member agents
+    and stands for about 17 cooperatives of 15 households, so a founding brings at most 5
+    member agents into a county and line, not 5-30 (before issue 13, item 6: 250-1,500
+    households at once, enough to make a county industrial cluster on its own).
 
     **Formation** (switch ``p.cooperatives``). Potential leaders are direct sellers with
     effective skill ≥ ``p.coop_leader_min_skill``; each founds a cooperative this month with
@@ -34,10 +34,11 @@
     reviews with probability ``p.review_rate`` and leaves if its gain rate in the cooperative is
     below its hurdle; independently each leaves with probability ``p.coop_leave_rate``. Leavers
     go on selling directly if they are digitally capable; the others stop selling and become
-    aware again. A cooperative dissolves when its *held* size, in whole households, falls below
-    ``p.coop_min_members``: its size, or last month's held size shrunk at the rate members of
-    all cooperatives left theirs this month, whichever is larger (a member agent stands for
-    many households, where a real cooperative loses them one at a time).
+    aware again. A cooperative dissolves when no member agent is left or its *held* size, in
+    whole households, falls below ``p.coop_min_members``. Where a member agent stands for more
+    than one household of each real cooperative (who leave in one piece where a real
+    cooperative loses them one at a time), the held size is last month's shrunk at the rate
+    members of all cooperatives left theirs, but at least its size; at 1:1 it is the size.
 
 Membership lives in the household arrays (``households.coop``); the cooperative agents
 (:class:`agents.cooperative.Cooperative`) keep their own state; :class:`CooperativeRegistry`
@@ -167,41 +168,42 @@ class CooperativeRegistry:
     def founding_agents(p: Parameters) -> int:
         """Member agents ``m`` a cooperative of the target size starts with at this scale: the
         target's households (``p.coop_target_members × scale``, rounded), at least
-        ``p.coop_min_members``: then losing one member agent shrinks a cooperative by a fifth
-        or less, as losing households one at a time does at 1:1, instead of dissolving it."""
+        ``p.coop_min_members`` (at most the target): a cooperative of the target size then
+        loses a fifth of its households or less when one member agent leaves, instead of
+        dissolving."""
         return min(p.coop_target_members,
                    max(p.coop_min_members, int(p.coop_target_members * p.household_scale + 0.5)))
 
     def open_for(self, idx: np.ndarray, p: Parameters) -> tuple[np.ndarray, np.ndarray]:
         """For households ``idx``: the largest open cooperative of their county and product
-        line (id, or -1, and its held size in households)."""
+        line (id, or -1, and its size in households)."""
         h = self.households
         n_counties = len(self.county_start)
         table = np.full((n_counties, len(PRODUCTS)), -1, dtype=np.int64)
         size = np.zeros((n_counties, len(PRODUCTS)))
         for c in self.by_id.values():
-            if c.is_open(self.capacity(p)) and c.held > size[c.county, c.product]:
+            if c.is_open(self.capacity(p)) and c.size > size[c.county, c.product]:
                 table[c.county, c.product] = c.coop_id
-                size[c.county, c.product] = c.held
+                size[c.county, c.product] = c.size
         return table[h.county[idx], h.product[idx]], size[h.county[idx], h.product[idx]]
 
     def accrue(self, coop: Cooperative, p: Parameters) -> None:
         """A month's places for ``coop``: ``p.coop_intake_per_month`` households for each
         cooperative it stands for, up to its capacity, in member agents (``scale`` times
         that). Places not taken carry over up to one month's or one agent's, whichever is
-        more: at 1:1 a place not taken is lost, at a small scale a cooperative agent gathers
-        the fraction of an agent it gets a month until a household agent (``1 / scale``
-        households) wants to join."""
+        more, and never beyond its capacity: at 1:1 a month's places not taken are lost, at a
+        small scale a cooperative agent gathers the fraction of an agent it gets a month until
+        a household agent (``1 / scale`` households) wants to join."""
         scale = p.household_scale
-        month = scale * coop.copies * min(p.coop_intake_per_month,
-                                          max(self.capacity(p) - coop.size, 0.0))
-        most = max(1.0, scale * coop.copies * p.coop_intake_per_month)
+        room = scale * coop.copies * max(self.capacity(p) - coop.size, 0.0)
+        month = min(scale * coop.copies * p.coop_intake_per_month, room)
+        most = min(max(1.0, scale * coop.copies * p.coop_intake_per_month), room)
         coop.credit = min(coop.credit + month, most)
 
     @staticmethod
     def places(coop: Cooperative) -> int:
-        """Member agents ``coop`` can take now (its places gathered, :meth:`accrue`)."""
-        return int(np.floor(coop.credit + 1e-9))
+        """Member agents ``coop`` can take now: its whole places gathered (:meth:`accrue`)."""
+        return max(int(np.floor(coop.credit + 1e-9)), 0)
 
     def take(self, coop: Cooperative, count: int, p: Parameters) -> None:
         """``count`` member agents join ``coop`` (the caller moves the households), using its
@@ -211,11 +213,30 @@ class CooperativeRegistry:
 
     @staticmethod
     def set_members(coop: Cooperative, n_members: int, scale: float) -> None:
-        """Record ``coop``'s member agents and its size (:meth:`real_members`; its held size is
-        at least that)."""
+        """Record ``coop``'s member agents and its size (:meth:`real_members`); its held size
+        (:meth:`hold`) is at least that."""
         coop.n_members = n_members
         coop.size = n_members / (scale * coop.copies)
         coop.held = max(coop.held, coop.size)
+
+    @staticmethod
+    def hold(coop: Cooperative, leaving: float, scale: float) -> None:
+        """Its held size after a month in which the share ``leaving`` of the member agents of
+        all cooperatives left theirs. Where a member agent stands for more than one household
+        of each real cooperative (``scale × copies < 1``), who leave in one piece where a real
+        cooperative loses them one at a time, the held size is last month's shrunk at that
+        rate, but at least its size; where it stands for one (at 1:1), the size."""
+        if scale * coop.copies >= 1.0 - 1e-9:
+            coop.held = coop.size
+        else:
+            coop.held = max(coop.size, coop.held * (1.0 - leaving))
+
+    @staticmethod
+    def dissolves(coop: Cooperative, p: Parameters) -> bool:
+        """Whether ``coop`` has too few members to stay registered: no member agent left, or a
+        held size (:meth:`hold`) below ``p.coop_min_members`` households, counted in whole
+        households (at 1:1, fewer than ``p.coop_min_members`` households)."""
+        return coop.n_members == 0 or coop.held < p.coop_min_members - 0.5
 
     # ------------------------------------------------------------------ rules
     def form(self, month: int, p: Parameters, streams: RandomStreams, pricing: Pricing,
@@ -297,8 +318,8 @@ class CooperativeRegistry:
             if n_real < p.coop_min_members:
                 continue
             # member agents: m·n/T on average, at most the founder and the willing
-            n_agents = min(int(np.floor(founding * n_real / target + rounding[k])),
-                           1 + min(len(willing), target - 1))
+            n_agents = int(np.floor(founding * n_real / target + rounding[k]))
+            n_agents = min(n_agents, 1 + min(len(willing), target - 1))
             if n_agents == 0:
                 continue
             founder_in = n_agents >= n_real or with_founder[k] < n_agents / n_real
@@ -343,7 +364,7 @@ class CooperativeRegistry:
         for c in self.by_id.values():
             key = c.county * lines + c.product
             if key in wanted and c.is_open(capacity):
-                offers.setdefault(key, []).append((-c.held, c.coop_id))
+                offers.setdefault(key, []).append((-c.size, c.coop_id))
         if not offers:
             join[wanting] = False
             return join
@@ -375,12 +396,9 @@ class CooperativeRegistry:
 
         A member agent stands for ``1 / scale`` households, so at a small scale a cooperative
         agent's size drops by several households when one leaves, where a real cooperative
-        loses its households one at a time. Its registration therefore follows its *held*
-        size: the larger of its size and last month's held size shrunk at the rate member
-        agents of all cooperatives left theirs this month. It dissolves when the held size,
-        rounded to whole households, falls below ``p.coop_min_members``; until then it takes
-        members at each review as any open cooperative does. At 1:1 the held size is the size,
-        or at most the month's departures above it."""
+        loses its households one at a time: :meth:`hold` and :meth:`dissolves` allow for that
+        grain. At 1:1 a cooperative dissolves when fewer than ``p.coop_min_members`` households
+        are left."""
         h = self.households
         if not self.by_id:
             return
@@ -399,15 +417,13 @@ class CooperativeRegistry:
         counts = np.bincount(h.coop[h.coop >= 0], minlength=self.next_id)
         active = self.active()
         before = np.array([c.n_members for c in active], dtype=float)
-        after = counts[[c.coop_id for c in active]] if active else np.zeros(0)
+        after = counts[[c.coop_id for c in active]] if active else np.zeros(0, dtype=np.int64)
         # the share of member agents that left their cooperative this month
         leaving = float(np.maximum(before - after, 0).sum() / max(before.sum(), 1.0))
-        scale = p.household_scale
         for c, now in zip(active, after.tolist(), strict=True):
-            self.set_members(c, int(now), scale)
-            # the size it would have had losing households one at a time at that rate
-            c.held = max(c.size, c.held * (1.0 - leaving))
-            if c.held < p.coop_min_members - 0.5:  # in whole households
+            self.set_members(c, int(now), p.household_scale)
+            self.hold(c, leaving, p.household_scale)
+            if self.dissolves(c, p):
                 self.dissolve(c)
             else:
                 self.accrue(c, p)  # next month's places

@@ -187,7 +187,7 @@ class ReferenceCBECModel(CBECModel):
 
     def open_cooperatives(self) -> dict[tuple[int, int], list[list]]:
         """(county, product) -> the open cooperatives there, the largest first, each as
-        ``[id, held size in households, places]``: its places in agents
+        ``[id, size in households, places]``: its places in agents
         (:meth:`model.cooperatives.CooperativeRegistry.places`)."""
         p = self.params
         capacity = self.cooperatives.capacity(p)
@@ -195,7 +195,7 @@ class ReferenceCBECModel(CBECModel):
         for c in self.cooperatives.values():
             if c.is_open(capacity):
                 places = self.cooperatives.places(c)
-                table[c.county, c.product].append([c.coop_id, c.held, places])
+                table[c.county, c.product].append([c.coop_id, c.size, places])
         for offers in table.values():
             offers.sort(key=lambda offer: (-offer[1], offer[0]))
         return table

@@ -395,7 +395,7 @@ def test_a_cooperative_agent_stands_for_real_cooperatives_of_real_size():
         assert members == c.n_members
         assert c.size == pytest.approx(members / (0.02 * c.copies))
         assert c.copies > 1  # an agent stands for several real cooperatives at 0.02
-        assert c.held >= p.coop_min_members and c.size <= 2 * p.coop_target_members + 1 / (
+        assert not registry.dissolves(c, p) and c.size <= 2 * p.coop_target_members + 1 / (
             0.02 * c.copies)
     # the real cooperatives are what the outcomes count
     assert model.outcomes()["cooperatives_real"].iloc[-1] == pytest.approx(
@@ -428,3 +428,33 @@ def test_a_cooperative_takes_intake_households_a_month_at_any_scale(scale, copie
     assert max(places) == 1  # kept up to one agent's place, no more
     registry.take(coop, 1, p)  # one agent joins: its place is used
     assert registry.places(coop) == 0 and coop.size > 15
+
+
+def test_a_cooperative_dissolves_below_the_legal_minimum_allowing_for_the_agents_grain():
+    """At 1:1 a cooperative dissolves as soon as fewer than ``coop_min_members`` households are
+    left. At a small scale a member agent's households leave in one piece, so its held size
+    shrinks at the rate members leave (at least its size) and decides; with no member agent
+    left it dissolves."""
+    from agents.cooperative import Cooperative
+    from model.cooperatives import CooperativeRegistry
+
+    model = CBECModel(rng=0, household_scale=0.02, months=1)
+    one_to_one = model.params.replace(household_scale=1.0)
+    coop = Cooperative(model, 0, 0, 0, 0, 0, 1, copies=1.0)
+    CooperativeRegistry.set_members(coop, 6, 1.0)
+    CooperativeRegistry.set_members(coop, 4, 1.0)  # two households left
+    CooperativeRegistry.hold(coop, 0.05, 1.0)
+    assert coop.held == 4 and CooperativeRegistry.dissolves(coop, one_to_one)
+
+    p = model.params  # 0.02: five member agents of 3 households in each of 50/3 cooperatives
+    coop = Cooperative(model, 1, 0, 0, 0, 0, 1, copies=50 / 3)
+    CooperativeRegistry.set_members(coop, 2, 0.02)  # 6 households
+    CooperativeRegistry.set_members(coop, 1, 0.02)  # one agent left: 3 households
+    CooperativeRegistry.hold(coop, 0.07, 0.02)
+    assert coop.size == pytest.approx(3) and coop.held == pytest.approx(6 * 0.93)
+    assert not CooperativeRegistry.dissolves(coop, p)
+    for _ in range(4):  # no one joins: it shrinks at the rate members leave
+        CooperativeRegistry.hold(coop, 0.07, 0.02)
+    assert CooperativeRegistry.dissolves(coop, p)
+    CooperativeRegistry.set_members(coop, 0, 0.02)
+    assert CooperativeRegistry.dissolves(coop, p)
