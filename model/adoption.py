@@ -49,13 +49,14 @@ def review(month: int, p: Parameters, streams: RandomStreams, h: Households,
     direct[able] = pricing.gain(reviewers[able], np.zeros(int(able.sum())), need[able])
     join = np.zeros(len(reviewers), dtype=bool)
     if cooperatives is not None:
-        coop_id, coop_size = cooperatives.open_for(reviewers, p)
+        lines = cooperatives.open_by_line(p)
+        coop_id, coop_size = cooperatives.open_for(reviewers, lines)
         has_coop = (coop_id >= 0) & p.cooperatives
         via_coop = np.full(len(reviewers), -np.inf)
         if has_coop.any():
             via_coop[has_coop] = pricing.coop_gain(reviewers[has_coop],
                                                    coop_size[has_coop] + 1, need[has_coop])
         join = has_coop & (via_coop > need) & (via_coop >= direct)
-        join = cooperatives.admit(reviewers, join, month, p, streams)
+        join = cooperatives.admit(reviewers, join, month, p, streams, lines)
     alone = ~join & (direct > need)
     h.start_selling(reviewers[alone], month, -1)

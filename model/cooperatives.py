@@ -174,17 +174,30 @@ class CooperativeRegistry:
         return min(p.coop_target_members,
                    max(p.coop_min_members, int(p.coop_target_members * p.household_scale + 0.5)))
 
-    def open_for(self, idx: np.ndarray, p: Parameters) -> tuple[np.ndarray, np.ndarray]:
+    def open_by_line(self, p: Parameters) -> dict[tuple[int, int], list[Cooperative]]:
+        """(county, product line) -> its open cooperatives, the largest first (founding order
+        among equals): whom a household of that county and line weighs (the first) and whose
+        places those who want to join fill (:meth:`open_for`, :meth:`admit`)."""
+        capacity = self.capacity(p)
+        lines: dict[tuple[int, int], list[Cooperative]] = {}
+        for c in self.by_id.values():
+            if c.is_open(capacity):
+                lines.setdefault((c.county, c.product), []).append(c)
+        for coops in lines.values():
+            coops.sort(key=lambda c: (-c.size, c.coop_id))
+        return lines
+
+    def open_for(self, idx: np.ndarray, lines: dict[tuple[int, int], list[Cooperative]]
+                 ) -> tuple[np.ndarray, np.ndarray]:
         """For households ``idx``: the largest open cooperative of their county and product
-        line (id, or -1, and its size in households)."""
+        line in ``lines`` (:meth:`open_by_line`): its id, or -1, and its size in households."""
         h = self.households
         n_counties = len(self.county_start)
         table = np.full((n_counties, len(PRODUCTS)), -1, dtype=np.int64)
         size = np.zeros((n_counties, len(PRODUCTS)))
-        for c in self.by_id.values():
-            if c.is_open(self.capacity(p)) and c.size > size[c.county, c.product]:
-                table[c.county, c.product] = c.coop_id
-                size[c.county, c.product] = c.size
+        for (county, line), coops in lines.items():
+            table[county, line] = coops[0].coop_id
+            size[county, line] = coops[0].size
         return table[h.county[idx], h.product[idx]], size[h.county[idx], h.product[idx]]
 
     def accrue(self, coop: Cooperative, p: Parameters) -> None:
@@ -322,11 +335,12 @@ class CooperativeRegistry:
             n_agents = min(n_agents, 1 + min(len(willing), target - 1))
             if n_agents == 0:
                 continue
-            founder_in = n_agents >= n_real or with_founder[k] < n_agents / n_real
+            # the founder is a member with chance agents / n (always at 1:1), and takes a
+            # place the willing cannot fill
+            founder_in = (n_agents >= n_real or len(willing) < n_agents
+                          or with_founder[k] < n_agents / n_real)
             members = np.concatenate([[leader] if founder_in else [],
                                       willing[:n_agents - founder_in]]).astype(np.int64)
-            if len(members) < n_agents:  # fewer willing than places: the founder takes one
-                members = np.concatenate([[leader], willing[:n_agents - 1]]).astype(np.int64)
             coop = Cooperative(self.model, self.next_id, int(h.county[leader]),
                                int(h.cell[leader]), int(h.product[leader]), int(leader), month,
                                copies=len(members) / (scale * n_real))
@@ -340,47 +354,37 @@ class CooperativeRegistry:
         return formed
 
     def admit(self, review: np.ndarray, join: np.ndarray, month: int, p: Parameters,
-              streams: RandomStreams) -> np.ndarray:
+              streams: RandomStreams, lines: dict[tuple[int, int], list[Cooperative]]
+              ) -> np.ndarray:
         """Intake at review: reviewers ``review[join]`` want to join a cooperative of their
-        county and line. Each open cooperative has the places it gathered (:meth:`accrue`);
-        the households that want to join fill the places of their county and line, the
-        largest cooperative first, in a random order of those who want to join, and start
-        selling through it. Returns ``join`` with the ones turned away cleared (they may still sell
-        directly)."""
+        county and line. Each open cooperative of ``lines`` (:meth:`open_by_line`) has the
+        places it gathered (:meth:`accrue`); the households that want to join fill the places
+        of their county and line, the largest cooperative first, in a random order of those who
+        want to join, and start selling through it. Returns ``join`` with the ones turned away
+        cleared (they may still sell directly)."""
         join = join.copy()
         wanting = np.flatnonzero(join)
         if len(wanting) == 0:
             return join
         h = self.households
-        lines = len(PRODUCTS)
-        where = (h.county[review[wanting]].astype(np.int64) * lines
+        n_lines = len(PRODUCTS)
+        where = (h.county[review[wanting]].astype(np.int64) * n_lines
                  + h.product[review[wanting]])
         order = streams.uniform("coop_intake", month, review[wanting])
         wanting = wanting[np.lexsort((order, where))]  # random within a county and line
         where = np.sort(where)
-        capacity = self.capacity(p)
-        wanted = set(np.unique(where).tolist())
-        offers: dict[int, list[tuple[float, int]]] = {}
-        for c in self.by_id.values():
-            key = c.county * lines + c.product
-            if key in wanted and c.is_open(capacity):
-                offers.setdefault(key, []).append((-c.size, c.coop_id))
-        if not offers:
-            join[wanting] = False
-            return join
         starts = np.searchsorted(where, np.unique(where))
         stops = np.append(starts[1:], len(where))
         joined, joined_coop = [], []
         for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
             queue = wanting[start:stop]
             taken = 0
-            for _, cid in sorted(offers.get(int(where[start]), [])):
-                coop = self.by_id[cid]
+            for coop in lines.get(divmod(int(where[start]), n_lines), []):
                 members = review[queue[taken:taken + self.places(coop)]]
                 if len(members):
                     self.take(coop, len(members), p)
                     joined.append(members)
-                    joined_coop.append(np.full(len(members), cid, dtype=np.int32))
+                    joined_coop.append(np.full(len(members), coop.coop_id, dtype=np.int32))
                 taken += len(members)
                 if taken == len(queue):
                     break

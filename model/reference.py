@@ -189,16 +189,9 @@ class ReferenceCBECModel(CBECModel):
         """(county, product) -> the open cooperatives there, the largest first, each as
         ``[id, size in households, places]``: its places in agents
         (:meth:`model.cooperatives.CooperativeRegistry.places`)."""
-        p = self.params
-        capacity = self.cooperatives.capacity(p)
-        table: dict[tuple[int, int], list[list]] = defaultdict(list)
-        for c in self.cooperatives.values():
-            if c.is_open(capacity):
-                places = self.cooperatives.places(c)
-                table[c.county, c.product].append([c.coop_id, c.size, places])
-        for offers in table.values():
-            offers.sort(key=lambda offer: (-offer[1], offer[0]))
-        return table
+        registry = self.cooperatives
+        return {key: [[c.coop_id, c.size, registry.places(c)] for c in coops]
+                for key, coops in registry.open_by_line(self.params).items()}
 
     def review(self, m: int, entrepreneurs: np.ndarray) -> None:
         """Each aware household reviews CBEC with probability ``review_rate`` plus
