@@ -67,6 +67,16 @@ SAMPLE_MULTIPLE = 3
 RETURNEE_FOUNDER_FACTOR = 2.0
 
 
+def per_real_cooperative(total: np.ndarray | float, copies: np.ndarray | float,
+                         scale: float) -> np.ndarray | float:
+    """What a cooperative agent's total over its member agents (their number, or their sales
+    in yuan) comes to in each real cooperative it stands for: ``total / (scale × copies)``,
+    the agent's member agents standing for ``1 / scale`` households each, spread over its
+    ``copies`` cooperatives. A number of member agents gives the cooperative's size in
+    households."""
+    return total / (scale * copies)
+
+
 def _first_by_key(keys: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` smallest ``keys`` in increasing order: ``argsort(keys)[:k]`` without
     sorting the whole pool (a founder's pool grows with the scale, and founders too)."""
@@ -145,8 +155,9 @@ class CooperativeRegistry:
     def real_members(self, counts: np.ndarray | float, coop_ids: np.ndarray | int,
                      scale: float) -> np.ndarray:
         """Households in each real cooperative of agents ``coop_ids`` with ``counts`` member
-        agents: ``counts / (scale × copies)``."""
-        return np.asarray(counts, dtype=float) / (scale * self.copies[coop_ids])
+        agents (:func:`per_real_cooperative`)."""
+        return per_real_cooperative(np.asarray(counts, dtype=float), self.copies[coop_ids],
+                                    scale)
 
     def sizes(self, idx: np.ndarray) -> np.ndarray:
         """Households in each household's cooperative (0 for direct sellers): the cooperative's
@@ -229,7 +240,7 @@ class CooperativeRegistry:
         """Record ``coop``'s member agents and its size (:meth:`real_members`); its held size
         (:meth:`hold`) is at least that."""
         coop.n_members = n_members
-        coop.size = n_members / (scale * coop.copies)
+        coop.size = per_real_cooperative(n_members, coop.copies, scale)
         coop.held = max(coop.held, coop.size)
 
     @staticmethod

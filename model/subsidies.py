@@ -28,7 +28,7 @@ import numpy as np
 
 from agents.farmers import MONTHS_PER_YEAR, SELLING, Households
 from model import economics as econ
-from model.cooperatives import CooperativeRegistry
+from model.cooperatives import CooperativeRegistry, per_real_cooperative
 from model.entities import registered_alone
 from model.fiscal import FiscalLedger, pay_sets
 from model.parameters import Parameters
@@ -98,8 +98,8 @@ def pay_turnover_rewards(month: int, p: Parameters, streams: RandomStreams, h: H
     # households they stand for
     member_sales = np.bincount(h.coop[members], weights=h.sales_ytd[members], minlength=n_ids)
     coop_turnover = np.zeros(n_ids)
-    coop_turnover[:cooperatives.next_id] = (member_sales[:cooperatives.next_id]
-                                            / (p.household_scale * cooperatives.copies))
+    coop_turnover[:cooperatives.next_id] = per_real_cooperative(
+        member_sales[:cooperatives.next_id], cooperatives.copies, p.household_scale)
     coops = cooperatives.selling()
     coop_ids = np.array([c.coop_id for c in coops], dtype=np.int64)
     turnover = np.concatenate([a.sales_ytd[d].astype(float)
