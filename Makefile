@@ -24,7 +24,7 @@ ifneq ($(VENV_OK),yes)
 $(STAMP) $(DEV_STAMP): FORCE
 endif
 
-.PHONY: venv dev run test bench app app-assets chromium clean FORCE
+.PHONY: venv dev run test bench app app-assets lab chromium clean FORCE
 FORCE:
 
 venv: $(STAMP)
@@ -78,6 +78,11 @@ chromium:
 # The interactive map app on http://127.0.0.1:8765 (`make app ARGS="--port 9000 --no-browser"`).
 app: dev app-assets
 	$(PY) -m app $(ARGS)
+
+# The class notebooks in JupyterLab (`make lab ARGS="--no-browser"`).
+lab: venv
+	$(PY) -m pip install -e '.[notebooks,lab]'
+	$(VENV)/bin/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(ARGS)
 
 bench: venv
 	$(PY) benchmarks/run.py

@@ -44,17 +44,17 @@ FUND_MULTIPLE = "fiscal cost 2022-2025 / the 200M-yuan fund (times)"
 
 SUMMARY_COLUMNS = {
     "sellers_real": "sellers (province)",
-    "adoption_share": "adoption share",
-    "subsidy_eligible_share": "entities qualifying for a subsidy",
-    "subsidy_coverage": "subsidy coverage",
-    "share_entities_below_1m": "entities < 1M yuan",
-    "logistics_cost_share": "logistics cost share",
-    "fx_travel_share": "FX trips to Guiyang",
-    "unsold_share": "unsold share",
-    "share_sellers_in_clusters": "sellers in clusters",
-    "delivery_days": "delivery days",
-    "collection_rate": "collection rate",
-    "core_periphery_gap": "core-periphery gap",
+    "adoption_share": "adoption (share of rural households)",
+    "subsidy_eligible_share": "entities qualifying for a subsidy (share of entities)",
+    "subsidy_coverage": "entities paid a subsidy (share of entities)",
+    "share_entities_below_1m": "entities under 1M yuan a year (share of entities)",
+    "logistics_cost_share": "logistics (share of export cost)",
+    "fx_travel_share": "entities that travel to Guiyang to settle FX (share)",
+    "unsold_share": "sellers with unsold goods (share of sellers)",
+    "share_sellers_in_clusters": "sellers in clusters (share of sellers)",
+    "delivery_days": "delivery time (days)",
+    "collection_rate": "volume collected through county hubs (share)",
+    "core_periphery_gap": "core-periphery gap (core minus periphery adoption share)",
     "cbec_income_per_household_yuan": "CBEC income per rural household, sellers or not (yuan/yr)",
     "turnover_month_yuan": "CBEC turnover (yuan/month)",
     "firms_active": "firms selling",
@@ -251,9 +251,11 @@ def format_summary(summary: pd.DataFrame) -> str:
                 return "-"
             if np.isinf(x):
                 return "unlimited"
-            if abs(x) >= 1000:
+            if abs(x) >= 100:  # yuan, counts: whole numbers
                 return f"{x:,.0f}"
-            return f"{x:.3f}"
+            if abs(x) >= 1:
+                return f"{x:.2f}"
+            return f"{x:.3g}"  # shares and gaps: three significant digits
         return str(x)
 
     return table.map(fmt).to_string()

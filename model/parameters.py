@@ -69,7 +69,7 @@ class Parameters:
 
     # ----------------------------------------------------------------- run
     household_scale: float = _p(
-        0.02, "agents per real household", "assumption: 1.0 is Guizhou 1:1 (about 5.95 million "
+        0.02, "agents per real household", "assumption: 1.0 is Guizhou 1:1 (about 5.96 million "
         "rural households); 0.02 (about 119,000 agents) keeps a run interactive",
         "Agents per real rural household.", 1e-4, 1.0, "run")
     months: int = _p(108, "months", "brief: January 2022 to December 2030",
@@ -494,8 +494,9 @@ class Parameters:
     pole_decay_rate: float = _p(0.02, "1/month", "assumption",
                                 "Strength lost per month without activity.", 0, 1, "poles")
     pole_activity_reference_yuan: float = _p(
-        5e8, "yuan/year (1:1)", "assumption: a fifth of the province's rural CBEC (about 2.5 "
-        "billion yuan a year in 2023) in a pole's reach sustains it", "CBEC turnover in reach "
+        5e8, "yuan/year (1:1)", "assumption: a fifth of the province's rural CBEC (the "
+        "calibration's 2023 target, about 2.5 billion yuan a year; the fitted model turns over "
+        "about 3.5 billion) in a pole's reach sustains it", "CBEC turnover in reach "
         "that sustains a pole's strength.", 1, 1e13, "poles")
     pole_spread_awareness: float = _p(0.0015, "1/month", "assumption",
                                       "Awareness hazard at a pole of strength 1.", 0, 1,
@@ -508,8 +509,9 @@ class Parameters:
                                   "Distance decay length of a pole's pull on returnees.", 1,
                                   2000, "poles")
     secondary_pole_threshold_yuan: float = _p(
-        1.5e8, "yuan/year (1:1)", "assumption: about 6% of the province's rural CBEC (2.5 "
-        "billion yuan a year in 2023) in one county", "County CBEC turnover that makes it a "
+        1.5e8, "yuan/year (1:1)", "assumption: about 6% of the province's rural CBEC (the "
+        "calibration's 2023 target, 2.5 billion yuan a year; about 4% of the fitted model's 3.5 "
+        "billion) in one county", "County CBEC turnover that makes it a "
         "secondary pole.", 0, 1e13, "poles")
     tongren_start_month: int = _p(25, "model month", "§3.1: Tongren pilot zone from Jan 2024",
                                   "Month the Tongren pole switches on.", 1, 600, "poles")
