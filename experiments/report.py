@@ -93,16 +93,24 @@ def summary_row(name: str, result: RunResult) -> dict[str, Any]:
     return row
 
 
+#: assumption: one seed cannot price fewer additional sellers than this share of the baseline's
+#: (a scenario shares the baseline's random draws, but its own entries and exits move the count
+#: by about this much; threshold_500k's 0.2% is 2 agents at the default scale)
+MIN_EXTRA_SELLERS_SHARE = 0.01
+
+
 def add_cost_per_seller(summary: pd.DataFrame) -> pd.DataFrame:
     """Public cost 2022-2025 per additional seller (end of 2025) over the baseline, for each
-    scenario, when the baseline is among the scenarios."""
+    scenario, when the baseline is among the scenarios; blank (NaN) when the scenario has fewer
+    than :data:`MIN_EXTRA_SELLERS_SHARE` more sellers than the baseline."""
     if "baseline" not in set(summary["scenario"]):
         return summary
     base = summary.set_index("scenario").loc["baseline"]
     extra_sellers = summary[SELLERS_2025] - base[SELLERS_2025]
     extra_cost = summary[COST_2025] - base[COST_2025]
-    summary[PER_SELLER] = np.where(extra_sellers > 0, extra_cost / extra_sellers.where(
-        extra_sellers > 0), np.nan)
+    enough = extra_sellers >= MIN_EXTRA_SELLERS_SHARE * base[SELLERS_2025]
+    summary[PER_SELLER] = np.where(enough & (extra_sellers > 0),
+                                   extra_cost / extra_sellers.where(extra_sellers > 0), np.nan)
     return summary
 
 

@@ -133,8 +133,22 @@ def test_the_fitted_parameters_are_the_ones_marked_calibrated():
         assert lo <= getattr(defaults, name) <= hi, name  # the defaults lie in the prior
 
 
+def test_cost_per_additional_seller_is_blank_when_too_few_are_added():
+    """One seed cannot price a handful of extra sellers: below 1% of the baseline's sellers the
+    cost per additional seller is left blank, as it is when a scenario has fewer sellers."""
+    from experiments.report import COST_2025, PER_SELLER, SELLERS_2025, add_cost_per_seller
+
+    summary = pd.DataFrame({"scenario": ["baseline", "tiny", "clear", "fewer"],
+                            SELLERS_2025: [47_250.0, 47_350.0, 50_000.0, 40_000.0],
+                            COST_2025: [8.0e7, 1.0e8, 1.355e8, 9.0e7]})
+    per_seller = add_cost_per_seller(summary).set_index("scenario")[PER_SELLER]
+    assert np.isnan(per_seller["tiny"]) and np.isnan(per_seller["fewer"])
+    assert np.isnan(per_seller["baseline"])
+    assert per_seller["clear"] == pytest.approx(5.55e7 / 2_750)
+
+
 def test_every_scenario_reports_fiscal_cost_and_cost_per_additional_seller(tmp_path):
-    from experiments.report import FUND_MULTIPLE, PER_SELLER, run_scenarios
+    from experiments.report import COST_2025, FUND_MULTIPLE, PER_SELLER, run_scenarios
 
     summary = run_scenarios(["baseline", "pickup_80"], tmp_path, seed=1,
                             overrides={"household_scale": 0.003, "months": 48}, quiet=True)
@@ -148,4 +162,8 @@ def test_every_scenario_reports_fiscal_cost_and_cost_per_additional_seller(tmp_p
     row = summary.set_index("scenario").loc["pickup_80"]
     extra = row["sellers (province) [2025-12]"] - summary.set_index("scenario").loc[
         "baseline", "sellers (province) [2025-12]"]
-    assert np.isnan(row[PER_SELLER]) if extra <= 0 else row[PER_SELLER] > 0
+    base_sellers = summary.set_index("scenario").loc["baseline", "sellers (province) [2025-12]"]
+    assert (np.isnan(row[PER_SELLER]) if extra < 0.01 * base_sellers
+            else row[PER_SELLER] == pytest.approx(
+                (row[COST_2025] - summary.set_index("scenario").loc["baseline", COST_2025])
+                / extra))
