@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 CORE_RADIUS_KM = 40.0  # assumption: counties whose seat is within 40 km of a pilot-zone pole
 PROFESSIONAL_SKILL = 0.6  # assumption: a seller at this skill counts as a CBEC professional
 DISTANCE_BANDS = (0, 50, 100, 150, 1000)  # km to the nearest pilot-zone pole
+#: their names in the county panel's ``distance_band`` (the last band is open-ended: Guizhou's
+#: farthest county seat is about 250 km from a pole)
+DISTANCE_BAND_LABELS = ("0-50 km", "50-100 km", "100-150 km", "150+ km")
 
 COLUMNS = {
     "month": "model month (0 = start state, 1 = January of start_year)",
@@ -502,9 +505,7 @@ class Recorder:
         frame["pole_km"] = np.tile(self.county_pole_km, reps)
         frame["core"] = np.tile(self.core_county, reps)
         frame["distance_band"] = pd.cut(frame["pole_km"], DISTANCE_BANDS, right=False,
-                                        labels=[f"{a}-{b} km" for a, b in zip(
-                                            DISTANCE_BANDS[:-1], DISTANCE_BANDS[1:],
-                                            strict=True)])
+                                        labels=DISTANCE_BAND_LABELS)
         return frame
 
 
