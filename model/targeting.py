@@ -147,7 +147,10 @@ def local_baseline(p: Parameters, levers: tuple[Lever, ...]) -> Parameters:
 
 
 def describe(p: Parameters) -> str:
-    """One line: when and where the levers act, e.g. ``months 25-60, in Qiandongnan``."""
+    """One line: when and where the levers act, e.g. ``months 25-60, in Qiandongnan``; ``none
+    (every lever at the baseline)`` when no lever is moved."""
+    if baseline_levers(p) == p:
+        return "none (every lever at the baseline)"
     start = p.policy_start_month
     window = f"from month {start}" if not p.policy_end_month else \
         f"months {start}-{p.policy_end_month}"

@@ -223,8 +223,12 @@ def test_county_names_codes_and_prefectures_are_one_canonical_selection():
     assert len(county_rows(QIANDONGNAN)) == 16 == len(county_rows("黔东南州"))
     assert Parameters.from_dict({"policy_counties": ["Leishan", "Taijiang"]}).policy_counties == \
         "Taijiang,Leishan"
-    assert describe(Parameters(policy_counties="Qiandongnan,Meitan", policy_end_month=60)) == \
-        "months 25-60, in Qiandongnan, Meitan"
+    assert describe(Parameters(pickup_coverage=0.8, policy_counties="Qiandongnan,Meitan",
+                               policy_end_month=60)) == "months 25-60, in Qiandongnan, Meitan"
+    # where and when, but no lever moved: nothing acts
+    assert describe(Parameters(policy_counties="Qiandongnan", policy_end_month=60)) == \
+        describe(Parameters()) == "none (every lever at the baseline)"
+    assert describe(Parameters(pickup_coverage=0.8)) == "from month 25, province-wide"
 
 
 @pytest.mark.parametrize(("values", "words"), [
