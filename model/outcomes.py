@@ -242,7 +242,8 @@ class Recorder:
         row["practitioners_real"] = row["sellers_real"] + n_firms
         row["entities"] = len(direct) + len(active_coops)
         row["cooperatives"] = len(active_coops)
-        coops_real = model.cooperatives.real_count(model.cooperatives.selling())
+        coops = model.cooperatives.selling()  # the agents with members, and the real ones
+        coops_real = model.cooperatives.real_count(coops)
         row["cooperatives_real"] = coops_real
         registered = len(registered_alone(h, model.params))
         row["entities_real"] = n_firms + to_real(registered, scale) + coops_real
@@ -284,12 +285,11 @@ class Recorder:
         total = weight.sum()
         row["share_sellers_in_clusters"] = float((weight * inside).sum() / total) if total else 0.0
         # the paper's "county firms" (§3.3.3): firms and cooperatives
-        coops = model.cooperatives.selling()
         coop_inside = model.cooperatives.real_count(
             [c for c in coops if cl.in_cluster[c.cell] or model.industry_clusters[c.county,
                                                                                   c.product]])
         firms_inside = float(inside[len(sellers):].sum()) + coop_inside
-        firms_total = len(f_sellers) + model.cooperatives.real_count(coops)
+        firms_total = len(f_sellers) + coops_real
         row["share_firms_in_clusters"] = (firms_inside / firms_total if firms_total
                                           else float("nan"))
         row["share_sellers_in_cell_clusters"] = (

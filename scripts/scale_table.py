@@ -6,9 +6,9 @@ on the scale", and the agreement check of issue 13, item 6.
 
 Prints, for December 2023, 2025 and 2030, each share's mean and standard deviation over the
 seeds at each scale, and flags a pair of scales that differ by more than three standard errors
-of the difference or 10% of the value, whichever is wider (the criterion of
-``tests/test_economy.py::test_shares_do_not_depend_on_the_household_scale``, which runs 0.02
-against 0.1; a 1:1 run takes about 50 s, too long for the suite).
+of the difference or 10% of the value, whichever is wider (``model.scaling.scales_differ``, the
+criterion of ``tests/test_economy.py::test_shares_do_not_depend_on_the_household_scale``,
+which runs 0.02 against 0.1; a 1:1 run takes about 50 s, too long for the suite).
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from __future__ import annotations
 import argparse
 import itertools
 
-import numpy as np
 import pandas as pd
 
 from model.run import simulate
+from model.scaling import SCALE_FREE_OUTCOMES as SHARES
+from model.scaling import scales_differ
 
-SHARES = ("adoption_share", "share_sellers_in_clusters", "subsidy_eligible_share",
-          "subsidy_coverage", "logistics_cost_share", "unsold_share", "fx_travel_share",
-          "share_entities_below_1m", "cooperatives_real")
 MONTHS = (24, 48, 108)  # December 2023, 2025, 2030
 
 
@@ -32,12 +30,6 @@ def outcomes(scale: float, seeds: list[int]) -> pd.DataFrame:
     return pd.concat([simulate({"household_scale": scale, "months": max(MONTHS)}, seed=seed)
                       .outcomes.set_index("month").loc[list(MONTHS), list(SHARES)]
                       .assign(seed=seed) for seed in seeds])
-
-
-def differs(a: pd.Series, b: pd.Series) -> bool:
-    """More apart than three standard errors of the difference or 10% of the mean value."""
-    noise = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-    return bool(abs(a.mean() - b.mean()) > max(3 * noise, 0.1 * (a.mean() + b.mean()) / 2))
 
 
 def main() -> None:
@@ -52,7 +44,7 @@ def main() -> None:
                  for s in args.scales]
         print(f"{month:4d} {name:28s} " + "  ".join(f"{c:>20s}" for c in cells))
         for s, t in itertools.combinations(args.scales, 2):
-            if differs(values[s].loc[month, name], values[t].loc[month, name]):
+            if scales_differ(values[s].loc[month, name], values[t].loc[month, name]):
                 gaps.append(f"month {month}, {name}: {s} against {t}")
     print("scales " + ", ".join(map(str, args.scales)) + f"; seeds {args.seeds}")
     print("differ: " + ("; ".join(gaps) if gaps else "none"))

@@ -23,6 +23,7 @@ from model.model import CBECModel
 from model.parameters import ParameterError, Parameters
 from model.policy import INSTRUMENTS
 from model.run import simulate
+from model.scaling import SCALE_FREE_OUTCOMES, scales_differ
 
 SCALE = 0.01
 
@@ -325,11 +326,6 @@ def test_imitation_makes_adoption_an_s_curve_and_switching_it_off_slows_it():
 
 
 # ------------------------------------------------------------------- scale
-SCALE_SHARES = ("adoption_share", "share_sellers_in_clusters", "subsidy_eligible_share",
-                "subsidy_coverage", "logistics_cost_share", "unsold_share", "fx_travel_share",
-                "share_entities_below_1m", "cooperatives_real")
-
-
 @pytest.fixture(scope="module")
 def two_scales() -> dict[float, pd.DataFrame]:
     """Share outcomes in December 2025 and December 2030 at household_scale 0.02 and 0.1,
@@ -348,8 +344,7 @@ def _scale_gaps(values: dict[float, pd.DataFrame], names) -> list:
     for month in (48, 108):
         for name in names:
             a, b = values[0.02].loc[month, name], values[0.1].loc[month, name]
-            noise = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-            if abs(a.mean() - b.mean()) > max(3 * noise, 0.1 * (a.mean() + b.mean()) / 2):
+            if scales_differ(a, b):
                 gaps.append((month, name, a.mean(), b.mean()))
     return gaps
 
@@ -360,7 +355,7 @@ def test_shares_do_not_depend_on_the_household_scale(two_scales):
     within seed noise (three standard errors of the difference, or 10% of the value if that is
     wider) in 2025 and 2030: firms are real agents at both, the cluster rule is on real counts
     and densities, and cooperatives have real sizes, founding and intake at every scale."""
-    assert _scale_gaps(two_scales, SCALE_SHARES) == []
+    assert _scale_gaps(two_scales, SCALE_FREE_OUTCOMES) == []
 
 
 def test_a_cooperative_agent_stands_for_real_cooperatives_of_real_size():
