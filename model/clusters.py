@@ -74,20 +74,59 @@ def in_a_cluster(cell_clusters: np.ndarray, industry_clusters: np.ndarray, cell:
     return cell_clusters[cell] | industry_clusters[county, product]
 
 
+def line_sampling_variance(direct: np.ndarray, coop_lines: np.ndarray, coop_members: np.ndarray,
+                           scale: float, shape: tuple[int, int]) -> np.ndarray:
+    """Variance (real households²) of the household sample's estimate of each (county, line)'s
+    sellers, as if sampled at :data:`CLUSTER_REFERENCE_SCALE` whatever ``scale`` is.
+
+    The sample's draws are its agents: a direct seller agent stands for ``1 / scale``
+    households, a cooperative agent's member agents for ``R = members / scale`` households who
+    came in together (founded at once, taking places together: issue 13, item 6). A draw of
+    ``R`` households adds ``R × max(R, u)`` with ``u = max(1 / scale, 1 / reference)`` the
+    households per draw at the reference scale: Poisson at the reference scale for draws no
+    larger than a reference agent (direct sellers at every scale; a cooperative's households at
+    1:1, who join one at a time), the square of the lump for larger ones (at a small scale, a
+    cooperative agent's members stand for several cooperatives of one county line).
+
+    Args:
+        direct: direct seller agents per (county, line), flattened.
+        coop_lines: the flattened (county, line) of each cooperative agent with members.
+        coop_members: its member agents.
+        scale: ``household_scale``.
+        shape: (counties, lines).
+    """
+    per_draw = max(1.0 / scale, 1.0 / CLUSTER_REFERENCE_SCALE)
+    variance = direct * (1.0 / scale) * per_draw
+    lump = coop_members / scale
+    variance = variance + np.bincount(coop_lines, weights=lump * np.maximum(lump, per_draw),
+                                      minlength=len(direct))
+    return variance.reshape(shape)
+
+
 def county_industry_clusters(p: Parameters, shops: np.ndarray,
-                             firm_shops: np.ndarray | float = 0.0) -> np.ndarray:
+                             firm_shops: np.ndarray | float = 0.0,
+                             variance: np.ndarray | None = None) -> np.ndarray:
     """County industrial clusters (§3.3.3): ``shops`` is household sellers per (county,
     product line), in agents, ``firm_shops`` selling firms (real: every firm is an agent). A
-    county's line is a cluster when its firms plus the one-sided 95% lower bound of its
-    household count, taken at the reference scale as for cells, reach
-    ``p.industry_cluster_min_shops`` at 1:1. Only the named industries (tea, chili,
-    embroidery) can form one: "other" is a catch-all, not an industry. Returns a bool array of
-    the same shape."""
+    county's line is a cluster when its firms and household sellers (real) number
+    ``p.industry_cluster_min_shops``. Where the household sample is coarser than independent
+    households at :data:`CLUSTER_REFERENCE_SCALE` (scales below it; at small scales a
+    cooperative agent's members, who came in together), its estimate of the line's sellers
+    counts that much less: ``shops / scale - 1.64 (sqrt(variance) - sqrt(shops / scale ×
+    50))``, the extra width of the sample's one-sided 95% bound. ``variance`` is the sample's
+    (:func:`line_sampling_variance`); by default every agent a separate draw. Only the named
+    industries (tea, chili, embroidery) can form one: "other" is a catch-all, not an industry.
+    Returns a bool array of the same shape."""
     if not p.clusters or p.industry_cluster_min_shops <= 0:
         return np.zeros(shops.shape, dtype=bool)
     scale = p.household_scale
-    found = (to_real(shops_lower_bound(shops.astype(float), scale), scale) + firm_shops
-             >= p.industry_cluster_min_shops)
+    households = to_real(shops.astype(float), scale)
+    per_draw = max(1.0 / scale, 1.0 / CLUSTER_REFERENCE_SCALE)
+    if variance is None:
+        variance = households * per_draw
+    reference = np.sqrt(households / CLUSTER_REFERENCE_SCALE)
+    estimate = households - CLUSTER_CONFIDENCE_Z * np.maximum(np.sqrt(variance) - reference, 0.0)
+    found = estimate + firm_shops >= p.industry_cluster_min_shops
     found[:, OTHER] = False
     return found
 
@@ -211,11 +250,27 @@ def find_clusters(world: World, p: Parameters, history: SalesHistory,
         sellers = h.status == SELLING
         line = h.county[sellers].astype(np.int64) * n_lines + h.product[sellers]
         counts.append((np.bincount(h.cell[sellers], minlength=world.n_cells).astype(float),
-                       np.bincount(line, minlength=n_counties * n_lines).astype(float)
-                       .reshape(n_counties, n_lines)))
+                       np.bincount(line, minlength=n_counties * n_lines).astype(float)))
     (shops, line_shops), rest = counts[0], counts[1:]
     firm_shops = sum((c for c, _ in rest), np.zeros(world.n_cells))
-    firm_lines = sum((c for _, c in rest), np.zeros((n_counties, n_lines)))
+    firm_lines = sum((c for _, c in rest), np.zeros(n_counties * n_lines))
     cells = detect(world, p, history.cell_12m, shops, cell_households,
                    history.cell_product_12m, firm_shops)
-    return cells, county_industry_clusters(p, line_shops, firm_lines)
+    variance = _household_line_variance(sets[0], p.household_scale, n_counties, n_lines)
+    shape = (n_counties, n_lines)
+    return cells, county_industry_clusters(p, line_shops.reshape(shape),
+                                           firm_lines.reshape(shape), variance)
+
+
+def _household_line_variance(h: Households, scale: float, n_counties: int, n_lines: int
+                             ) -> np.ndarray:
+    """:func:`line_sampling_variance` of the household sellers ``h``: direct sellers and each
+    cooperative's member agents (a cooperative's members share its county and line)."""
+    sellers = np.flatnonzero(h.status == SELLING)
+    coop = h.coop[sellers]
+    line = h.county[sellers].astype(np.int64) * n_lines + h.product[sellers]
+    direct = np.bincount(line[coop < 0], minlength=n_counties * n_lines).astype(float)
+    _, first, members = np.unique(coop[coop >= 0], return_index=True, return_counts=True)
+    coop_lines = line[coop >= 0][first]
+    return line_sampling_variance(direct, coop_lines, members.astype(float), scale,
+                                  (n_counties, n_lines))

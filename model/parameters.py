@@ -624,14 +624,14 @@ class Parameters:
                                        "Alternative: share of households with a shop.", 0, 1,
                                        "clusters")
     industry_cluster_min_shops: float = _p(
-        115, "sellers of one industry in a county (1:1)",
+        150, "sellers of one industry in a county (1:1)",
         "assumption: §3.3.3's 'industrial clusters' that 80% of county firms are outside are "
         "county industries (Meitan tea, Zunyi chili), looser than Taobao villages; fitted to "
         "that 80%, so that fact is not an independent check",
         "Sellers of one industry (tea, chili, embroidery; not 'other') in a county form a county "
-        "industrial cluster when the 95% lower bound of their count (at the reference scale, as "
-        "for cells) reaches this; at the fitted 115 that takes about 325 sellers. 0 switches "
-        "county clusters off.", 0, 1e7, "clusters")
+        "industrial cluster when they number this many (firms and households). A household "
+        "sample coarser than independent households at the reference scale 0.02 counts less by "
+        "its extra sampling error. 0 switches county clusters off.", 0, 1e7, "clusters")
     belt_dominance: float = _p(0.6, "share of cluster sales", "assumption",
                                "One line's share that makes a cluster an industry belt.", 0, 1,
                                "clusters")

@@ -9,7 +9,12 @@ import pytest
 
 from agents.farmers import EXITED, SELLING
 from model import CBECModel
-from model.clusters import county_industry_clusters, detect, villages_per_cell
+from model.clusters import (
+    county_industry_clusters,
+    detect,
+    line_sampling_variance,
+    villages_per_cell,
+)
 from model.parameters import Parameters
 from model.run import simulate
 from model.world import build_world
@@ -376,17 +381,65 @@ def test_cluster_rule_finds_connected_taobao_village_cells_and_belts():
 
 def test_county_industrial_clusters_are_a_lines_sellers_in_a_county():
     """§3.3.3: a county's sellers of one industry form a county industrial cluster once
-    numerous enough (a 95% lower bound, as for cells); its sellers pay no outside premium and
-    know their markets better. "Other" is a catch-all, not an industry: never a cluster."""
+    numerous enough; its sellers pay no outside premium and know their markets better. "Other"
+    is a catch-all, not an industry: never a cluster."""
     p = Parameters(household_scale=0.02, industry_cluster_min_shops=1000)
     shops = np.zeros((88, 4))
-    shops[5, 1] = 40  # 2,000 real shops; lower bound 29.6 agents = 1,481 real: a cluster
-    shops[6, 0] = 22  # 1,100 real shops; lower bound 14.3 agents = 715 real: not yet
-    shops[7, 3] = 400  # 20,000 shops of "other": not an industry
+    shops[5, 1] = 21  # 1,050 real sellers: a cluster
+    shops[6, 0] = 19  # 950: not yet
+    shops[7, 3] = 400  # 20,000 sellers of "other": not an industry
     found = county_industry_clusters(p, shops)
     assert found[5, 1] and found.sum() == 1
+    # firms count as they are: 50 firms and 19 household agents (950) make 1,000
+    firms = np.zeros((88, 4))
+    firms[6, 0] = 50
+    assert county_industry_clusters(p, shops, firms)[6, 0]
     assert not county_industry_clusters(p.replace(industry_cluster_min_shops=0), shops).any()
     assert not county_industry_clusters(p.replace(clusters=False), shops).any()
+
+
+def test_a_county_line_counts_a_coarse_sample_by_its_extra_sampling_error():
+    """Issue 13, item 6: the rule reads real sellers; where the sample is coarser than
+    independent households at the reference scale 0.02, its estimate counts less by the extra
+    width of its 95% bound. 25 direct seller agents at 0.02 are 1,250 sellers; the same 1,250
+    as one cooperative agent's members (who came in together, standing for some 80 cooperatives
+    of one line) are one draw: sd 1,250 instead of 250, so they do not make a cluster."""
+    p = Parameters(household_scale=0.02, industry_cluster_min_shops=1000)
+    shape = (88, 4)
+    shops = np.zeros(shape)
+    shops[5, 1] = 25
+    shops[6, 1] = 25
+    direct = np.zeros(88 * 4)
+    direct[5 * 4 + 1] = 25
+    variance = line_sampling_variance(direct, np.array([6 * 4 + 1]), np.array([25.0]), 0.02,
+                                      shape)
+    assert variance[5, 1] == pytest.approx(1250 * 50)  # Poisson at the reference scale
+    assert variance[6, 1] == pytest.approx(1250 ** 2)  # one lump
+    found = county_industry_clusters(p, shops, 0.0, variance)
+    assert found[5, 1] and not found[6, 1]
+    # at 1:1 a cooperative's 15 households join one at a time: Poisson, the count as it is
+    one = p.replace(household_scale=1.0)
+    direct = np.zeros(88 * 4)
+    direct[5 * 4 + 1] = 985
+    variance = line_sampling_variance(direct, np.array([5 * 4 + 1]), np.array([15.0]), 1.0,
+                                      shape)
+    line = np.zeros(shape)
+    line[5, 1] = 1000
+    assert variance[5, 1] == pytest.approx(1000 * 50)
+    assert county_industry_clusters(one, line, 0.0, variance)[5, 1]
+    assert not county_industry_clusters(one, line - (line > 0), 0.0, variance)[5, 1]
+    # below the reference scale the sample is coarser: 2,000 sellers as 10 agents at 0.005
+    # count as 2,000 - 1.64 x (632 - 316) = 1,481
+    small = p.replace(household_scale=0.005, industry_cluster_min_shops=1480)
+    line = np.zeros(shape)
+    line[5, 1] = 10
+    assert county_industry_clusters(small, line)[5, 1]
+    assert not county_industry_clusters(small.replace(industry_cluster_min_shops=1485), line)[5, 1]
+
+
+def test_a_county_industrial_cluster_spares_its_sellers_the_outside_premium():
+    """Sellers of a county industrial cluster pay no outside premium and know their markets
+    better; detection counts sellers, not households."""
     # the premium: sellers of one county's line, none of them in a cluster cell
     m = CBECModel(rng=1, household_scale=0.003, months=1)
     h = m.households

@@ -357,9 +357,9 @@ def test_no_cell_reaches_a_taobao_village_and_county_clusters_grow_and_lock_in(b
     """N5, I, R: "No 5 km cell reaches a Taobao village's density of sales and shops by 2030:
     cross-border sellers are a small minority of households, spread thin. The clusters that form
     are county industrial clusters. County industrial clusters appear and grow: there are more
-    in December 2030 than in December 2027. Lock-in: most county industrial clusters of December
-    2027 are still one in December 2030, while only a small fraction of the other county
-    industries has become one.\""""
+    in December 2030 than in December 2027. Lock-in: nearly nine in ten county industrial
+    clusters of December 2027 are still one in December 2030, while about one in ten of the
+    other county industries has become one.\""""
     stay, enter, counts = [], [], []
     for seed, history in county_clusters.items():
         out = baseline[seed].outcomes
@@ -372,8 +372,8 @@ def test_no_cell_reaches_a_taobao_village_and_county_clusters_grow_and_lock_in(b
         enter.append((after & ~before).sum() / (~before).sum())
     # and they grow by a fifth or more over the seeds together
     assert sum(a for _, a in counts) > 1.2 * sum(b for b, _ in counts), counts
-    assert np.mean(stay) > 0.6, stay
-    assert np.mean(enter) < 0.1 * np.mean(stay), (stay, enter)
+    assert np.mean(stay) > 0.8, stay  # nearly nine in ten
+    assert 0.05 < np.mean(enter) < 0.15, enter  # about one in ten
 
 
 def test_a_higher_outside_cluster_premium_shrinks_clusters(baseline):
