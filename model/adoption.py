@@ -44,19 +44,41 @@ def review(month: int, p: Parameters, streams: RandomStreams, h: Households,
     if len(reviewers) == 0:
         return
     need = pricing.hurdle(reviewers)
-    direct = np.full(len(reviewers), -np.inf)  # only capable households can sell alone
-    able = h.capable[reviewers]
-    direct[able] = pricing.gain(reviewers[able], np.zeros(int(able.sum())), need[able])
+    able = h.capable[reviewers]  # only capable households can sell alone
     join = np.zeros(len(reviewers), dtype=bool)
     if cooperatives is not None:
         lines = cooperatives.open_by_line(p)
         coop_id, coop_size = cooperatives.open_for(reviewers, lines)
         has_coop = (coop_id >= 0) & p.cooperatives
-        via_coop = np.full(len(reviewers), -np.inf)
-        if has_coop.any():
-            via_coop[has_coop] = pricing.coop_gain(reviewers[has_coop],
-                                                   coop_size[has_coop] + 1, need[has_coop])
+        direct, via_coop = _gains(pricing, reviewers, need, able, has_coop, coop_size + 1)
         join = has_coop & (via_coop > need) & (via_coop >= direct)
         join = cooperatives.admit(reviewers, join, month, p, streams, lines)
+    else:
+        direct, _ = _gains(pricing, reviewers, need, able, np.zeros(len(reviewers), bool), 0.0)
     alone = ~join & (direct > need)
     h.start_selling(reviewers[alone], month, -1)
+
+
+def _gains(pricing: Pricing, reviewers: np.ndarray, need: np.ndarray, able: np.ndarray,
+           has_coop: np.ndarray, members: np.ndarray | float
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Gain rates (per yuan of goods) of ``reviewers`` selling directly (those ``able`` to)
+    and as a cooperative's ``members``-th member (those who ``has_coop``); ``-inf`` for the
+    others and for those whose gain cannot beat their hurdle ``need`` (not priced further).
+    Each reviewer's sales and skill are looked up once, for both."""
+    direct = np.full(len(reviewers), -np.inf)
+    via_coop = np.full(len(reviewers), -np.inf)
+    sales, skill = pricing.annual_sales(reviewers), pricing.skill(reviewers)
+    need = need.astype(float)  # once, not in each pricing
+    members = np.broadcast_to(members, len(reviewers))
+    for gains, chosen in ((direct, able), (via_coop, has_coop)):
+        pos = np.flatnonzero(chosen)
+        if len(pos) == 0:
+            continue
+        if gains is direct:
+            gains[pos] = pricing.gain(reviewers[pos], np.zeros(len(pos)), need[pos],
+                                      sales[pos], skill[pos])
+        else:
+            gains[pos] = pricing.coop_gain(reviewers[pos], members[pos], need[pos],
+                                           sales[pos], skill[pos])
+    return direct, via_coop
