@@ -33,11 +33,13 @@ def sellers_per_county(households: Households, firms: Households, n_counties: in
                                          minlength=n_counties))
 
 
-def registered_alone(households: Households, p: Parameters) -> np.ndarray:
+def registered_alone(households: Households, p: Parameters,
+                     entrepreneurs: np.ndarray | None = None) -> np.ndarray:
     """Households selling on their own through a registered business (returnee
-    entrepreneurs large enough to register, :func:`model.economics.registered_business`)."""
+    entrepreneurs large enough to register, :func:`model.economics.registered_business`).
+    ``entrepreneurs``: ``np.flatnonzero(households.entrepreneur)``, when the caller has it."""
     h = households
-    ent = np.flatnonzero(h.entrepreneur)
+    ent = np.flatnonzero(h.entrepreneur) if entrepreneurs is None else entrepreneurs
     alone = ent[(h.status[ent] == SELLING) & (h.coop[ent] < 0)]
     return alone[econ.registered_business(h, alone, p)]
 
