@@ -36,7 +36,7 @@ def review(month: int, p: Parameters, streams: RandomStreams, h: Households,
     profit (:func:`model.awareness.peer_share`), whom reviewers copy."""
     h.come_back(month, p.reentry_months)
     aware = np.flatnonzero(h.status == AWARE)
-    chance = np.minimum(p.review_rate + p.imitation_rate * successful_peers[h.cell[aware]], 1.0)
+    chance = np.minimum(p.review_rate + p.imitation_rate * successful_peers, 1.0)[h.cell[aware]]
     chosen = streams.uniform("review", month, aware) < chance
     fresh = entrepreneurs[h.status[entrepreneurs] == AWARE]  # review at once
     chosen[np.searchsorted(aware, fresh)] = True

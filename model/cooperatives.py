@@ -235,7 +235,8 @@ class CooperativeRegistry:
         for (county, line), coops in lines.items():
             table[county, line] = coops[0].coop_id
             size[county, line] = coops[0].size
-        return table[h.county[idx], h.product[idx]], size[h.county[idx], h.product[idx]]
+        line_of = h.county[idx].astype(np.intp) * len(PRODUCTS) + h.product[idx]
+        return table.ravel()[line_of], size.ravel()[line_of]
 
     def accrue(self, coop: Cooperative, p: Parameters) -> None:
         """A month's places for ``coop``: ``p.coop_intake_per_month`` households for each
@@ -336,14 +337,19 @@ class CooperativeRegistry:
         radius = p.coop_radius_km * widening
         # real candidates within coop_radius_km per candidate agent within `radius`
         real_per_agent = 1.0 / (scale * widening ** 2)
+        county_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # candidates, their lines
         local_of: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         pools = []
         in_reach = []
         for leader in leaders.tolist():
             county, line = int(h.county[leader]), int(h.product[leader])
             if (county, line) not in local_of:
-                a, b = self.county_start[county], self.county_stop[county]
-                local = a + np.flatnonzero(candidate[a:b] & (h.product[a:b] == line))
+                if county not in county_of:
+                    a, b = self.county_start[county], self.county_stop[county]
+                    in_county = a + np.flatnonzero(candidate[a:b])
+                    county_of[county] = in_county, h.product[in_county]
+                in_county, lines = county_of[county]
+                local = in_county[lines == line]
                 local_of[county, line] = local, h.cell[local]  # cells in increasing order
             local, local_cells = local_of[county, line]
             pool = _in_cells(local, local_cells, self.cells_near(int(h.cell[leader]), radius),
