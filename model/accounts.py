@@ -121,15 +121,18 @@ class Pricing:
         claims = registered | (np.asarray(coop_members) > 0)
         reward = np.zeros(len(idx))
         if with_reward and claims.any():
-            # priced for the claimants only (all of them in a cooperative, few alone)
+            # priced for the claimants whose turnover earns a reward (the rate is 0 below
+            # p.subsidy_min_turnover_yuan): all of a cooperative's members claim, few earn
             c = slice(None) if claims.all() else np.flatnonzero(claims)
             if reward_turnover is None:
                 channel = B2B if self.registered else RETAIL
                 turnover = sales[c] * econ.export_price(p, ctx)[channel, h.product[idx[c]]]
             else:
                 turnover = np.broadcast_to(reward_turnover, (len(idx),))[c]
+            earns = np.flatnonzero(turnover >= p.subsidy_min_turnover_yuan)
+            c = earns if isinstance(c, slice) else c[earns]
             years_factor = np.clip(1.0 - p.subsidy_min_years / 3.0, 0.0, 1.0)
-            reward[c] = (econ.reward_rate(turnover, p) * ctx.takeup[h.county[idx[c]]]
+            reward[c] = (econ.reward_rate(turnover[earns], p) * ctx.takeup[h.county[idx[c]]]
                          * np.where(years[c] >= p.subsidy_min_years, 1.0, years_factor)
                          * ctx.subsidy_ratio["turnover_reward"])
         if skill is None:
