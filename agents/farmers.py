@@ -148,9 +148,11 @@ class Households:
         village = (first_village[cell]
                    + (rng.random(n) * n_villages[cell]).astype(np.int32)).astype(np.int32)
         shares = product_shares(world.counties["code"], params)
-        cum = np.cumsum(shares, axis=1)[county]
+        cum = np.cumsum(shares, axis=1)
         u = rng.random(n)
-        product = (u[:, None] > cum[:, :3]).sum(axis=1).astype(np.int8)
+        product = np.zeros(n, dtype=np.int8)  # the lines whose cumulative share u passes
+        for line in range(len(PRODUCTS) - 1):
+            product += u > cum[:, line][county]
         sales = rng.lognormal(np.log(median_yuan), sigma, n)
         innate = rng.beta(2.0, 3.0, n).astype(np.float32)
         risk = rng.random(n).astype(np.float32)
