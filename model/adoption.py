@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.farmers import AWARE, Households
-from model.accounts import Pricing
+from model.accounts import ECONOMICS_BLOCK, Pricing
 from model.cooperatives import CooperativeRegistry
 from model.parameters import Parameters
 from model.randomness import RandomStreams
@@ -65,20 +65,25 @@ def _gains(pricing: Pricing, reviewers: np.ndarray, need: np.ndarray, able: np.n
     """Gain rates (per yuan of goods) of ``reviewers`` selling directly (those ``able`` to)
     and as a cooperative's ``members``-th member (those who ``has_coop``); ``-inf`` for the
     others and for those whose gain cannot beat their hurdle ``need`` (not priced further).
-    Each reviewer's sales and skill are looked up once, for both."""
+    Reviewers are priced in blocks of :data:`model.accounts.ECONOMICS_BLOCK` (what a block
+    needs stays in the CPU cache), each reviewer's sales and skill looked up once for both."""
     direct = np.full(len(reviewers), -np.inf)
     via_coop = np.full(len(reviewers), -np.inf)
-    sales, skill = pricing.annual_sales(reviewers), pricing.skill(reviewers)
     need = need.astype(float)  # once, not in each pricing
     members = np.broadcast_to(members, len(reviewers))
-    for gains, chosen in ((direct, able), (via_coop, has_coop)):
-        pos = np.flatnonzero(chosen)
-        if len(pos) == 0:
+    for start in range(0, len(reviewers), ECONOMICS_BLOCK):
+        block = slice(start, start + ECONOMICS_BLOCK)
+        alone, in_coop = np.flatnonzero(able[block]), np.flatnonzero(has_coop[block])
+        if len(alone) == 0 and len(in_coop) == 0:
             continue
-        if gains is direct:
-            gains[pos] = pricing.gain(reviewers[pos], np.zeros(len(pos)), need[pos],
-                                      sales[pos], skill[pos])
-        else:
-            gains[pos] = pricing.coop_gain(reviewers[pos], members[pos], need[pos],
-                                           sales[pos], skill[pos])
+        idx = reviewers[block]
+        sales, skill = pricing.annual_sales(idx), pricing.skill(idx)
+        need_b = need[block]
+        if len(alone):
+            direct[block][alone] = pricing.gain(idx[alone], np.zeros(len(alone)), need_b[alone],
+                                                sales[alone], skill[alone])
+        if len(in_coop):
+            via_coop[block][in_coop] = pricing.coop_gain(
+                idx[in_coop], members[block][in_coop], need_b[in_coop], sales[in_coop],
+                skill[in_coop])
     return direct, via_coop
