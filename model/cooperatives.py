@@ -337,19 +337,14 @@ class CooperativeRegistry:
         radius = p.coop_radius_km * widening
         # real candidates within coop_radius_km per candidate agent within `radius`
         real_per_agent = 1.0 / (scale * widening ** 2)
-        county_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # candidates, their lines
         local_of: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         pools = []
         in_reach = []
         for leader in leaders.tolist():
             county, line = int(h.county[leader]), int(h.product[leader])
             if (county, line) not in local_of:
-                if county not in county_of:
-                    a, b = self.county_start[county], self.county_stop[county]
-                    in_county = a + np.flatnonzero(candidate[a:b])
-                    county_of[county] = in_county, h.product[in_county]
-                in_county, lines = county_of[county]
-                local = in_county[lines == line]
+                a, b = self.county_start[county], self.county_stop[county]
+                local = a + np.flatnonzero(candidate[a:b] & (h.product[a:b] == line))
                 local_of[county, line] = local, h.cell[local]  # cells in increasing order
             local, local_cells = local_of[county, line]
             pool = _in_cells(local, local_cells, self.cells_near(int(h.cell[leader]), radius),
