@@ -64,5 +64,6 @@ def successful_peers(world: World, households: Households, window_households: np
     """Per cell: households in its 3×3 block that sell at a profit, over households there
     (whom aware households and firms copy, ODD §7.4)."""
     h = households
-    winners = (h.status == SELLING) & (h.profit_trailing > 0)
+    sellers = np.flatnonzero(h.status == SELLING)
+    winners = sellers[h.profit_trailing[sellers] > 0]
     return awareness.peer_share(world, h.cell[winners], window_households)
