@@ -464,7 +464,8 @@ class CooperativeRegistry:
             unhappy = reviewing & (gain < need)
             churn = streams.uniform("coop_churn", month, members_idx) < p.coop_leave_rate
             h.leave_cooperative(members_idx[unhappy | churn])
-        counts = np.bincount(h.coop[h.coop >= 0], minlength=self.next_id)
+        still = h.coop[members_idx]  # nobody joined since: the members are among them
+        counts = np.bincount(still[still >= 0], minlength=self.next_id)
         active = self.active()
         before = np.array([c.n_members for c in active], dtype=float)
         after = counts[[c.coop_id for c in active]] if active else np.zeros(0, dtype=np.int64)
