@@ -69,7 +69,6 @@ def _gains(pricing: Pricing, reviewers: np.ndarray, need: np.ndarray, able: np.n
     needs stays in the CPU cache), each reviewer's sales and skill looked up once for both."""
     direct = np.full(len(reviewers), -np.inf)
     via_coop = np.full(len(reviewers), -np.inf)
-    need = need.astype(float)  # once, not in each pricing
     members = np.broadcast_to(members, len(reviewers))
     for start in range(0, len(reviewers), ECONOMICS_BLOCK):
         block = slice(start, start + ECONOMICS_BLOCK)
@@ -78,7 +77,7 @@ def _gains(pricing: Pricing, reviewers: np.ndarray, need: np.ndarray, able: np.n
             continue
         idx = reviewers[block]
         sales, skill = pricing.annual_sales(idx), pricing.skill(idx)
-        need_b = need[block]
+        need_b = need[block].astype(float)  # once for both pricings
         if len(alone):
             direct[block][alone] = pricing.gain(idx[alone], np.zeros(len(alone)), need_b[alone],
                                                 sales[alone], skill[alone])
