@@ -63,10 +63,15 @@ class Pricing:
         """Goods a household ships a year (yuan, domestic value), with learning by doing."""
         return econ.annual_sales(self.households, idx, self.params)
 
+    def skill(self, idx: np.ndarray) -> np.ndarray:
+        """Effective skill of households ``idx`` ([0, 1]) with the current know-how."""
+        return self.households.skill(idx, self.knowhow.cell)
+
     def accounts(self, idx: np.ndarray, coop_members: np.ndarray | float,
                  reward_turnover: np.ndarray | None = None, full: bool = True,
                  with_reward: bool = True, need: np.ndarray | None = None,
-                 sales: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                 sales: np.ndarray | None = None, skill: np.ndarray | None = None
+                 ) -> dict[str, np.ndarray]:
         """Expected yearly accounts of households ``idx`` selling with ``coop_members``
         (0 = directly). ``reward_turnover``: the entity turnover the reward is judged on
         (defaults to the household's own revenue). ``full=False``: only what a decision needs
@@ -75,7 +80,9 @@ class Pricing:
         ``need`` (with ``full=False``): each household's hurdle; a household whose gain cannot
         exceed it (:func:`model.economics.may_reach`) is not priced further and gets a
         ``gain_rate`` of ``-inf``; only ``gain_rate`` is returned then.
-        ``sales``: the households' :meth:`annual_sales`, when the caller has them already.
+        ``sales``, ``skill``: the households' :meth:`annual_sales` and :meth:`skill`, when the
+        caller has them already (a review prices a household twice: directly and in a
+        cooperative).
 
         Large sets are priced in blocks of :data:`ECONOMICS_BLOCK` households (about twice as
         fast at 1:1)."""
@@ -86,7 +93,7 @@ class Pricing:
             need = np.broadcast_to(np.asarray(need, dtype=float), (n,))
         if n <= ECONOMICS_BLOCK:
             return self._block(idx, coop_members, reward_turnover, full, with_reward, need,
-                               sales)
+                               sales, skill)
         coop_members = np.broadcast_to(coop_members, (n,))
         if reward_turnover is not None:
             reward_turnover = np.broadcast_to(reward_turnover, (n,))
@@ -94,14 +101,15 @@ class Pricing:
             idx[i:i + ECONOMICS_BLOCK], coop_members[i:i + ECONOMICS_BLOCK],
             None if reward_turnover is None else reward_turnover[i:i + ECONOMICS_BLOCK], full,
             with_reward, None if need is None else need[i:i + ECONOMICS_BLOCK],
-            None if sales is None else sales[i:i + ECONOMICS_BLOCK])
+            None if sales is None else sales[i:i + ECONOMICS_BLOCK],
+            None if skill is None else skill[i:i + ECONOMICS_BLOCK])
             for i in range(0, n, ECONOMICS_BLOCK)]
         return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
     def _block(self, idx: np.ndarray, coop_members: np.ndarray | float,
                reward_turnover: np.ndarray | None, full: bool, with_reward: bool,
-               need: np.ndarray | None = None, sales: np.ndarray | None = None
-               ) -> dict[str, np.ndarray]:
+               need: np.ndarray | None = None, sales: np.ndarray | None = None,
+               skill: np.ndarray | None = None) -> dict[str, np.ndarray]:
         p = self.params
         h = self.households
         ctx = self.context
@@ -111,18 +119,24 @@ class Pricing:
         registered = self.registered_rows(idx)
         # only an entity claims: a registered business, or a household's cooperative
         claims = registered | (np.asarray(coop_members) > 0)
+        reward = np.zeros(len(idx))
         if with_reward and claims.any():
+            # priced for the claimants whose turnover earns a reward (the rate is 0 below
+            # p.subsidy_min_turnover_yuan): all of a cooperative's members claim, few earn
+            c = slice(None) if claims.all() else np.flatnonzero(claims)
             if reward_turnover is None:
                 channel = B2B if self.registered else RETAIL
-                reward_turnover = sales * econ.export_price(p, ctx)[channel, h.product[idx]]
+                turnover = sales[c] * econ.export_price(p, ctx)[channel, h.product[idx[c]]]
+            else:
+                turnover = np.broadcast_to(reward_turnover, (len(idx),))[c]
+            earns = np.flatnonzero(turnover >= p.subsidy_min_turnover_yuan)
+            c = earns if isinstance(c, slice) else c[earns]
             years_factor = np.clip(1.0 - p.subsidy_min_years / 3.0, 0.0, 1.0)
-            reward = (econ.reward_rate(reward_turnover, p) * ctx.takeup[h.county[idx]]
-                      * np.where(years >= p.subsidy_min_years, 1.0, years_factor)
-                      * ctx.subsidy_ratio["turnover_reward"])
-            reward = np.where(claims, reward, 0.0)
-        else:
-            reward = np.zeros(len(idx))
-        skill = h.skill(idx, self.knowhow.cell)
+            reward[c] = (econ.reward_rate(turnover[earns], p) * ctx.takeup[h.county[idx[c]]]
+                         * np.where(years[c] >= p.subsidy_min_years, 1.0, years_factor)
+                         * ctx.subsidy_ratio["turnover_reward"])
+        if skill is None:
+            skill = self.skill(idx)
         if need is None:
             return econ.annual_economics(h, idx, ctx, p, skill, coop_members, sales, reward,
                                          years, full=full, registered=registered,
@@ -147,19 +161,25 @@ class Pricing:
         return econ.registered_business(self.households, idx, self.params)
 
     def gain(self, idx: np.ndarray, coop_members: np.ndarray,
-             need: np.ndarray | None = None) -> np.ndarray:
+             need: np.ndarray | None = None, sales: np.ndarray | None = None,
+             skill: np.ndarray | None = None) -> np.ndarray:
         """Gain per yuan of goods of selling cross-border rather than domestically, with
         ``coop_members`` per household (0 = directly). With ``need`` (each household's
-        hurdle), ``-inf`` for a household whose gain cannot reach it (not priced further)."""
-        return self.accounts(idx, coop_members, full=False, need=need)["gain_rate"]
+        hurdle), ``-inf`` for a household whose gain cannot reach it (not priced further).
+        ``sales``, ``skill`` as for :meth:`accounts`."""
+        return self.accounts(idx, coop_members, full=False, need=need, sales=sales,
+                             skill=skill)["gain_rate"]
 
     def coop_gain(self, idx: np.ndarray, members: int | np.ndarray,
-                  need: np.ndarray | None = None) -> np.ndarray:
+                  need: np.ndarray | None = None, sales: np.ndarray | None = None,
+                  skill: np.ndarray | None = None) -> np.ndarray:
         """Gain rate of households ``idx`` selling through a cooperative of ``members``, whose
-        reward is judged on the members' pooled turnover; ``need`` as for :meth:`gain`."""
+        reward is judged on the members' pooled turnover; ``need``, ``sales`` and ``skill``
+        as for :meth:`gain`."""
         members = np.broadcast_to(np.asarray(members, dtype=float), idx.shape)
-        sales = self.annual_sales(idx)
+        if sales is None:
+            sales = self.annual_sales(idx)
         price = econ.export_price(self.params, self.context)[B2B, self.households.product[idx]]
         pooled = members * sales * price
         return self.accounts(idx, members, reward_turnover=pooled, full=False,
-                             need=need, sales=sales)["gain_rate"]
+                             need=need, sales=sales, skill=skill)["gain_rate"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.farmers import AWARE, Households
-from model.accounts import Pricing
+from model.accounts import ECONOMICS_BLOCK, Pricing
 from model.cooperatives import CooperativeRegistry
 from model.parameters import Parameters
 from model.randomness import RandomStreams
@@ -36,7 +36,7 @@ def review(month: int, p: Parameters, streams: RandomStreams, h: Households,
     profit (:func:`model.awareness.peer_share`), whom reviewers copy."""
     h.come_back(month, p.reentry_months)
     aware = np.flatnonzero(h.status == AWARE)
-    chance = np.minimum(p.review_rate + p.imitation_rate * successful_peers[h.cell[aware]], 1.0)
+    chance = np.minimum(p.review_rate + p.imitation_rate * successful_peers, 1.0)[h.cell[aware]]
     chosen = streams.uniform("review", month, aware) < chance
     fresh = entrepreneurs[h.status[entrepreneurs] == AWARE]  # review at once
     chosen[np.searchsorted(aware, fresh)] = True
@@ -44,19 +44,45 @@ def review(month: int, p: Parameters, streams: RandomStreams, h: Households,
     if len(reviewers) == 0:
         return
     need = pricing.hurdle(reviewers)
-    direct = np.full(len(reviewers), -np.inf)  # only capable households can sell alone
-    able = h.capable[reviewers]
-    direct[able] = pricing.gain(reviewers[able], np.zeros(int(able.sum())), need[able])
+    able = h.capable[reviewers]  # only capable households can sell alone
     join = np.zeros(len(reviewers), dtype=bool)
     if cooperatives is not None:
         lines = cooperatives.open_by_line(p)
         coop_id, coop_size = cooperatives.open_for(reviewers, lines)
         has_coop = (coop_id >= 0) & p.cooperatives
-        via_coop = np.full(len(reviewers), -np.inf)
-        if has_coop.any():
-            via_coop[has_coop] = pricing.coop_gain(reviewers[has_coop],
-                                                   coop_size[has_coop] + 1, need[has_coop])
+        direct, via_coop = _gains(pricing, reviewers, need, able, has_coop, coop_size + 1)
         join = has_coop & (via_coop > need) & (via_coop >= direct)
         join = cooperatives.admit(reviewers, join, month, p, streams, lines)
+    else:
+        direct, _ = _gains(pricing, reviewers, need, able, np.zeros(len(reviewers), bool), 0.0)
     alone = ~join & (direct > need)
     h.start_selling(reviewers[alone], month, -1)
+
+
+def _gains(pricing: Pricing, reviewers: np.ndarray, need: np.ndarray, able: np.ndarray,
+           has_coop: np.ndarray, members: np.ndarray | float
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Gain rates (per yuan of goods) of ``reviewers`` selling directly (those ``able`` to)
+    and as a cooperative's ``members``-th member (those who ``has_coop``); ``-inf`` for the
+    others and for those whose gain cannot beat their hurdle ``need`` (not priced further).
+    Reviewers are priced in blocks of :data:`model.accounts.ECONOMICS_BLOCK` (what a block
+    needs stays in the CPU cache), each reviewer's sales and skill looked up once for both."""
+    direct = np.full(len(reviewers), -np.inf)
+    via_coop = np.full(len(reviewers), -np.inf)
+    members = np.broadcast_to(members, len(reviewers))
+    for start in range(0, len(reviewers), ECONOMICS_BLOCK):
+        block = slice(start, start + ECONOMICS_BLOCK)
+        alone, in_coop = np.flatnonzero(able[block]), np.flatnonzero(has_coop[block])
+        if len(alone) == 0 and len(in_coop) == 0:
+            continue
+        idx = reviewers[block]
+        sales, skill = pricing.annual_sales(idx), pricing.skill(idx)
+        need_b = need[block].astype(float)  # once for both pricings
+        if len(alone):
+            direct[block][alone] = pricing.gain(idx[alone], np.zeros(len(alone)), need_b[alone],
+                                                sales[alone], skill[alone])
+        if len(in_coop):
+            via_coop[block][in_coop] = pricing.coop_gain(
+                idx[in_coop], members[block][in_coop], need_b[in_coop], sales[in_coop],
+                skill[in_coop])
+    return direct, via_coop

@@ -47,6 +47,7 @@ is the one place that changes either.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 
 import mesa
@@ -65,6 +66,8 @@ CAPACITY_MULTIPLE = 2
 SAMPLE_MULTIPLE = 3
 #: returnees found cooperatives this many times as often (§5.1.2)
 RETURNEE_FOUNDER_FACTOR = 2.0
+#: :meth:`model.randomness.RandomStreams.order_keys` are uniform on [0, KEY_SPAN)
+KEY_SPAN = 2.0 ** 53
 
 
 def per_real_cooperative(total: np.ndarray | float, copies: np.ndarray | float,
@@ -78,22 +81,44 @@ def per_real_cooperative(total: np.ndarray | float, copies: np.ndarray | float,
 
 
 def _first_by_key(keys: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` smallest ``keys`` in increasing order: ``argsort(keys)[:k]`` without
-    sorting the whole pool (a founder's pool grows with the scale, and founders too)."""
-    if len(keys) <= k:
+    """Indices of the ``k`` smallest ``keys`` in increasing order (``argsort(keys,
+    kind="stable")[:k]``) without sorting the whole pool (a founder's pool grows with the
+    scale, and founders too). The keys are uniform on ``[0, 2**53)``
+    (:meth:`model.randomness.RandomStreams.order_keys`), so the ``k`` smallest are almost surely
+    below the level under which ``k + 6 sqrt(k) + 10`` are expected: only those are sorted (the
+    pool is partitioned when fewer fall below it)."""
+    n = len(keys)
+    if n <= k:
         return np.argsort(keys, kind="stable")
+    expected = k + 6.0 * np.sqrt(k) + 10.0
+    if expected < n / 4:
+        below = np.flatnonzero(keys < np.uint64(KEY_SPAN * expected / n))
+        if len(below) >= k:
+            return below[np.argsort(keys[below], kind="stable")[:k]]
     first = np.argpartition(keys, k - 1)[:k]
     return first[np.argsort(keys[first], kind="stable")]
 
 
-def _in_cells(sorted_cells: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """Positions in ``sorted_cells`` (non-decreasing) whose cell is one of ``cells``
-    (increasing), in increasing order: the blocks of each cell, found by bisection instead of
-    a pass over every candidate of the county."""
-    lo = np.searchsorted(sorted_cells, cells, side="left")
-    lengths = np.searchsorted(sorted_cells, cells, side="right") - lo
-    offsets = np.cumsum(lengths) - lengths
-    return np.arange(lengths.sum()) - np.repeat(offsets - lo, lengths)
+def _in_cells(local: np.ndarray, local_cells: np.ndarray, cells: np.ndarray,
+              leave_out: int) -> np.ndarray:
+    """The households of ``local`` (increasing) whose cell is one of ``cells`` (increasing),
+    but ``leave_out``, in increasing order. ``local_cells`` (their cells) is non-decreasing, so
+    they are blocks of ``local``, found by bisection; blocks of neighbouring cells are copied
+    as one."""
+    if len(cells) == 0:
+        return local[:0]
+    lo = np.searchsorted(local_cells, cells, side="left")
+    hi = np.searchsorted(local_cells, cells, side="right")
+    new_run = np.append(True, lo[1:] != hi[:-1])  # a block that does not go on the last one
+    starts, stops = lo[new_run].tolist(), hi[np.append(new_run[1:], True)].tolist()
+    out = int(np.searchsorted(local, leave_out))
+    if out < len(local) and local[out] == leave_out:  # split the block that holds it
+        run = bisect.bisect_right(starts, out) - 1
+        if run >= 0 and out < stops[run]:
+            starts.insert(run + 1, out + 1)
+            stops.insert(run, out)
+    return np.concatenate([local[a:b] for a, b in zip(starts, stops, strict=True)]
+                          or [local[:0]])
 
 
 class CooperativeRegistry:
@@ -114,6 +139,7 @@ class CooperativeRegistry:
         self.by_id: dict[int, Cooperative] = {}
         self.next_id = 0  # ids ever issued; households.coop holds them
         self.copies = np.zeros(0)
+        self._near: dict[tuple[int, float], np.ndarray] = {}  # cells_near
 
     # ------------------------------------------------------------------ state
     def __getitem__(self, coop_id: int) -> Cooperative:
@@ -209,7 +235,8 @@ class CooperativeRegistry:
         for (county, line), coops in lines.items():
             table[county, line] = coops[0].coop_id
             size[county, line] = coops[0].size
-        return table[h.county[idx], h.product[idx]], size[h.county[idx], h.product[idx]]
+        line_of = h.county[idx].astype(np.intp) * len(PRODUCTS) + h.product[idx]
+        return table.ravel()[line_of], size.ravel()[line_of]
 
     def accrue(self, coop: Cooperative, p: Parameters) -> None:
         """A month's places for ``coop``: ``p.coop_intake_per_month`` households for each
@@ -262,6 +289,20 @@ class CooperativeRegistry:
         households (at 1:1, fewer than ``p.coop_min_members`` households)."""
         return coop.n_members == 0 or coop.held < p.coop_min_members - 0.5
 
+    def cells_near(self, cell: int, radius: float) -> np.ndarray:
+        """Cells of ``cell``'s county whose centre is within ``radius`` km of its centre,
+        increasing (kept: the grid does not change)."""
+        near = self._near.get((cell, radius))
+        if near is None:
+            world = self.world
+            county = world.cell_county[cell]
+            c0, c1 = world.county_cell_start[county], world.county_cell_stop[county]
+            near = c0 + np.flatnonzero(np.hypot(world.cell_x_km[c0:c1] - world.cell_x_km[cell],
+                                                world.cell_y_km[c0:c1] - world.cell_y_km[cell])
+                                       <= radius)
+            self._near[cell, radius] = near
+        return near
+
     # ------------------------------------------------------------------ rules
     def form(self, month: int, p: Parameters, streams: RandomStreams, pricing: Pricing,
              knowhow_cell: np.ndarray) -> int:
@@ -292,7 +333,6 @@ class CooperativeRegistry:
         leaders = capable[streams.uniform("coop_founder", month, capable) < rate]
         if len(leaders) == 0:
             return 0
-        world = self.world
         widening = 1.0 / np.sqrt(min(1.0, scale / p.coop_reference_scale))
         radius = p.coop_radius_km * widening
         # real candidates within coop_radius_km per candidate agent within `radius`
@@ -307,13 +347,8 @@ class CooperativeRegistry:
                 local = a + np.flatnonzero(candidate[a:b] & (h.product[a:b] == line))
                 local_of[county, line] = local, h.cell[local]  # cells in increasing order
             local, local_cells = local_of[county, line]
-            c0, c1 = world.county_cell_start[county], world.county_cell_stop[county]
-            lc = h.cell[leader]
-            near = c0 + np.flatnonzero(np.hypot(world.cell_x_km[c0:c1] - world.cell_x_km[lc],
-                                                world.cell_y_km[c0:c1] - world.cell_y_km[lc])
-                                       <= radius)
-            pool = local[_in_cells(local_cells, near)]
-            pool = pool[pool != leader]
+            pool = _in_cells(local, local_cells, self.cells_near(int(h.cell[leader]), radius),
+                             leader)
             reach = len(pool) * real_per_agent  # real candidates
             in_reach.append(reach)
             if reach + 1 < p.coop_min_members:
@@ -429,7 +464,8 @@ class CooperativeRegistry:
             unhappy = reviewing & (gain < need)
             churn = streams.uniform("coop_churn", month, members_idx) < p.coop_leave_rate
             h.leave_cooperative(members_idx[unhappy | churn])
-        counts = np.bincount(h.coop[h.coop >= 0], minlength=self.next_id)
+        still = h.coop[members_idx]  # nobody joined since: the members are among them
+        counts = np.bincount(still[still >= 0], minlength=self.next_id)
         active = self.active()
         before = np.array([c.n_members for c in active], dtype=float)
         after = counts[[c.coop_id for c in active]] if active else np.zeros(0, dtype=np.int64)

@@ -250,23 +250,23 @@ def _order_value(revenue: np.ndarray, b2b: np.ndarray, p: Parameters) -> np.ndar
 
 
 def _first_mile_per_order(p: Parameters, t: dict[str, np.ndarray], cell: np.ndarray,
-                          has_point: np.ndarray, in_coop: np.ndarray,
+                          has_point: np.ndarray, in_coop: np.ndarray | bool,
                           density: np.ndarray | float) -> np.ndarray:
     """First-mile cost of an order (yuan): the haul to a pickup point or the county seat, times
     the cell's ``density`` factor, less what a cooperative saves by consolidating."""
     per_order = np.where(has_point, t["first_mile_point"], t["first_mile"][cell]) * density
-    if in_coop.any():
+    if np.any(in_coop):
         per_order = per_order * np.where(in_coop, 1.0 - p.coop_consolidation, 1.0)
     return per_order
 
 
 def _unsold_probability(p: Parameters, t: dict[str, np.ndarray], county: np.ndarray,
-                        in_cluster: np.ndarray, in_coop: np.ndarray, skill: np.ndarray
-                        ) -> np.ndarray:
+                        in_cluster: np.ndarray, in_coop: np.ndarray | bool,
+                        skill: np.ndarray) -> np.ndarray:
     """Chance a year of goods left unsold for lack of market information (§4.2): the county's
     information, more in a cluster and in a cooperative, and the seller's skill."""
     info = t["info"][county] + 0.1 * in_cluster
-    if in_coop.any():
+    if np.any(in_coop):
         info = info + 0.25 * in_coop
     info = np.clip(info, 0.0, 0.95)
     return np.clip(p.unsold_probability_no_info * (1 - info) * (1.2 - 0.4 * skill), 0, 1)
@@ -286,7 +286,9 @@ def _screen_tables(p: Parameters, ctx: MarketContext, t: dict[str, np.ndarray]) 
     lines: 0 retail on its own, 1 B2B on its own, 2 cooperative member), ``per_entity_floor``
     (4 lines x 2: selling retail, selling B2B or in a cooperative; yuan a year, before the
     cooperative's members share it), ``acquisition_floor`` (the cheapest acquisition factor
-    anywhere), ``value_floor`` (per yuan of goods), ``rcep_rate`` and ``origin_cost``. They read
+    anywhere), ``value_floor`` (per yuan of goods), ``sourcing_floor`` (county x line: the
+    sourcing factor less 1 at the county's exports so far), ``rcep_rate`` and ``origin_cost``.
+    They read
     ``ctx.subsidy_ratio``, so a context's budgets are replaced, never edited in place."""
     ration = ctx.subsidy_ratio
     t["rcep_rate"] = ctx.asean_share * p.rcep_tariff_saving
@@ -313,6 +315,8 @@ def _screen_tables(p: Parameters, ctx: MarketContext, t: dict[str, np.ndarray]) 
     # per yuan of goods: production at the farm-gate cost plus the domestic channel's gain
     # forgone, (1 - production) - (1 - production - domestic channel costs)
     t["value_floor"] = np.asarray(1.0 - p.domestic_channel_cost_share)
+    # (county, line): what sourcing costs over the farm-gate cost, before a newcomer's own goods
+    t["sourcing_floor"] = sourcing_factor(ctx.county_goods, ctx.county_capacity) - 1.0
 
 
 def annual_economics(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
@@ -535,28 +539,29 @@ def may_reach(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
     proportional to revenue, shared per entity or fixed, at their floor
     (:func:`_screen_tables`); then adding the costs that need a household's cell, village or
     county (its cluster's acquisition cost and market information, the first mile, the hours
-    per order, sourcing with its own goods). The floors are generous: every seller gets the
-    small-order freight subsidy, the breakage-insurance discount and (on the first mile, at
-    the densest consolidation) the parcel subsidy whether or not it qualifies, the trunk at
-    the hub economy's floor without the remote-county penalty, FX and customs at the cheapest
-    county, no trademark and no start-up costs. A household whose bound is
-    :data:`CEILING_SLACK` below its hurdle would not sell whatever the rest comes to; the
-    slack covers the rounding of the two computations."""
+    per order, sourcing at what its county exports already). The floors are generous: every
+    seller gets the small-order freight subsidy, the breakage-insurance discount and (on the
+    first mile, at the densest consolidation) the parcel subsidy whether or not it qualifies,
+    the trunk at the hub economy's floor without the remote-county penalty, FX and customs at
+    the cheapest county, sourcing without a newcomer's own goods, no trademark and no start-up
+    costs. A household whose bound is :data:`CEILING_SLACK` below its hurdle would not sell
+    whatever the rest comes to; the slack covers the rounding of the two computations."""
     t = market_tables(p, ctx)
     ration = ctx.subsidy_ratio
     prod = h.product[idx].astype(np.intp)
     coop_members = np.asarray(coop_members, dtype=float)
-    in_coop = coop_members > 0
-    b2b = in_coop | b2b
+    # one kind of seller for all (a decision prices one way of selling): one row of each table
+    in_coop = _same(coop_members > 0)
+    b2b = _same(in_coop | np.asarray(b2b))
     kind = np.where(in_coop, 2, np.where(b2b, 1, 0))  # retail, B2B alone, cooperative
     value = np.asarray(annual_sales, dtype=float)
-    revenue = value * t["revenue_factor"][np.where(b2b, B2B, RETAIL), prod]
+    revenue = value * _rows(t["revenue_factor"], np.where(b2b, B2B, RETAIL), prod)
     rcep_gain = np.maximum(revenue * t["rcep_rate"][prod] - t["origin_cost"], 0.0)
     n_share = np.maximum(coop_members, 1.0)
     acquisition_rate = p.acquisition_cost_share * (1.5 - skill)
-    cost_floor = (revenue * (t["per_revenue_floor"][kind, prod] + acquisition_rate
+    cost_floor = (revenue * (_rows(t["per_revenue_floor"], kind, prod) + acquisition_rate
                              * t["acquisition_floor"])
-                  + t["per_entity_floor"][prod, np.minimum(kind, 1)] / n_share
+                  + _rows(t["per_entity_floor"].T, np.minimum(kind, 1), prod) / n_share
                   + value * t["value_floor"] + p.fixed_cost_yuan)
     profit = revenue * (1.0 + expected_reward_rate) + rcep_gain - cost_floor
     # the hurdle less the slack, per yuan of goods, as a profit over the domestic route
@@ -567,7 +572,10 @@ def may_reach(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
     # second pass: what the household's cell, village and county add to the floor
     i = idx[left]
     prod, revenue, value = prod[left], revenue[left], value[left]
-    in_coop, b2b = in_coop[left], b2b[left]
+    if np.ndim(in_coop):
+        in_coop = in_coop[left]
+    if np.ndim(b2b):
+        b2b = b2b[left]
     cell = h.cell[i].astype(np.intp)
     county = h.county[i].astype(np.intp)
     in_cluster = in_a_cluster(ctx.in_cluster, ctx.industry_cluster, cell, county, prod)
@@ -580,11 +588,24 @@ def may_reach(h: Households, idx: np.ndarray, ctx: MarketContext, p: Parameters,
     first_mile = _first_mile_per_order(p, t, cell, has_point, in_coop, DENSITY_FACTOR_MIN)
     per_order = (np.maximum(first_mile - p.parcel_subsidy_yuan * ration["parcel"], 0.0)
                  + t["wage_per_hour"] * p.hours_per_order)
-    sourcing = value * p.production_cost_share * (
-        _sourcing(h, i, ctx, p, county, prod, value) - 1.0)
+    sourcing = value * p.production_cost_share * t["sourcing_floor"][county, prod]
     profit = profit[left] - (revenue * (acquisition + unsold)
                              + revenue / _order_value(revenue, b2b, p) * per_order + sourcing)
     return left[profit > threshold[left]]
+
+
+def _same(mask: np.ndarray) -> np.ndarray | bool:
+    """``mask`` as one bool when all its entries agree, else as it is."""
+    if mask.all():
+        return True
+    return mask if mask.any() else False
+
+
+def _rows(table: np.ndarray, row: np.ndarray | int, col: np.ndarray) -> np.ndarray:
+    """``table[row, col]``; one row taken first when ``row`` is one number (cheaper)."""
+    if np.ndim(row) == 0:
+        return table[int(row)][col]
+    return table[row, col]
 
 
 FISCAL_TERMS = ("small_order_freight", "parcel", "breakage_insurance", "certification",

@@ -33,11 +33,13 @@ def sellers_per_county(households: Households, firms: Households, n_counties: in
                                          minlength=n_counties))
 
 
-def registered_alone(households: Households, p: Parameters) -> np.ndarray:
+def registered_alone(households: Households, p: Parameters,
+                     entrepreneurs: np.ndarray | None = None) -> np.ndarray:
     """Households selling on their own through a registered business (returnee
-    entrepreneurs large enough to register, :func:`model.economics.registered_business`)."""
+    entrepreneurs large enough to register, :func:`model.economics.registered_business`).
+    ``entrepreneurs``: ``np.flatnonzero(households.entrepreneur)``, when the caller has it."""
     h = households
-    ent = np.flatnonzero(h.entrepreneur)
+    ent = np.flatnonzero(h.entrepreneur) if entrepreneurs is None else entrepreneurs
     alone = ent[(h.status[ent] == SELLING) & (h.coop[ent] < 0)]
     return alone[econ.registered_business(h, alone, p)]
 
@@ -62,5 +64,6 @@ def successful_peers(world: World, households: Households, window_households: np
     """Per cell: households in its 3×3 block that sell at a profit, over households there
     (whom aware households and firms copy, ODD §7.4)."""
     h = households
-    winners = (h.status == SELLING) & (h.profit_trailing > 0)
+    sellers = np.flatnonzero(h.status == SELLING)
+    winners = sellers[h.profit_trailing[sellers] > 0]
     return awareness.peer_share(world, h.cell[winners], window_households)

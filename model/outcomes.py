@@ -223,7 +223,7 @@ class Recorder:
         active_coops = np.unique(coop_of[coop_of >= 0])
         row: dict = {"month": m, "date": self.start + pd.DateOffset(months=m - 1),
                      "households": n}
-        row["aware_share"] = float((status != UNAWARE).sum() / max(n, 1))
+        row["aware_share"] = float((n - np.count_nonzero(status == UNAWARE)) / max(n, 1))
         row["sellers"] = len(sellers)
         row["sellers_real"] = to_real(len(sellers), scale)
         row["adoption_share"] = len(sellers) / max(n, 1)
@@ -245,7 +245,8 @@ class Recorder:
         coops = model.cooperatives.selling()  # the agents with members, and the real ones
         coops_real = model.cooperatives.real_count(coops)
         row["cooperatives_real"] = coops_real
-        registered = len(registered_alone(h, model.params))
+        entrepreneurs = np.flatnonzero(h.entrepreneur)
+        registered = len(registered_alone(h, model.params, entrepreneurs))
         row["entities_real"] = n_firms + to_real(registered, scale) + coops_real
         # entity turnover: calendar years, counted each December (model.subsidies)
         row["entity_turnover_median_yuan"] = model.rewards.turnover_median_yuan
@@ -258,11 +259,11 @@ class Recorder:
         # returnees
         flows = model.returnee_flows
         row["returns_month_real"] = to_real(flows.month_returns, scale)
-        row["returnees_total_real"] = to_real(float(h.returnee.sum()), scale)
+        row["returnees_total_real"] = to_real(float(np.count_nonzero(h.returnee)), scale)
         row["returns_to_poles_month_real"] = to_real(flows.month_to_poles, scale)
         row["returnee_destination_pole_km"] = flows.month_destination_pole_km
         row["returnee_entrepreneurs_month_real"] = to_real(flows.month_entrepreneurs, scale)
-        recent = np.flatnonzero(h.entrepreneur & (h.entrepreneur_month > m - 12))
+        recent = entrepreneurs[h.entrepreneur_month[entrepreneurs] > m - 12]
         row["returnee_entrepreneur_cbec_share"] = (
             float((status[recent] == SELLING).mean()) if len(recent) else float("nan"))
         # clusters
@@ -324,7 +325,7 @@ class Recorder:
         row["firms_new_total_real"] = n_new
         row["firms_new_tea_chili_share"] = tc / n_new if n_new else float("nan")
         row["trained_total_real"] = to_real(sum(s.trained_total for s in model.stations), scale)
-        row["exited"] = int((status == EXITED).sum())
+        row["exited"] = np.count_nonzero(status == EXITED)
         self.rows.append(row)
         self.latest = row
         self._county_panel(m, sellers)
@@ -459,10 +460,12 @@ class Recorder:
     def _per_county(self, values: np.ndarray) -> np.ndarray:
         """Sum of a household array per county (households are sorted by county)."""
         model = self.model
+        if values.dtype == bool:  # counted, not summed
+            return np.array([np.count_nonzero(values[a:b]) for a, b in zip(
+                model.county_start.tolist(), model.county_stop.tolist(), strict=True)],
+                dtype=float)
         out = np.zeros(len(model.stations))
         filled = model.county_stop > model.county_start
-        if values.dtype == bool:
-            values = values.astype(np.int64)
         out[filled] = np.add.reduceat(values, model.county_start[filled])
         return out
 

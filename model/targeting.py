@@ -280,20 +280,27 @@ class CountyPricing:
     def annual_sales(self, idx: np.ndarray) -> np.ndarray:
         return self._call("annual_sales", idx)
 
+    def skill(self, idx: np.ndarray) -> np.ndarray:
+        return self._call("skill", idx)
+
     def accounts(self, idx: np.ndarray, coop_members: np.ndarray | float,
                  reward_turnover: np.ndarray | None = None, full: bool = True,
                  with_reward: bool = True, need: np.ndarray | None = None,
-                 sales: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                 sales: np.ndarray | None = None, skill: np.ndarray | None = None
+                 ) -> dict[str, np.ndarray]:
         return self._call("accounts", idx, coop_members, reward_turnover=reward_turnover,
-                          full=full, with_reward=with_reward, need=need, sales=sales)
+                          full=full, with_reward=with_reward, need=need, sales=sales,
+                          skill=skill)
 
     def gain(self, idx: np.ndarray, coop_members: np.ndarray,
-             need: np.ndarray | None = None) -> np.ndarray:
-        return self._call("gain", idx, coop_members, need=need)
+             need: np.ndarray | None = None, sales: np.ndarray | None = None,
+             skill: np.ndarray | None = None) -> np.ndarray:
+        return self._call("gain", idx, coop_members, need=need, sales=sales, skill=skill)
 
     def coop_gain(self, idx: np.ndarray, members: int | np.ndarray,
-                  need: np.ndarray | None = None) -> np.ndarray:
-        return self._call("coop_gain", idx, members, need=need)
+                  need: np.ndarray | None = None, sales: np.ndarray | None = None,
+                  skill: np.ndarray | None = None) -> np.ndarray:
+        return self._call("coop_gain", idx, members, need=need, sales=sales, skill=skill)
 
 
 def reward_rates(levers: Levers) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:

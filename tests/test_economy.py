@@ -268,16 +268,23 @@ def test_labour_is_an_opportunity_cost_of_selling():
     assert dear.iloc[-1]["sellers_real"] < base.iloc[-1]["sellers_real"]
 
 
-@pytest.mark.parametrize("scenario", ["baseline", "full_package"])
-def test_the_pricing_screen_never_changes_a_decision(scenario):
+@pytest.mark.parametrize("scenario, changes", [
+    ("baseline", {}), ("full_package", {}),
+    # export-grade goods so scarce that sourcing costs a multiple of the farm-gate price
+    ("baseline", {"export_grade_share": 0.002})],
+    ids=["baseline", "full_package", "scarce_export_grade"])
+def test_the_pricing_screen_never_changes_a_decision(scenario, changes):
     """A decision asks for the gain with the household's hurdle: households whose bound
     (model.economics.may_reach) is below it are not priced further (-inf). Every household
     let through gets its exact gain, every household screened out has an exact gain below its
     hurdle, nobody is screened out when the hurdle is set just below the exact gain (the
     bound is never below it), and most households are screened out (the screen is what makes
     the review cheap at 1:1)."""
-    m = simulate({"household_scale": SCALE, "months": 30, **scenarios.get(scenario)}, seed=3,
-                 keep_model=True).model
+    m = simulate({"household_scale": SCALE, "months": 30, **scenarios.get(scenario), **changes},
+                 seed=3, keep_model=True).model
+    if changes:  # the screen's sourcing floor matters here
+        sourcing = econ.sourcing_factor(m.context.county_goods, m.context.county_capacity)
+        assert sourcing.max() > 2.0
     for agents, registered, sizes in ((m.households, False, (0.0, 16.0)),
                                       (m.firms, True, (0.0,))):
         pricing = Pricing(agents, m.params, m.context, m.knowhow, registered)

@@ -15,6 +15,7 @@ from model.clusters import (
     line_sampling_variance,
     villages_per_cell,
 )
+from model.cooperatives import _first_by_key, _in_cells
 from model.parameters import Parameters
 from model.run import simulate
 from model.world import build_world
@@ -127,6 +128,13 @@ def test_peer_effect_spreads_awareness():
     strong = runs(peer_effect=2.0)
     none = runs(peer_effect=0.0)
     assert mean_outcome(strong, "aware_share", [24]) > mean_outcome(none, "aware_share", [24])
+
+
+def test_households_read_a_cells_value_as_a_look_up_would():
+    m = CBECModel(rng=1, household_scale=0.003, months=1)
+    values = np.random.default_rng(0).random(m.world.n_cells).astype(np.float32)
+    for agents in (m.households, m.firms):
+        assert np.array_equal(agents.per_household(values), values[agents.cell])
 
 
 def test_an_agent_sells_when_its_margin_beats_its_hurdle():
@@ -323,6 +331,23 @@ def test_cooperatives_pool_costs_for_their_members():
     rate, rate_alone = pooled["loss"] / pooled["revenue"], retail["loss"] / retail["revenue"]
     assert (rate <= rate_alone + 1e-12).all() and (rate < rate_alone).any()
     assert (pooled["first_mile"] <= alone["first_mile"]).all()
+
+
+def test_a_founders_pool_and_sample_are_the_plain_definitions():
+    """A founder's candidates in reach are copied by blocks of cells, its sample found among
+    the keys below a level: the same households, in the same order, as a mask over the
+    candidates and a full sort of the keys."""
+    rng = np.random.default_rng(5)
+    for _ in range(500):
+        local = np.sort(rng.choice(5000, 300, replace=False))
+        cells = np.sort(rng.integers(0, 40, 300))
+        near = np.sort(rng.choice(45, int(rng.integers(0, 45)), replace=False))
+        founder = int(rng.choice(local)) if rng.random() < 0.9 else 5001
+        expected = local[np.isin(cells, near) & (local != founder)]
+        assert np.array_equal(_in_cells(local, cells, near, founder), expected)
+        keys = rng.integers(0, 2**53, int(rng.integers(1, 20_000)), dtype=np.uint64)
+        k = int(rng.integers(1, 60))
+        assert np.array_equal(_first_by_key(keys, k), np.argsort(keys, kind="stable")[:k])
 
 
 def test_cooperatives_form_take_members_and_can_be_switched_off():
