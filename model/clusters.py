@@ -33,9 +33,11 @@ from model.parameters import Parameters
 from model.scaling import to_real
 from model.world import World
 
-# assumption: one-sided 95% Poisson bound on a window's shop count (see the module docstring)
+# assumption: one-sided 95% bounds on the household sample's counts: a cell window's shops
+# (Poisson) and a county line's sellers (the extra width of its bound where the sample is
+# coarser than the reference; see the module docstring and county_industry_clusters)
 CLUSTER_CONFIDENCE_Z = 1.64
-# assumption: the bound is computed for a sample of this many agents per real household (the
+# assumption: the bounds are computed for a sample of this many agents per real household (the
 # default scale) at every scale, so that clusters mean the same at 1:1 as at the default
 CLUSTER_REFERENCE_SCALE = 0.02
 
@@ -61,8 +63,8 @@ class ClusterState:
 
 def shops_lower_bound(shops: np.ndarray, scale: float) -> np.ndarray:
     """One-sided 95% Poisson lower bound of shop counts (agents), taken as if households were
-    sampled at :data:`CLUSTER_REFERENCE_SCALE` whatever ``scale`` is, so that both cluster rules
-    are equally strict at 1:1 and at the default scale (stricter below it)."""
+    sampled at :data:`CLUSTER_REFERENCE_SCALE` whatever ``scale`` is, so that the cell rule is
+    equally strict at 1:1 and at the default scale (stricter below it)."""
     thin = min(1.0, CLUSTER_REFERENCE_SCALE / scale)
     return np.maximum(shops - CLUSTER_CONFIDENCE_Z * np.sqrt(shops / thin), 0.0)
 
@@ -75,18 +77,20 @@ def in_a_cluster(cell_clusters: np.ndarray, industry_clusters: np.ndarray, cell:
 
 
 def line_sampling_variance(direct: np.ndarray, coop_lines: np.ndarray, coop_members: np.ndarray,
-                           scale: float, shape: tuple[int, int]) -> np.ndarray:
+                           scale: float, shape: tuple[int, int],
+                           coop_copies: np.ndarray | None = None) -> np.ndarray:
     """Variance (real households²) of the household sample's estimate of each (county, line)'s
     sellers, as if sampled at :data:`CLUSTER_REFERENCE_SCALE` whatever ``scale`` is.
 
     The sample's draws are its agents: a direct seller agent stands for ``1 / scale``
-    households, a cooperative agent's member agents for ``R = members / scale`` households who
-    came in together (founded at once, taking places together: issue 13, item 6). A draw of
-    ``R`` households adds ``R × max(R, u)`` with ``u = max(1 / scale, 1 / reference)`` the
+    households, a cooperative agent that stands for more than one cooperative (``copies > 1``,
+    at a small scale) for ``R = members / scale`` households who came in together (founded at
+    once into one county line, taking places together: issue 13, item 6). A draw of ``R``
+    households adds ``R × max(R, u)`` with ``u = max(1 / scale, 1 / reference)`` the
     households per draw at the reference scale: Poisson at the reference scale for draws no
-    larger than a reference agent (direct sellers at every scale; a cooperative's households at
-    1:1, who join one at a time), the square of the lump for larger ones (at a small scale, a
-    cooperative agent's members stand for several cooperatives of one county line).
+    larger than a reference agent, the square of the lump for larger ones. A cooperative agent
+    that is one cooperative (at 1:1, whose households join one at a time) adds ``R × u``, as
+    its households would selling directly.
 
     Args:
         direct: direct seller agents per (county, line), flattened.
@@ -94,12 +98,14 @@ def line_sampling_variance(direct: np.ndarray, coop_lines: np.ndarray, coop_memb
         coop_members: its member agents.
         scale: ``household_scale``.
         shape: (counties, lines).
+        coop_copies: the cooperatives each stands for (default: more than one).
     """
     per_draw = max(1.0 / scale, 1.0 / CLUSTER_REFERENCE_SCALE)
     variance = direct * (1.0 / scale) * per_draw
     lump = coop_members / scale
-    variance = variance + np.bincount(coop_lines, weights=lump * np.maximum(lump, per_draw),
-                                      minlength=len(direct))
+    together = np.ones(len(lump), dtype=bool) if coop_copies is None else coop_copies > 1.0
+    added = np.where(together, lump * np.maximum(lump, per_draw), lump * per_draw)
+    variance = variance + np.bincount(coop_lines, weights=added, minlength=len(direct))
     return variance.reshape(shape)
 
 
@@ -108,12 +114,14 @@ def county_industry_clusters(p: Parameters, shops: np.ndarray,
                              variance: np.ndarray | None = None) -> np.ndarray:
     """County industrial clusters (§3.3.3): ``shops`` is household sellers per (county,
     product line), in agents, ``firm_shops`` selling firms (real: every firm is an agent). A
-    county's line is a cluster when its firms and household sellers (real) number
+    county's line is a cluster when its firms and household sellers (real) number at least
     ``p.industry_cluster_min_shops``. Where the household sample is coarser than independent
     households at :data:`CLUSTER_REFERENCE_SCALE` (scales below it; at small scales a
     cooperative agent's members, who came in together), its estimate of the line's sellers
     counts that much less: ``shops / scale - 1.64 (sqrt(variance) - sqrt(shops / scale ×
-    50))``, the extra width of the sample's one-sided 95% bound. ``variance`` is the sample's
+    50))``, the extra width of the sample's one-sided 95% bound, but never below 0 (a large
+    lump can take the estimate below what the line's other sellers alone would count; firms
+    still count in full). ``variance`` is the sample's
     (:func:`line_sampling_variance`); by default every agent a separate draw. Only the named
     industries (tea, chili, embroidery) can form one: "other" is a catch-all, not an industry.
     Returns a bool array of the same shape."""
@@ -125,7 +133,8 @@ def county_industry_clusters(p: Parameters, shops: np.ndarray,
     if variance is None:
         variance = households * per_draw
     reference = np.sqrt(households / CLUSTER_REFERENCE_SCALE)
-    estimate = households - CLUSTER_CONFIDENCE_Z * np.maximum(np.sqrt(variance) - reference, 0.0)
+    estimate = np.maximum(
+        households - CLUSTER_CONFIDENCE_Z * np.maximum(np.sqrt(variance) - reference, 0.0), 0.0)
     found = estimate + firm_shops >= p.industry_cluster_min_shops
     found[:, OTHER] = False
     return found
@@ -235,8 +244,8 @@ class SalesHistory:
 
 
 def find_clusters(world: World, p: Parameters, history: SalesHistory,
-                  sets: Sequence[Households], cell_households: np.ndarray, n_counties: int
-                  ) -> tuple[ClusterState, np.ndarray]:
+                  sets: Sequence[Households], cell_households: np.ndarray, n_counties: int,
+                  coop_copies: np.ndarray | None = None) -> tuple[ClusterState, np.ndarray]:
     """Sum the last 12 months of sales, then find clusters: cells (the Taobao-village rule,
     :func:`detect`) and county industrial clusters (sellers of one line,
     :func:`county_industry_clusters`, shape (n_counties, n_products)). Shops are the sellers of
@@ -256,21 +265,24 @@ def find_clusters(world: World, p: Parameters, history: SalesHistory,
     firm_lines = sum((c for _, c in rest), np.zeros(n_counties * n_lines))
     cells = detect(world, p, history.cell_12m, shops, cell_households,
                    history.cell_product_12m, firm_shops)
-    variance = _household_line_variance(sets[0], p.household_scale, n_counties, n_lines)
+    variance = _household_line_variance(sets[0], p.household_scale, n_counties, n_lines,
+                                        coop_copies)
     shape = (n_counties, n_lines)
     return cells, county_industry_clusters(p, line_shops.reshape(shape),
                                            firm_lines.reshape(shape), variance)
 
 
-def _household_line_variance(h: Households, scale: float, n_counties: int, n_lines: int
-                             ) -> np.ndarray:
+def _household_line_variance(h: Households, scale: float, n_counties: int, n_lines: int,
+                             coop_copies: np.ndarray | None = None) -> np.ndarray:
     """:func:`line_sampling_variance` of the household sellers ``h``: direct sellers and each
-    cooperative's member agents (a cooperative's members share its county and line)."""
+    cooperative's member agents (a cooperative's members share its county and line);
+    ``coop_copies[id]``: the cooperatives agent ``id`` stands for."""
     sellers = np.flatnonzero(h.status == SELLING)
     coop = h.coop[sellers]
     line = h.county[sellers].astype(np.int64) * n_lines + h.product[sellers]
     direct = np.bincount(line[coop < 0], minlength=n_counties * n_lines).astype(float)
-    _, first, members = np.unique(coop[coop >= 0], return_index=True, return_counts=True)
+    ids, first, members = np.unique(coop[coop >= 0], return_index=True, return_counts=True)
     coop_lines = line[coop >= 0][first]
+    copies = None if coop_copies is None else coop_copies[ids]
     return line_sampling_variance(direct, coop_lines, members.astype(float), scale,
-                                  (n_counties, n_lines))
+                                  (n_counties, n_lines), copies)

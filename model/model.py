@@ -283,7 +283,7 @@ class CBECModel(mesa.Model):
         """Clusters and county industrial clusters from the last 12 months (ODD §7.15)."""
         self.clusters, self.industry_clusters = find_clusters(
             self.world, self.params, self.sales_history, (self.households, self.firms),
-            self.cell_households, self.world.n_counties)
+            self.cell_households, self.world.n_counties, self.cooperatives.copies)
 
     # ---------------------------------------------------------------- wiring
     def _pole_field(self, month: int) -> np.ndarray | None:

@@ -1,7 +1,7 @@
 """Levels of the baseline and ``full_package`` against published figures: the table of
 docs/calibration.md, "Levels: the sector against published figures".
 
-    python scripts/levels_table.py                  # 5 seeds at 0.02, 2 at 0.1 (~2 min)
+    python scripts/levels_table.py                  # 5 seeds at 0.02, 2 at 0.1 (~1 min)
     python scripts/levels_table.py --seeds 1 2 --scales 0.02
 
 Prints, for each scenario and year, each scale's mean over its seeds: rural CBEC turnover and

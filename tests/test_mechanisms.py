@@ -442,17 +442,31 @@ def test_a_county_line_counts_a_coarse_sample_by_its_extra_sampling_error():
     assert variance[6, 1] == pytest.approx(1250 ** 2)  # one lump
     found = county_industry_clusters(p, shops, 0.0, variance)
     assert found[5, 1] and not found[6, 1]
-    # at 1:1 a cooperative's 15 households join one at a time: Poisson, the count as it is
+    # at 1:1 a cooperative agent is one cooperative, whose households join one at a time:
+    # counted as they are, whatever its size (here 60, a target of 30); an agent standing for
+    # two cooperatives of that line is one lump
     one = p.replace(household_scale=1.0)
     direct = np.zeros(88 * 4)
-    direct[5 * 4 + 1] = 985
-    variance = line_sampling_variance(direct, np.array([5 * 4 + 1]), np.array([15.0]), 1.0,
-                                      shape)
+    direct[5 * 4 + 1] = 940
+    variance = line_sampling_variance(direct, np.array([5 * 4 + 1]), np.array([60.0]), 1.0,
+                                      shape, coop_copies=np.array([1.0]))
     line = np.zeros(shape)
     line[5, 1] = 1000
     assert variance[5, 1] == pytest.approx(1000 * 50)
     assert county_industry_clusters(one, line, 0.0, variance)[5, 1]
     assert not county_industry_clusters(one, line - (line > 0), 0.0, variance)[5, 1]
+    lumped = line_sampling_variance(direct, np.array([5 * 4 + 1]), np.array([60.0]), 1.0,
+                                    shape, coop_copies=np.array([2.0]))
+    assert lumped[5, 1] == pytest.approx(940 * 50 + 60 ** 2)
+    # a lump never counts below nothing, and firms count in full: 1,000 firms and a lump of
+    # 500 households with no direct seller still make 1,000
+    firms = np.zeros(shape)
+    firms[6, 1] = 1000
+    lump_only = line_sampling_variance(np.zeros(88 * 4), np.array([6 * 4 + 1]), np.array([10.0]),
+                                       0.02, shape)
+    shops = np.zeros(shape)
+    shops[6, 1] = 10
+    assert county_industry_clusters(p, shops, firms, lump_only)[6, 1]
     # below the reference scale the sample is coarser: 2,000 sellers as 10 agents at 0.005
     # count as 2,000 - 1.64 x (632 - 316) = 1,481
     small = p.replace(household_scale=0.005, industry_cluster_min_shops=1480)
@@ -460,6 +474,58 @@ def test_a_county_line_counts_a_coarse_sample_by_its_extra_sampling_error():
     line[5, 1] = 10
     assert county_industry_clusters(small, line)[5, 1]
     assert not county_industry_clusters(small.replace(industry_cluster_min_shops=1485), line)[5, 1]
+
+
+def test_a_county_lines_variance_reads_each_cooperative_agents_members_as_one_draw():
+    """The detection's variance (clusters._household_line_variance): every direct seller of a
+    line one draw, the member agents of each cooperative agent one draw in its own line (its
+    members share it), households not selling none; an agent standing for one cooperative
+    (``copies`` 1) counted as its households selling directly."""
+    from types import SimpleNamespace
+
+    from model.clusters import _household_line_variance
+
+    # households of county 2: tea (0) and chili (1); cooperatives 7 (tea, 3 member agents) and
+    # 4 (chili, 2), members interleaved with direct sellers and an aware household
+    status = np.array([SELLING, SELLING, SELLING, 1, SELLING, SELLING, SELLING, SELLING])
+    coop = np.array([7, -1, 4, -1, 7, 4, 7, -1])
+    product = np.array([0, 0, 1, 0, 0, 1, 0, 1], dtype=np.int8)
+    h = SimpleNamespace(status=status, coop=coop, county=np.full(8, 2), product=product)
+    variance = _household_line_variance(h, 0.02, 88, 4)
+    assert variance[2, 0] == pytest.approx(1 * 50 * 50 + 150 ** 2)  # one direct, a lump of 150
+    assert variance[2, 1] == pytest.approx(1 * 50 * 50 + 100 ** 2)  # one direct, a lump of 100
+    assert variance.sum() == pytest.approx(variance[2, 0] + variance[2, 1])
+    copies = np.zeros(8)
+    copies[4], copies[7] = 1.0, 3.0
+    variance = _household_line_variance(h, 0.02, 88, 4, copies)
+    assert variance[2, 1] == pytest.approx(3 * 50 * 50)  # cooperative 4 is one cooperative
+    assert variance[2, 0] == pytest.approx(1 * 50 * 50 + 150 ** 2)
+
+
+def test_the_detection_reads_the_samples_variance(monkeypatch):
+    """The model's cluster detection takes the household estimate down by the sample's
+    variance (with every cooperative agent's copies): with a variance that swamps every count,
+    only lines whose firms alone reach the threshold stay clusters."""
+    import model.clusters as clusters
+
+    m = CBECModel(rng=1, household_scale=0.02, months=36)
+    m.run()
+    assert m.industry_clusters.any()
+    seen = {}
+    real = clusters._household_line_variance
+
+    def swamped(h, scale, n_counties, n_lines, coop_copies=None):
+        seen["copies"] = coop_copies
+        return real(h, scale, n_counties, n_lines, coop_copies) * 1e6
+
+    monkeypatch.setattr(clusters, "_household_line_variance", swamped)
+    m.detect_clusters()
+    assert seen["copies"] is m.cooperatives.copies
+    firms = np.zeros(m.industry_clusters.shape)
+    sellers = m.firms.status == SELLING
+    np.add.at(firms, (m.firms.county[sellers], m.firms.product[sellers]), 1)
+    firms[:, 3] = 0
+    assert np.array_equal(m.industry_clusters, firms >= m.params.industry_cluster_min_shops)
 
 
 def test_a_county_industrial_cluster_spares_its_sellers_the_outside_premium():
