@@ -8,7 +8,7 @@ scale-free. Column meanings are listed in :data:`COLUMNS` and in docs/ODD.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -150,12 +150,13 @@ COLUMNS = {
 }
 
 
-def month_sellers(model: CBECModel) -> dict[str, np.ndarray] | None:
+def month_sellers(model: CBECModel, keys: Collection[str] | None = None
+                  ) -> dict[str, np.ndarray] | None:
     """This month's sellers of both sets (households, then firms) as one table: their
     accounts of the month and their ``cell``, ``county``, ``product``, ``coop`` (-1 for
     firms), ``last_unsold_month``, ``reward_last``, ``firm`` (bool) and ``w``, the real
-    sellers each stands for (``1 / household_scale`` for a household, 1 for a firm). None
-    when nobody sold."""
+    sellers each stands for (``1 / household_scale`` for a household, 1 for a firm); only the
+    columns ``keys`` when given. None when nobody sold."""
     parts = []
     for agents, sold, is_firm in ((model.households, model.month_sales, False),
                                   (model.firms, model.firm_sales, True)):
@@ -175,8 +176,17 @@ def month_sellers(model: CBECModel) -> dict[str, np.ndarray] | None:
         parts.append(part)
     if not parts:
         return None
-    keys = set.intersection(*(set(part) for part in parts))
-    return {key: np.concatenate([part[key] for part in parts]) for key in keys}
+    common = set.intersection(*(set(part) for part in parts))
+    if keys is not None:
+        common &= set(keys)
+    return {key: np.concatenate([part[key] for part in parts]) for key in common}
+
+
+#: the columns of :func:`month_sellers` that :meth:`Recorder._accounts` reads
+SOLD_COLUMNS = ("w", "f", "export_cost", "logistics", "coastal_logistics", "revenue", "cell",
+                "county", "product", "orders", "b2b", "delivery_days", "collected", "platform",
+                "haul_km", "coop", "fx_travel", "last_unsold_month", "profit_month",
+                "reward_last", "firm", "revenue_month")
 
 
 class Recorder:
@@ -357,7 +367,7 @@ class Recorder:
                 "logistics_per_revenue_outside", "delivery_days", "collection_rate",
                 "fx_travel_share", "fx_cost_per_settlement_yuan", "unsold_share",
                 "platform_order_share", "haul_km_sellers", "cbec_profit_per_seller_yuan")
-        sold = month_sellers(model)
+        sold = month_sellers(model, SOLD_COLUMNS)
         if sold is None:  # the start state, or a month without sellers
             for key in keys:
                 row[key] = float("nan")
@@ -491,7 +501,9 @@ class Recorder:
         h = model.households
         nc = len(model.stations)
         households = np.bincount(h.county, minlength=nc)
-        frame = pd.concat([pd.DataFrame(d) for d in self.panel], ignore_index=True)
+        # one column at a time: as pd.concat of one frame a month, in a fraction of the time
+        frame = pd.DataFrame({key: np.concatenate([d[key] for d in self.panel])
+                              for key in self.panel[0]})
         counties = model.world.counties
         reps = len(self.panel)
         frame.insert(1, "code", np.tile(self.county_codes, reps))
