@@ -26,6 +26,7 @@ CASES = (
     ("pickup_80", 3, 0.02, 36),
     ("threshold_500k", 4, 0.02, 36),
     ("talent_secondment", 5, 0.02, 30),
+    ("qiandongnan_embroidery", 6, 0.02, 36),  # levers in some counties only (CountyPricing)
     ("baseline", 7, 0.005, 108),
     ("full_package", 8, 0.005, 108),
 )
