@@ -57,7 +57,7 @@ from agents.cooperative import Cooperative
 from agents.farmers import AWARE, PRODUCTS, SELLING, Households
 from model.accounts import Pricing
 from model.parameters import Parameters
-from model.randomness import RandomStreams
+from model.randomness import ORDER_KEY_SPAN, RandomStreams
 from model.world import World
 
 #: a cooperative takes members up to this multiple of ``coop_target_members``
@@ -66,8 +66,6 @@ CAPACITY_MULTIPLE = 2
 SAMPLE_MULTIPLE = 3
 #: returnees found cooperatives this many times as often (§5.1.2)
 RETURNEE_FOUNDER_FACTOR = 2.0
-#: :meth:`model.randomness.RandomStreams.order_keys` are uniform on [0, KEY_SPAN)
-KEY_SPAN = 2.0 ** 53
 
 
 def per_real_cooperative(total: np.ndarray | float, copies: np.ndarray | float,
@@ -92,7 +90,7 @@ def _first_by_key(keys: np.ndarray, k: int) -> np.ndarray:
         return np.argsort(keys, kind="stable")
     expected = k + 6.0 * np.sqrt(k) + 10.0
     if expected < n / 4:
-        below = np.flatnonzero(keys < np.uint64(KEY_SPAN * expected / n))
+        below = np.flatnonzero(keys < np.uint64(ORDER_KEY_SPAN * expected / n))
         if len(below) >= k:
             return below[np.argsort(keys[below], kind="stable")[:k]]
     first = np.argpartition(keys, k - 1)[:k]

@@ -34,6 +34,9 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _MASK = (1 << 64) - 1
 _M1_INT, _M2_INT = int(_M1), int(_M2)
 _TO_UNIT = 2.0 ** -53
+#: :meth:`RandomStreams.order_keys` are uniform integers on ``[0, ORDER_KEY_SPAN)`` (the hash's
+#: top 53 bits)
+ORDER_KEY_SPAN = 2.0 ** 53
 #: index space of one group in :meth:`RandomStreams.picks` (a county's k-th pick)
 PICKS_PER_GROUP = 1 << 32
 #: numbers hashed at once: a block stays in the CPU cache through the hash's passes
