@@ -76,6 +76,13 @@ def in_a_cluster(cell_clusters: np.ndarray, industry_clusters: np.ndarray, cell:
     return cell_clusters[cell] | industry_clusters[county, product]
 
 
+def households_per_draw(scale: float) -> float:
+    """Real households an agent of the sample stands for at ``scale``, or at the reference
+    scale if that is more (``u = max(1 / scale, 1 / reference)``): the grain of a draw in the
+    county rule's sampling variance."""
+    return max(1.0 / scale, 1.0 / CLUSTER_REFERENCE_SCALE)
+
+
 def line_sampling_variance(direct: np.ndarray, coop_lines: np.ndarray, coop_members: np.ndarray,
                            scale: float, shape: tuple[int, int],
                            coop_copies: np.ndarray | None = None) -> np.ndarray:
@@ -100,7 +107,7 @@ def line_sampling_variance(direct: np.ndarray, coop_lines: np.ndarray, coop_memb
         shape: (counties, lines).
         coop_copies: the cooperatives each stands for (default: more than one).
     """
-    per_draw = max(1.0 / scale, 1.0 / CLUSTER_REFERENCE_SCALE)
+    per_draw = households_per_draw(scale)
     variance = direct * (1.0 / scale) * per_draw
     lump = coop_members / scale
     together = np.ones(len(lump), dtype=bool) if coop_copies is None else coop_copies > 1.0
@@ -129,9 +136,8 @@ def county_industry_clusters(p: Parameters, shops: np.ndarray,
         return np.zeros(shops.shape, dtype=bool)
     scale = p.household_scale
     households = to_real(shops.astype(float), scale)
-    per_draw = max(1.0 / scale, 1.0 / CLUSTER_REFERENCE_SCALE)
     if variance is None:
-        variance = households * per_draw
+        variance = households * households_per_draw(scale)
     reference = np.sqrt(households / CLUSTER_REFERENCE_SCALE)
     estimate = np.maximum(
         households - CLUSTER_CONFIDENCE_Z * np.maximum(np.sqrt(variance) - reference, 0.0), 0.0)
@@ -260,30 +266,30 @@ def find_clusters(world: World, p: Parameters, history: SalesHistory,
     # real agents, weight household_scale) as real counts
     counts = []
     for h in sets:
-        sellers = h.status == SELLING
+        sellers = np.flatnonzero(h.status == SELLING)
         line = h.county[sellers].astype(np.int64) * n_lines + h.product[sellers]
-        counts.append((np.bincount(h.cell[sellers], minlength=world.n_cells).astype(float),
+        counts.append((sellers, line,
+                       np.bincount(h.cell[sellers], minlength=world.n_cells).astype(float),
                        np.bincount(line, minlength=n_counties * n_lines).astype(float)))
-    (shops, line_shops), rest = counts[0], counts[1:]
-    firm_shops = sum((c for c, _ in rest), np.zeros(world.n_cells))
-    firm_lines = sum((c for _, c in rest), np.zeros(n_counties * n_lines))
+    (sellers, line, shops, line_shops), rest = counts[0], counts[1:]
+    firm_shops = sum((c for *_, c, _ in rest), np.zeros(world.n_cells))
+    firm_lines = sum((c for *_, c in rest), np.zeros(n_counties * n_lines))
     cells = detect(world, p, history.cell_12m, shops, cell_households,
                    history.cell_product_12m, firm_shops)
-    variance = _household_line_variance(sets[0], p.household_scale, n_counties, n_lines,
-                                        coop_copies)
+    variance = _household_line_variance(sets[0].coop[sellers], line, p.household_scale,
+                                        n_counties, n_lines, coop_copies)
     shape = (n_counties, n_lines)
     return cells, county_industry_clusters(p, line_shops.reshape(shape),
                                            firm_lines.reshape(shape), variance)
 
 
-def _household_line_variance(h: Households, scale: float, n_counties: int, n_lines: int,
+def _household_line_variance(coop: np.ndarray, line: np.ndarray, scale: float,
+                             n_counties: int, n_lines: int,
                              coop_copies: np.ndarray | None = None) -> np.ndarray:
-    """:func:`line_sampling_variance` of the household sellers ``h``: direct sellers and each
+    """:func:`line_sampling_variance` of the household sellers whose cooperatives (-1: none)
+    and flattened (county, line)s are ``coop`` and ``line``: direct sellers and each
     cooperative's member agents (a cooperative's members share its county and line);
     ``coop_copies[id]``: the cooperatives agent ``id`` stands for."""
-    sellers = np.flatnonzero(h.status == SELLING)
-    coop = h.coop[sellers]
-    line = h.county[sellers].astype(np.int64) * n_lines + h.product[sellers]
     direct = np.bincount(line[coop < 0], minlength=n_counties * n_lines).astype(float)
     ids, first, members = np.unique(coop[coop >= 0], return_index=True, return_counts=True)
     coop_lines = line[coop >= 0][first]

@@ -477,27 +477,28 @@ def test_a_county_line_counts_a_coarse_sample_by_its_extra_sampling_error():
 
 
 def test_a_county_lines_variance_reads_each_cooperative_agents_members_as_one_draw():
-    """The detection's variance (clusters._household_line_variance): every direct seller of a
-    line one draw, the member agents of each cooperative agent one draw in its own line (its
-    members share it), households not selling none; an agent standing for one cooperative
-    (``copies`` 1) counted as its households selling directly."""
-    from types import SimpleNamespace
-
+    """The detection's variance (clusters._household_line_variance, given the sellers'
+    cooperatives and lines): every direct seller of a line one draw, the member agents of each
+    cooperative agent one draw in its own line (its members share it), no other line touched;
+    an agent standing for one cooperative (``copies`` 1) counted as its households selling
+    directly."""
     from model.clusters import _household_line_variance
 
     # households of county 2: tea (0) and chili (1); cooperatives 7 (tea, 3 member agents) and
-    # 4 (chili, 2), members interleaved with direct sellers and an aware household
+    # 4 (chili, 2), members interleaved with direct sellers and an aware household (the
+    # detection passes the sellers only)
     status = np.array([SELLING, SELLING, SELLING, 1, SELLING, SELLING, SELLING, SELLING])
     coop = np.array([7, -1, 4, -1, 7, 4, 7, -1])
     product = np.array([0, 0, 1, 0, 0, 1, 0, 1], dtype=np.int8)
-    h = SimpleNamespace(status=status, coop=coop, county=np.full(8, 2), product=product)
-    variance = _household_line_variance(h, 0.02, 88, 4)
+    sellers = np.flatnonzero(status == SELLING)
+    line = 2 * 4 + product[sellers].astype(np.int64)
+    variance = _household_line_variance(coop[sellers], line, 0.02, 88, 4)
     assert variance[2, 0] == pytest.approx(1 * 50 * 50 + 150 ** 2)  # one direct, a lump of 150
     assert variance[2, 1] == pytest.approx(1 * 50 * 50 + 100 ** 2)  # one direct, a lump of 100
     assert variance.sum() == pytest.approx(variance[2, 0] + variance[2, 1])
     copies = np.zeros(8)
     copies[4], copies[7] = 1.0, 3.0
-    variance = _household_line_variance(h, 0.02, 88, 4, copies)
+    variance = _household_line_variance(coop[sellers], line, 0.02, 88, 4, copies)
     assert variance[2, 1] == pytest.approx(3 * 50 * 50)  # cooperative 4 is one cooperative
     assert variance[2, 0] == pytest.approx(1 * 50 * 50 + 150 ** 2)
 
@@ -514,9 +515,9 @@ def test_the_detection_reads_the_samples_variance(monkeypatch):
     seen = {}
     real = clusters._household_line_variance
 
-    def swamped(h, scale, n_counties, n_lines, coop_copies=None):
+    def swamped(coop, line, scale, n_counties, n_lines, coop_copies=None):
         seen["copies"] = coop_copies
-        return real(h, scale, n_counties, n_lines, coop_copies) * 1e6
+        return real(coop, line, scale, n_counties, n_lines, coop_copies) * 1e6
 
     monkeypatch.setattr(clusters, "_household_line_variance", swamped)
     m.detect_clusters()
